@@ -1,0 +1,34 @@
+/**
+ * Builds the app once and serves dist/ with `vite preview` (the same server `npm start` uses)
+ * on a free loopback port; tests read the URL with inject('baseUrl').
+ */
+import { build, preview, type PreviewServer } from 'vite';
+import type { TestProject } from 'vitest/node';
+import { existsSync } from 'node:fs';
+import { CHROMIUM } from './browser';
+
+let server: PreviewServer | undefined;
+
+export async function setup(project: TestProject): Promise<void> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `Debian's chromium is missing at ${CHROMIUM}. Install it with: apt-get update && apt-get install -y chromium ` +
+        '(as root). Where that is impossible, run only the unit tests: npm run test:unit.',
+    );
+  }
+  if (!process.env.SYNTHLENS_SKIP_BUILD) await build({ logLevel: 'warn' });
+  server = await preview({ preview: { port: 0, host: '127.0.0.1', strictPort: false }, logLevel: 'warn' });
+  const url = server.resolvedUrls?.local[0];
+  if (!url) throw new Error('vite preview did not report a URL');
+  project.provide('baseUrl', url);
+}
+
+export async function teardown(): Promise<void> {
+  await server?.close();
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    baseUrl: string;
+  }
+}
