@@ -1,5 +1,8 @@
-import { defineConfig } from 'vite';
+import { defineConfig, type Plugin } from 'vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
+import { VitePWA } from 'vite-plugin-pwa';
+import { readFileSync, readdirSync, statSync, existsSync } from 'node:fs';
+import { join, relative, extname } from 'node:path';
 
 // Cross-origin isolation lets the wasm backend use SharedArrayBuffer where it helps.
 const isolationHeaders = {
@@ -7,14 +10,74 @@ const isolationHeaders = {
   'Cross-Origin-Embedder-Policy': 'require-corp',
 };
 
+function listFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).flatMap((name) => {
+    const p = join(dir, name);
+    return statSync(p).isDirectory() ? listFiles(p) : [p];
+  });
+}
+
+/** Ships the TF.js models in models/ at /models/ (dev server and build), so they are precached like the app. */
+function shippedModels(): Plugin {
+  const root = 'models';
+  const wanted = (p: string) => ['.json', '.bin'].includes(extname(p));
+  return {
+    name: 'synthlens-shipped-models',
+    configureServer(server) {
+      server.middlewares.use('/models', (req, res, next) => {
+        const file = join(root, decodeURIComponent((req.url ?? '').split('?')[0]));
+        if (!file.startsWith(root) || !existsSync(file) || !statSync(file).isFile()) return next();
+        res.setHeader('Content-Type', file.endsWith('.json') ? 'application/json' : 'application/octet-stream');
+        res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
+        res.end(readFileSync(file));
+      });
+    },
+    generateBundle() {
+      for (const file of listFiles(root).filter(wanted)) {
+        this.emitFile({ type: 'asset', fileName: `models/${relative(root, file)}`, source: readFileSync(file) });
+      }
+    },
+  };
+}
+
 export default defineConfig({
-  plugins: [svelte()],
+  plugins: [
+    svelte(),
+    shippedModels(),
+    VitePWA({
+      registerType: 'autoUpdate',
+      injectRegister: false,
+      includeAssets: ['icons/*.png', 'icons/*.svg'],
+      manifest: {
+        name: 'SynthLens',
+        short_name: 'SynthLens',
+        description: 'Judge synthetic medical images by fidelity, variety, privacy and utility, locally and offline.',
+        theme_color: '#0b6bcb',
+        background_color: '#f6f7f9',
+        display: 'standalone',
+        start_url: '.',
+        scope: '.',
+        icons: [
+          { src: 'icons/icon-192.png', sizes: '192x192', type: 'image/png' },
+          { src: 'icons/icon-512.png', sizes: '512x512', type: 'image/png' },
+          { src: 'icons/icon-512.png', sizes: '512x512', type: 'image/png', purpose: 'maskable' },
+        ],
+      },
+      workbox: {
+        globPatterns: ['**/*.{js,css,html,wasm,json,bin,png,svg,webmanifest}'],
+        maximumFileSizeToCacheInBytes: 64 * 1024 * 1024,
+        navigateFallback: 'index.html',
+        cleanupOutdatedCaches: true,
+      },
+    }),
+  ],
   server: { headers: isolationHeaders, host: '127.0.0.1' },
   preview: { headers: isolationHeaders, host: '127.0.0.1' },
   worker: { format: 'es' },
   build: {
     target: 'es2022',
     sourcemap: false,
-    chunkSizeWarningLimit: 4096,
+    chunkSizeWarningLimit: 8192,
   },
 });
