@@ -1,0 +1,390 @@
+/**
+ * Distance blocks: the only place where many pairs are touched at once.
+ *
+ * A "geometry" couples a row set A and a column set B and hands out rectangular blocks
+ * (at most tileSize x tileSize pairs) with, per pair, an interval [lo, hi] that is
+ * guaranteed to contain the exact float64 distance that exactDistance() would return
+ * (exact.ts). Consumers decide "D < radius" from the interval when it is conclusive and
+ * call exact(i, j) otherwise, so every decision and every reported distance is the exact
+ * float64 value. Nothing of size |A| x |B| is ever held.
+ *
+ * Three implementations:
+ * - TfGeometry (continuous, the hot path): both sets are centred on a float64 centre (the
+ *   real set's mean for S x R, the set's own mean for a self pass), converted to float32,
+ *   and the block of dot products g = A_c . B_c^T is computed by tf.matMul on the active
+ *   TF.js backend. The squared norms are computed in float64 here, so
+ *   est = |a|^2 + |b|^2 - 2g, and the rigorous bound below turns est into [lo, hi].
+ * - JsFloat64Geometry (continuous, when no float32 TF.js backend is active): exact float64
+ *   distances in plain JS, lo = hi = exact.
+ * - HammingGeometry (discrete codes): integer counts of differing positions in plain JS,
+ *   lo = hi = count / dim, exact.
+ *
+ * Error bound for TfGeometry (u = 2^-24, gamma_d = d u / (1 - d u); any summation order,
+ * FMA or not, holds for IEEE float32 inner products, Higham, Accuracy and Stability, 3.1):
+ *   |g - a~.b~| <= gamma_d |a~| |b~|
+ *   |est - |a~ - b~|^2| <= E2 = 2 gamma_d |a~||b~| + (d + 8) 2^-52 (|a~|^2 + |b~|^2 + 2|g|) + d 2^-120
+ * (the middle term covers the float64 norms and the float64 combination, the last one
+ * float32 denormals flushed to zero), so |a~ - b~| is in [sqrt(est - E2), sqrt(est + E2)].
+ * The float32 conversion moves each centred vector by at most
+ * CV |a~| with CV = 2^-24 (1 + 2^-20) (float64 centring error included), and the exact
+ * float64 evaluation differs from the true distance by a relative (d + 16) 2^-52 at most,
+ * which also absorbs the rounding of lo and hi themselves.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { FeatureSet } from '../features/featureSet.ts';
+import { euclidean64, hammingCount, type Values } from './exact.ts';
+
+export type ComputeMode = 'auto' | 'tf' | 'js';
+
+/** How distances were obtained; recorded in results for the run report. */
+export type EngineMethod = 'tf-float32-refined' | 'js-float64' | 'js-hamming';
+
+export interface Block {
+  r0: number;
+  nr: number;
+  c0: number;
+  nc: number;
+  /** Row-major nr x nc (stride nc): lower and upper bound of the exact distance. */
+  lo: Float64Array;
+  hi: Float64Array;
+  /** True when lo === hi === the exact distance (no refinement ever needed). */
+  exact: boolean;
+}
+
+export interface Geometry {
+  readonly method: EngineMethod;
+  /** Exact float64 distance between row i of A and row j of B. */
+  exact(i: number, j: number): number;
+  /** Starts computing a block (may enqueue device work); resolve() it later, in launch order. */
+  launch(r0: number, nr: number, c0: number, nc: number): PendingBlock;
+  resolve(p: PendingBlock): Promise<Block>;
+  dispose(): void;
+}
+
+export interface PendingBlock {
+  r0: number;
+  nr: number;
+  c0: number;
+  nc: number;
+  /** Device result of a TF block, or null for JS geometries. */
+  product: tf.Tensor | null;
+  /** Tensors to release once the block is resolved. */
+  release: tf.Tensor[];
+}
+
+const U32 = 2 ** -24;
+
+/** Yields to the event loop at most every `budgetMs` of uninterrupted work (keeps AbortSignal and UI responsive). */
+export class Yielder {
+  private last = now();
+  constructor(private readonly budgetMs = 40) {}
+  async maybeYield(): Promise<void> {
+    if (now() - this.last >= this.budgetMs) {
+      await new Promise<void>((r) => setTimeout(r, 0));
+      this.last = now();
+    }
+  }
+}
+
+function now(): number {
+  return typeof performance !== 'undefined' ? performance.now() : Date.now();
+}
+
+class BlockBuffers {
+  lo: Float64Array;
+  hi: Float64Array;
+  constructor(size: number, exact: boolean) {
+    this.lo = new Float64Array(size);
+    this.hi = exact ? this.lo : new Float64Array(size);
+  }
+}
+
+/** Exact float64 Euclidean blocks in plain JS. */
+export class JsFloat64Geometry implements Geometry {
+  readonly method: EngineMethod = 'js-float64';
+  private readonly buf: BlockBuffers;
+  private readonly y = new Yielder();
+  constructor(private readonly A: Values, private readonly B: Values, private readonly dim: number, tileSize: number) {
+    this.buf = new BlockBuffers(tileSize * tileSize, true);
+  }
+  exact(i: number, j: number): number {
+    return euclidean64(this.A, i, this.B, j, this.dim);
+  }
+  launch(r0: number, nr: number, c0: number, nc: number): PendingBlock {
+    return { r0, nr, c0, nc, product: null, release: [] };
+  }
+  async resolve(p: PendingBlock): Promise<Block> {
+    const { r0, nr, c0, nc } = p;
+    const out = this.buf.lo;
+    for (let r = 0; r < nr; r++) {
+      for (let c = 0; c < nc; c++) out[r * nc + c] = euclidean64(this.A, r0 + r, this.B, c0 + c, this.dim);
+      await this.y.maybeYield();
+    }
+    return { r0, nr, c0, nc, lo: out, hi: out, exact: true };
+  }
+  dispose(): void {}
+}
+
+/** Exact Hamming blocks (integer counts) in plain JS. */
+export class HammingGeometry implements Geometry {
+  readonly method: EngineMethod = 'js-hamming';
+  private readonly buf: BlockBuffers;
+  private readonly y = new Yielder();
+  constructor(private readonly A: Values, private readonly B: Values, private readonly dim: number, tileSize: number) {
+    this.buf = new BlockBuffers(tileSize * tileSize, true);
+  }
+  exact(i: number, j: number): number {
+    return hammingCount(this.A, i, this.B, j, this.dim) / this.dim;
+  }
+  launch(r0: number, nr: number, c0: number, nc: number): PendingBlock {
+    return { r0, nr, c0, nc, product: null, release: [] };
+  }
+  async resolve(p: PendingBlock): Promise<Block> {
+    const { r0, nr, c0, nc } = p;
+    const out = this.buf.lo;
+    const { A, B, dim } = this;
+    for (let r = 0; r < nr; r++) {
+      const oa = (r0 + r) * dim;
+      for (let c = 0; c < nc; c++) {
+        const ob = (c0 + c) * dim;
+        let cnt = 0;
+        for (let t = 0; t < dim; t++) if (A[oa + t] !== B[ob + t]) cnt++;
+        out[r * nc + c] = cnt / dim;
+      }
+      await this.y.maybeYield();
+    }
+    return { r0, nr, c0, nc, lo: out, hi: out, exact: true };
+  }
+  dispose(): void {}
+}
+
+/** Centred float32 copy of `x` (n x dim) and float64 norms / squared norms of its rows. */
+function centred(x: Values, n: number, dim: number, centre: Float64Array): { c: Float32Array; norm: Float64Array; sq: Float64Array } {
+  const c = new Float32Array(n * dim);
+  const norm = new Float64Array(n);
+  const sq = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const o = i * dim;
+    let s = 0;
+    for (let t = 0; t < dim; t++) {
+      const v = Math.fround(x[o + t] - centre[t]);
+      c[o + t] = v;
+      s += v * v;
+    }
+    sq[i] = s;
+    norm[i] = Math.sqrt(s);
+  }
+  return { c, norm, sq };
+}
+
+/** Column means in float64. */
+export function meanRow(fs: FeatureSet): Float64Array {
+  const { n, dim, data } = fs;
+  const m = new Float64Array(dim);
+  for (let i = 0; i < n; i++) {
+    const o = i * dim;
+    for (let t = 0; t < dim; t++) m[t] += data[o + t];
+  }
+  if (n > 0) for (let t = 0; t < dim; t++) m[t] /= n;
+  return m;
+}
+
+/**
+ * float32 dot-product blocks on the active TF.js backend, turned into rigorous [lo, hi]
+ * intervals around the exact float64 distance (see the bound at the top of the file).
+ */
+export class TfGeometry implements Geometry {
+  readonly method: EngineMethod = 'tf-float32-refined';
+  private readonly a: { c: Float32Array; norm: Float64Array; sq: Float64Array };
+  private readonly b: { c: Float32Array; norm: Float64Array; sq: Float64Array };
+  private readonly buf: BlockBuffers;
+  private readonly rowCache = new Map<number, tf.Tensor2D>();
+  private readonly colCache = new Map<number, tf.Tensor2D>();
+  private colCacheBytes = 0;
+  private readonly live = new Set<tf.Tensor>();
+  private readonly C1: number;
+  private readonly C2: number;
+  private readonly C3: number;
+  private readonly CV: number;
+  private readonly EPS: number;
+  private readonly y = new Yielder();
+
+  /**
+   * @param same true when A and B are the same set (self pass): one centred copy is shared.
+   */
+  constructor(
+    private readonly A: Values,
+    private readonly B: Values,
+    private readonly nA: number,
+    private readonly nB: number,
+    private readonly dim: number,
+    centre: Float64Array,
+    same: boolean,
+    tileSize: number,
+    private readonly cacheBudgetBytes: number,
+  ) {
+    this.a = centred(A, nA, dim, centre);
+    this.b = same ? this.a : centred(B, nB, dim, centre);
+    this.buf = new BlockBuffers(tileSize * tileSize, false);
+    const d = dim;
+    const gamma = (d * U32) / (1 - d * U32);
+    this.C1 = 2 * gamma * (1 + 2 ** -20);
+    this.C2 = (d + 8) * 2 ** -52;
+    this.C3 = d * 2 ** -120;
+    this.CV = U32 * (1 + 2 ** -20);
+    this.EPS = (d + 16) * 2 ** -52;
+  }
+
+  /** Whether the float32 bound is usable for this dimension (d u < 1/2). */
+  static supportsDim(dim: number): boolean {
+    return dim * U32 < 0.5;
+  }
+
+  exact(i: number, j: number): number {
+    return euclidean64(this.A, i, this.B, j, this.dim);
+  }
+
+  private rowTile(r0: number, nr: number): tf.Tensor2D {
+    let t = this.rowCache.get(r0);
+    if (!t) {
+      t = tf.tensor2d(this.a.c.subarray(r0 * this.dim, (r0 + nr) * this.dim), [nr, this.dim], 'float32');
+      this.rowCache.set(r0, t);
+      this.live.add(t);
+    }
+    return t;
+  }
+
+  /** Column tile, transposed on the JS side (dim x nc): tf.matMul with transposeB is much slower on wasm. */
+  private colTile(c0: number, nc: number, release: tf.Tensor[]): tf.Tensor2D {
+    const cached = this.colCache.get(c0);
+    if (cached) return cached;
+    const d = this.dim;
+    const src = this.b.c;
+    const buf = new Float32Array(d * nc);
+    for (let c = 0; c < nc; c++) {
+      const o = (c0 + c) * d;
+      for (let t = 0; t < d; t++) buf[t * nc + c] = src[o + t];
+    }
+    const t = tf.tensor2d(buf, [d, nc], 'float32');
+    this.live.add(t);
+    const bytes = d * nc * 4;
+    if (this.colCacheBytes + bytes <= this.cacheBudgetBytes) {
+      this.colCache.set(c0, t);
+      this.colCacheBytes += bytes;
+    } else {
+      release.push(t);
+    }
+    return t;
+  }
+
+  launch(r0: number, nr: number, c0: number, nc: number): PendingBlock {
+    const release: tf.Tensor[] = [];
+    const rows = this.rowTile(r0, nr);
+    const cols = this.colTile(c0, nc, release);
+    const product = tf.matMul(rows, cols);
+    this.live.add(product);
+    return { r0, nr, c0, nc, product, release };
+  }
+
+  async resolve(p: PendingBlock): Promise<Block> {
+    const { r0, nr, c0, nc } = p;
+    const product = p.product!;
+    const g = (await product.data()) as Float32Array;
+    this.free(product);
+    for (const t of p.release) this.free(t);
+    // rows above r0 are never asked for again (blocks are launched in ascending row order)
+    for (const [key, t] of this.rowCache) {
+      if (key < r0) {
+        this.rowCache.delete(key);
+        this.free(t);
+      }
+    }
+    const { lo, hi } = this.buf;
+    const { C1, C2, C3, CV, EPS } = this;
+    const aN = this.a.norm, aS = this.a.sq, bN = this.b.norm, bS = this.b.sq;
+    const loF = 1 - EPS, hiF = 1 + EPS;
+    for (let r = 0; r < nr; r++) {
+      const a = aN[r0 + r];
+      const a2 = aS[r0 + r];
+      const o = r * nc;
+      for (let c = 0; c < nc; c++) {
+        const b = bN[c0 + c];
+        const b2 = bS[c0 + c];
+        const gv = g[o + c];
+        const est = a2 + b2 - 2 * gv;
+        const e2 = C1 * a * b + C2 * (a2 + b2 + 2 * Math.abs(gv)) + C3;
+        const conv = CV * (a + b);
+        const l2 = est - e2;
+        let l = l2 > 0 ? (Math.sqrt(l2) - conv) * loF : 0;
+        if (!(l > 0)) l = 0; // negative or NaN
+        let h = (Math.sqrt(est + e2) + conv) * hiF;
+        if (!(h < Infinity)) h = Infinity; // overflow or NaN: undecided, refined exactly
+        lo[o + c] = l;
+        hi[o + c] = h;
+      }
+    }
+    await this.y.maybeYield();
+    return { r0, nr, c0, nc, lo, hi, exact: false };
+  }
+
+  private free(t: tf.Tensor): void {
+    if (this.live.delete(t)) t.dispose();
+  }
+
+  dispose(): void {
+    for (const t of this.live) t.dispose();
+    this.live.clear();
+    this.rowCache.clear();
+    this.colCache.clear();
+    this.colCacheBytes = 0;
+  }
+}
+
+/** Name and float precision of the active TF.js backend, or null when none can be initialised. */
+export async function activeTfBackend(): Promise<{ name: string; precision: number } | null> {
+  try {
+    await tf.ready();
+    const name = tf.getBackend();
+    if (!name) return null;
+    return { name, precision: tf.backend().floatPrecision() };
+  } catch {
+    return null;
+  }
+}
+
+export interface GeometryChoice {
+  mode: ComputeMode;
+  tileSize: number;
+  cacheBudgetBytes: number;
+}
+
+/**
+ * Builds the geometry for rows of `a` against rows of `b`.
+ * `centre` (continuous only) is subtracted from both before the float32 conversion.
+ */
+export async function makeGeometry(
+  a: FeatureSet,
+  b: FeatureSet,
+  same: boolean,
+  centre: Float64Array | null,
+  choice: GeometryChoice,
+): Promise<{ geom: Geometry; backend: string | null }> {
+  if (a.kind === 'discrete') return { geom: new HammingGeometry(a.data, b.data, a.dim, choice.tileSize), backend: null };
+  if (choice.mode !== 'js') {
+    const be = await activeTfBackend();
+    const usable = be !== null && be.precision === 32 && TfGeometry.supportsDim(a.dim);
+    if (usable) {
+      const c = centre ?? meanRow(b);
+      const geom = new TfGeometry(a.data, b.data, a.n, b.n, a.dim, c, same, choice.tileSize, choice.cacheBudgetBytes);
+      return { geom, backend: be!.name };
+    }
+    if (choice.mode === 'tf') {
+      throw new Error(
+        be === null
+          ? 'compute "tf" requested but no TF.js backend is registered'
+          : `compute "tf" requested but backend ${be.name} has ${be.precision}-bit floats (32 needed)`,
+      );
+    }
+  }
+  return { geom: new JsFloat64Geometry(a.data, b.data, a.dim, choice.tileSize), backend: null };
+}

@@ -1,0 +1,63 @@
+/**
+ * Exact pairwise distances (the arithmetic every membership decision is made on).
+ *
+ * - Euclidean: sqrt(sum_t (x_t - y_t)^2) accumulated in float64, in index order, from the
+ *   stored feature values (float32 values are exact in float64). This is the same
+ *   arithmetic as scipy.spatial.distance.cdist(x.astype(float64), y.astype(float64)).
+ * - Hamming: (number of positions that differ) / dim, an integer count divided once, so
+ *   ties between rows are exact.
+ *
+ * See shared/design/METRICS.md, Notation.
+ */
+import type { FeatureSet } from '../features/featureSet.ts';
+
+export type Values = Float32Array | Int32Array | Uint16Array;
+
+/** Exact float64 Euclidean distance between row ia of A and row ib of B (both with `dim` columns). */
+export function euclidean64(A: Values, ia: number, B: Values, ib: number, dim: number): number {
+  let s = 0;
+  const oa = ia * dim;
+  const ob = ib * dim;
+  for (let t = 0; t < dim; t++) {
+    const v = A[oa + t] - B[ob + t];
+    s += v * v;
+  }
+  return Math.sqrt(s);
+}
+
+/** Number of positions where row ia of A and row ib of B differ. */
+export function hammingCount(A: Values, ia: number, B: Values, ib: number, dim: number): number {
+  let c = 0;
+  const oa = ia * dim;
+  const ob = ib * dim;
+  for (let t = 0; t < dim; t++) if (A[oa + t] !== B[ob + t]) c++;
+  return c;
+}
+
+/** Hamming distance = fraction of positions that differ. */
+export function hamming(A: Values, ia: number, B: Values, ib: number, dim: number): number {
+  return hammingCount(A, ia, B, ib, dim) / dim;
+}
+
+/** Exact distance between row i of `a` and row j of `b` under the metric of their kind. */
+export function exactDistance(a: FeatureSet, i: number, b: FeatureSet, j: number): number {
+  return a.kind === 'discrete' ? hamming(a.data, i, b.data, j, a.dim) : euclidean64(a.data, i, b.data, j, a.dim);
+}
+
+/** Throws unless the set can enter the neighbour engine (finite values, dim >= 1, consistent sizes). */
+export function validateFeatureSet(fs: FeatureSet, name: string): void {
+  if (!(fs.dim >= 1)) throw new Error(`${name}: feature dimension must be at least 1`);
+  if (fs.data.length !== fs.n * fs.dim) throw new Error(`${name}: ${fs.data.length} values for ${fs.n} x ${fs.dim}`);
+  if (fs.kind === 'continuous') {
+    const x = fs.data;
+    for (let p = 0; p < x.length; p++) {
+      if (!Number.isFinite(x[p])) throw new Error(`${name}: non-finite feature value at row ${Math.floor(p / fs.dim)}`);
+    }
+  }
+}
+
+/** Throws unless the two sets can be compared (same kind and dimension). */
+export function validatePair(a: FeatureSet, b: FeatureSet, nameA: string, nameB: string): void {
+  if (a.kind !== b.kind) throw new Error(`${nameA} is ${a.kind} but ${nameB} is ${b.kind}`);
+  if (a.dim !== b.dim) throw new Error(`${nameA} has dimension ${a.dim} but ${nameB} has ${b.dim}`);
+}
