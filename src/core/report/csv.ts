@@ -41,6 +41,12 @@ export interface SetAssignments {
   rhoK: Float64Array;
   /** 0 copy, 1 real, 2 non-real. */
   set: Uint8Array;
+  /**
+   * Lowest index of a real whose copy ball holds the image, -1 when none (null when unknown).
+   * copy / realistic quantify over all reals, so this may differ from nearestReal: it is the pair a
+   * privacy audit should show.
+   */
+  copyOf: Int32Array | null;
   ids: string[];
   labels: string[] | null;
   realIds: string[];
@@ -49,16 +55,21 @@ export interface SetAssignments {
 
 export const ASSIGNMENT_NAMES = ['copy', 'real', 'non-real'] as const;
 
-/** Per-image assignments of every synthetic set, one row per synthetic image. */
+/**
+ * Per-image assignments of every synthetic set, one row per synthetic image: nearest real (id,
+ * label), distance to it, that real's rho_1 and rho_k, the set (copy / real / non-real) and the
+ * real whose copy ball holds the image (empty when none).
+ */
 export function assignmentsToCsv(assignments: Map<string, SetAssignments>): string {
-  const header = ['set', 'id', 'label', 'nearest_real_id', 'nearest_real_label', 'distance', 'rho1', 'rhoK', 'assignment'];
+  const header = ['set', 'id', 'label', 'nearest_real_id', 'nearest_real_label', 'distance', 'rho1', 'rhoK', 'assignment', 'copy_of_real_id'];
   const rows = function* () {
     for (const [name, a] of assignments) {
       for (let i = 0; i < a.ids.length; i++) {
         const r = a.nearestReal[i];
+        const c = a.copyOf ? a.copyOf[i] : -1;
         yield [
           name, a.ids[i], a.labels ? a.labels[i] : '', a.realIds[r], a.realLabels ? a.realLabels[r] : '',
-          a.distance[i], a.rho1[i], a.rhoK[i], ASSIGNMENT_NAMES[a.set[i]],
+          a.distance[i], a.rho1[i], a.rhoK[i], ASSIGNMENT_NAMES[a.set[i]], c >= 0 ? a.realIds[c] : '',
         ];
       }
     }

@@ -43,7 +43,8 @@ export interface SetMetrics {
   /** Mean over dimensions of the population std (ddof = 0) of the set's features. */
   featureStd: number;
   precision: number;
-  recall: number;
+  /** null when the set has k or fewer rows (the synthetic k-NN radius does not exist). */
+  recall: number | null;
   density: number;
   coverage: number;
   /** null for discrete features (FID of integer codes has no meaning) or when it could not be computed. */
@@ -70,6 +71,8 @@ export interface ReportSet {
   /** Per class label, when labels exist on both sides; classes that could not be evaluated are absent (see warnings). */
   perClass: Record<string, SetMetrics>;
   warnings: string[];
+  /** How the neighbour engine computed the pooled distances (method, backend, tile size, exact recomputations). */
+  engine?: { method: string; backend: string | null; tileSize: number; pairs: number; exactPairs: number };
 }
 
 export interface HoldoutCalibration {

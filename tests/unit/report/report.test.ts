@@ -86,16 +86,16 @@ describe('report CSV', () => {
   it('assignments CSV: one row per synthetic image with the nearest real id and the set name', () => {
     const a: SetAssignments = {
       nearestReal: Int32Array.from([2, 0]), distance: Float64Array.from([0.125, 3]), rho1: Float64Array.from([0.5, 1]),
-      rhoK: Float64Array.from([1.5, 2]), set: Uint8Array.from([0, 2]), ids: ['s0.png', 's,1.png'], labels: ['a', 'b'],
+      rhoK: Float64Array.from([1.5, 2]), set: Uint8Array.from([0, 2]), copyOf: Int32Array.from([1, -1]), ids: ['s0.png', 's,1.png'], labels: ['a', 'b'],
       realIds: ['r0', 'r1', 'r2'], realLabels: ['b', 'a', 'a'],
     };
-    const text = assignmentsToCsv(new Map([['gan', a], ['ldm', { ...a, set: Uint8Array.from([1, 1]), labels: null, realLabels: null }]]));
+    const text = assignmentsToCsv(new Map([['gan', a], ['ldm', { ...a, set: Uint8Array.from([1, 1]), copyOf: null, labels: null, realLabels: null }]]));
     expect(text).toBe([
-      'set,id,label,nearest_real_id,nearest_real_label,distance,rho1,rhoK,assignment',
-      'gan,s0.png,a,r2,a,0.125,0.5,1.5,copy',
-      'gan,"s,1.png",b,r0,b,3,1,2,non-real',
-      'ldm,s0.png,,r2,,0.125,0.5,1.5,real',
-      'ldm,"s,1.png",,r0,,3,1,2,real',
+      'set,id,label,nearest_real_id,nearest_real_label,distance,rho1,rhoK,assignment,copy_of_real_id',
+      'gan,s0.png,a,r2,a,0.125,0.5,1.5,copy,r1',
+      'gan,"s,1.png",b,r0,b,3,1,2,non-real,',
+      'ldm,s0.png,,r2,,0.125,0.5,1.5,real,',
+      'ldm,"s,1.png",,r0,,3,1,2,real,',
     ].join('\n') + '\n');
   });
 });
