@@ -1,0 +1,89 @@
+/**
+ * TF.js in Node: backend set-up and reading model folders from disk.
+ *
+ * initNodeBackend() registers @tensorflow/tfjs-backend-wasm (SIMD; TF.js keeps
+ * wasm single-threaded in Node) and sets it under a timeout, falling back to
+ * the pure-JS cpu backend. @tensorflow/tfjs-node is not used (it needs a
+ * native download).
+ */
+import { readFile, readdir } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
+import type { ModelSource } from '../extractors/registry.ts';
+
+export type NodeBackend = 'wasm' | 'cpu';
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const t = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
+let wasmRegistered: Promise<void> | null = null;
+
+async function registerWasm(): Promise<void> {
+  wasmRegistered ??= (async () => {
+    const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    // Point the loader at the package's dist folder explicitly so a bundled CLI still finds the .wasm files.
+    const req = createRequire(import.meta.url);
+    const dist = dirname(req.resolve('@tensorflow/tfjs-backend-wasm'));
+    wasm.setWasmPaths(`${dist}/`);
+  })();
+  return wasmRegistered;
+}
+
+/**
+ * Sets the TF.js backend for Node and returns its name ('wasm' or 'cpu').
+ * prefer 'cpu' skips wasm. A wasm start that fails or takes longer than
+ * timeoutMs falls back to cpu.
+ */
+export async function initNodeBackend(prefer: NodeBackend = 'wasm', timeoutMs = 15_000): Promise<string> {
+  if (prefer === 'wasm') {
+    try {
+      await registerWasm();
+      const ok = await withTimeout(tf.setBackend('wasm'), timeoutMs, "tf.setBackend('wasm')");
+      if (ok) {
+        await tf.ready();
+        return tf.getBackend();
+      }
+    } catch (e) {
+      process.emitWarning(`TF.js wasm backend unavailable, using cpu: ${(e as Error).message}`);
+    }
+  }
+  const ok = await withTimeout(tf.setBackend('cpu'), timeoutMs, "tf.setBackend('cpu')");
+  if (!ok) throw new Error('no TF.js backend could be initialised');
+  await tf.ready();
+  return tf.getBackend();
+}
+
+/** Repository models/ folder (works from src/ under tsx and from a build one level deeper). */
+export function modelsDir(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  return resolve(here, '..', '..', 'models');
+}
+
+/**
+ * Reads model.json and the weight files it names from `dir` into memory.
+ * Only the files model.json names are read, so a folder with extra files works.
+ */
+export async function readModelDir(dir: string): Promise<ModelSource & { kind: 'files' }> {
+  const names = new Set(await readdir(dir));
+  const jsonName = names.has('model.json') ? 'model.json' : [...names].find((n) => n.endsWith('.json'));
+  if (!jsonName) throw new Error(`no model.json in ${dir}`);
+  const jsonBytes = new Uint8Array(await readFile(join(dir, jsonName)));
+  const json = JSON.parse(new TextDecoder().decode(jsonBytes)) as tf.io.ModelJSON;
+  const files = new Map<string, Uint8Array>([['model.json', jsonBytes]]);
+  for (const p of (json.weightsManifest ?? []).flatMap((g) => g.paths)) {
+    files.set(p, new Uint8Array(await readFile(join(dir, p))));
+  }
+  return { kind: 'files', files };
+}
+
+/** The shipped model folder models/<id>/ as an in-memory source. */
+export function shippedModelSource(id: 'mobilenet-v2' | 'inception-v3', root = modelsDir()): Promise<ModelSource & { kind: 'files' }> {
+  return readModelDir(join(root, id));
+}
