@@ -113,20 +113,37 @@ function* records(text: string): Generator<Record> {
 const NUMBER_RE = /^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$/;
 const NONFINITE_RE = /^[-+]?(?:nan|inf|infinity)$/i;
 
-function parseValue(s: string, line: number, row: number, column: string, discrete: boolean): number {
+function parseError(s: string, line: number, row: number, column: string, discrete: boolean): InputError {
   const t = s.trim();
   const where = `line ${line} (row ${row}), column "${column}"`;
-  if (t === '') throw new InputError(`${where}: empty value`);
-  if (NONFINITE_RE.test(t)) throw new InputError(`${where}: value "${t}" is not a finite number (NaN and Infinity are not allowed)`);
-  if (!NUMBER_RE.test(t)) throw new InputError(`${where}: value "${t}" is not a number`);
+  if (t === '') return new InputError(`${where}: empty value`);
+  if (NONFINITE_RE.test(t)) return new InputError(`${where}: value "${t}" is not a finite number (NaN and Infinity are not allowed)`);
+  if (!NUMBER_RE.test(t)) return new InputError(`${where}: value "${t}" is not a number`);
   const v = Number(t);
-  if (!Number.isFinite(v) || (!discrete && !Number.isFinite(Math.fround(v)))) {
-    throw new InputError(`${where}: value "${t}" is not a finite float32 number`);
+  if (discrete) return new InputError(`${where}: value "${t}" is not an integer code (discrete features need 32-bit integers)`);
+  if (!Number.isFinite(v) || !Number.isFinite(Math.fround(v))) return new InputError(`${where}: value "${t}" is not a finite float32 number`);
+  return new InputError(`${where}: value "${t}" could not be read`);
+}
+
+/**
+ * One numeric field. Fast path: Number() accepts it, it starts like a decimal number (digit, sign
+ * or point) and is not a 0x / 0b / 0o literal; anything else goes through the exact checks.
+ */
+function parseValue(s: string, line: number, row: number, column: string, discrete: boolean): number {
+  const c0 = s.charCodeAt(0);
+  const c1 = s.charCodeAt(1) | 32;
+  if (((c0 >= 48 && c0 <= 57) || c0 === 45 || c0 === 43 || c0 === 46) && c1 !== 120 && c1 !== 98 && c1 !== 111) {
+    const v = Number(s);
+    if (discrete) {
+      if (Number.isInteger(v) && v >= -2147483648 && v <= 2147483647) return v;
+    } else if (Number.isFinite(Math.fround(v))) {
+      return v;
+    }
+  } else {
+    const t = s.trim();
+    if (t !== s && t !== '') return parseValue(t, line, row, column, discrete);
   }
-  if (discrete && (!Number.isInteger(v) || v < -2147483648 || v > 2147483647)) {
-    throw new InputError(`${where}: value "${t}" is not an integer code (discrete features need 32-bit integers)`);
-  }
-  return v;
+  throw parseError(s, line, row, column, discrete);
 }
 
 /**
