@@ -1,0 +1,223 @@
+/**
+ * Preprocessing: DecodedImage -> the fixed-size array an extractor or a metric reads.
+ *
+ * Channels (done before resizing; both are linear, so the order does not change the result):
+ * - one channel wanted from RGB: luminance Y = 0.299 R + 0.587 G + 0.114 B (ITU-R BT.601 luma weights,
+ *   applied to the decoded values as they are, without gamma handling);
+ * - three channels wanted from gray: the gray value replicated.
+ * Resize filters:
+ * - 'bilinear': TensorFlow's resizeBilinear(alignCorners = false, halfPixelCenters = true): source
+ *   coordinate (o + 0.5) * in / out - 0.5, the two neighbours clamped to the edge, top/bottom rows
+ *   interpolated first. Reference: scipy.ndimage.zoom(order=1, grid_mode=True, mode='nearest').
+ * - 'area': exact area average: output pixel o covers [o * in/out, (o + 1) * in/out) of the input and
+ *   each input pixel is weighted by its overlap (OpenCV INTER_AREA / TF 'area' when shrinking; equals
+ *   PIL's BOX filter when the ratio is an integer). The right filter for downscaling.
+ * Both are separable; the intermediate is float64 and the result is rounded once to float32.
+ * Aspect: 'stretch' resizes to size x size (what the paper's tool does); 'pad' scales the longer side to
+ * `size`, the shorter to round(side * size / longer) (at least 1), and centres it on black
+ * (offset floor((size - side) / 2)).
+ * 8-bit outputs (toGray8, thumbnail) round half up: floor(v * 255 + 0.5), clamped to [0, 255].
+ *
+ * References are computed by scripts/make-image-fixtures.py into
+ * tests/fixtures/images/preprocess-reference.json.
+ */
+import type { DecodedImage } from './types.ts';
+
+/** Bump whenever any output of this file changes for the same input (it is part of cache keys). */
+export const PREPROCESS_VERSION = 'imaging-preprocess-1';
+
+export type ResizeFilter = 'bilinear' | 'area';
+export type Aspect = 'stretch' | 'pad';
+
+export interface PreprocessOptions {
+  /** Output is size x size. */
+  size: number;
+  channels: 1 | 3;
+  aspect: Aspect;
+  filter: ResizeFilter;
+}
+
+/** BT.601 luma weights. */
+export const LUMA_WEIGHTS = [0.299, 0.587, 0.114] as const;
+
+/** Per output index: the input indices and weights that make it. */
+interface Taps {
+  index: Int32Array;
+  weight: Float64Array;
+  start: Int32Array; // taps of output o are [start[o], start[o + 1])
+}
+
+function bilinearTaps(nIn: number, nOut: number): Taps {
+  const start = new Int32Array(nOut + 1);
+  const index = new Int32Array(2 * nOut);
+  const weight = new Float64Array(2 * nOut);
+  const ratio = nIn / nOut;
+  for (let o = 0; o < nOut; o++) {
+    const src = ratio * (o + 0.5) - 0.5;
+    const lo = Math.max(0, Math.floor(src));
+    const hi = Math.min(nIn - 1, Math.ceil(src));
+    const frac = src - lo;
+    // TF: lo + (hi - lo) * frac; kept in that form (not (1-frac) lo + frac hi) to match it bit for bit.
+    index[2 * o] = lo;
+    index[2 * o + 1] = hi;
+    weight[2 * o] = frac;
+    start[o + 1] = 2 * (o + 1);
+  }
+  return { index, weight, start };
+}
+
+function areaTaps(nIn: number, nOut: number): Taps {
+  const idx: number[] = [];
+  const w: number[] = [];
+  const start = new Int32Array(nOut + 1);
+  const scale = nIn / nOut;
+  for (let o = 0; o < nOut; o++) {
+    const a = (o * nIn) / nOut;
+    const b = ((o + 1) * nIn) / nOut;
+    const first = Math.floor(a);
+    const last = Math.min(nIn - 1, Math.ceil(b) - 1);
+    for (let i = first; i <= last; i++) {
+      const overlap = Math.min(b, i + 1) - Math.max(a, i);
+      if (overlap > 0) {
+        idx.push(i);
+        w.push(overlap / scale);
+      }
+    }
+    start[o + 1] = idx.length;
+  }
+  return { index: Int32Array.from(idx), weight: Float64Array.from(w), start };
+}
+
+function taps(filter: ResizeFilter, nIn: number, nOut: number): Taps {
+  return filter === 'bilinear' ? bilinearTaps(nIn, nOut) : areaTaps(nIn, nOut);
+}
+
+/** Applies taps along one axis. src has `outer` blocks of nIn x inner values. */
+function applyAxis(
+  src: ArrayLike<number>,
+  outer: number,
+  nIn: number,
+  inner: number,
+  t: Taps,
+  nOut: number,
+  bilinear: boolean,
+): Float64Array {
+  const dst = new Float64Array(outer * nOut * inner);
+  for (let b = 0; b < outer; b++) {
+    const sBase = b * nIn * inner;
+    const dBase = b * nOut * inner;
+    for (let o = 0; o < nOut; o++) {
+      const d = dBase + o * inner;
+      if (bilinear) {
+        const lo = sBase + t.index[2 * o] * inner;
+        const hi = sBase + t.index[2 * o + 1] * inner;
+        const f = t.weight[2 * o];
+        for (let k = 0; k < inner; k++) {
+          const vlo = src[lo + k];
+          dst[d + k] = vlo + (src[hi + k] - vlo) * f;
+        }
+      } else {
+        for (let j = t.start[o]; j < t.start[o + 1]; j++) {
+          const s = sBase + t.index[j] * inner;
+          const w = t.weight[j];
+          for (let k = 0; k < inner; k++) dst[d + k] += src[s + k] * w;
+        }
+      }
+    }
+  }
+  return dst;
+}
+
+/**
+ * Resizes row-major HWC data (any number of channels) to outW x outH. Float64 result.
+ * Columns first, then rows (TF's order: the two rows are interpolated, then blended vertically).
+ */
+export function resize(
+  data: ArrayLike<number>,
+  width: number,
+  height: number,
+  channels: number,
+  outW: number,
+  outH: number,
+  filter: ResizeFilter,
+): Float64Array {
+  const bilinear = filter === 'bilinear';
+  const horiz = applyAxis(data, height, width, channels, taps(filter, width, outW), outW, bilinear);
+  return applyAxis(horiz, 1, height, outW * channels, taps(filter, height, outH), outH, bilinear);
+}
+
+/** BT.601 luminance of an RGB image (or the image itself when already gray). */
+export function luminance(img: DecodedImage): ArrayLike<number> {
+  if (img.channels === 1) return img.data;
+  const n = img.width * img.height;
+  const out = new Float64Array(n);
+  const d = img.data;
+  const [wr, wg, wb] = LUMA_WEIGHTS;
+  for (let p = 0; p < n; p++) out[p] = d[3 * p] * wr + d[3 * p + 1] * wg + d[3 * p + 2] * wb;
+  return out;
+}
+
+function roundedSide(side: number, scale: number): number {
+  return Math.max(1, Math.floor(side * scale + 0.5));
+}
+
+/** size x size x channels, HWC, Float32 in [0, 1]. */
+export function preprocess(img: DecodedImage, opts: PreprocessOptions): Float32Array {
+  const { size, channels, aspect, filter } = opts;
+  if (!(Number.isInteger(size) && size > 0)) throw new Error(`preprocess: size must be a positive integer, got ${size}`);
+  // Work on one channel when the source is gray (replicate at the end) or one channel is wanted.
+  const src = channels === 1 ? luminance(img) : img.data;
+  const work = channels === 1 || img.channels === 1 ? 1 : 3;
+  let tw = size;
+  let th = size;
+  if (aspect === 'pad') {
+    const scale = size / Math.max(img.width, img.height);
+    tw = Math.min(size, roundedSide(img.width, scale));
+    th = Math.min(size, roundedSide(img.height, scale));
+  }
+  const r = resize(src, img.width, img.height, work, tw, th, filter);
+  const out = new Float32Array(size * size * channels);
+  const ox = Math.floor((size - tw) / 2);
+  const oy = Math.floor((size - th) / 2);
+  for (let y = 0; y < th; y++) {
+    for (let x = 0; x < tw; x++) {
+      const o = ((y + oy) * size + (x + ox)) * channels;
+      const s = (y * tw + x) * work;
+      if (work === channels) for (let c = 0; c < channels; c++) out[o + c] = r[s + c];
+      else out[o] = out[o + 1] = out[o + 2] = r[s];
+    }
+  }
+  return out;
+}
+
+function toByte(v: number): number {
+  const b = Math.floor(v * 255 + 0.5);
+  return b < 0 ? 0 : b > 255 ? 255 : b;
+}
+
+/** size x size 8-bit grayscale (luminance, stretch, area filter, round half up): the file-size variety input. */
+export function toGray8(img: DecodedImage, size: number): Uint8Array {
+  const r = resize(luminance(img), img.width, img.height, 1, size, size, 'area');
+  const out = new Uint8Array(size * size);
+  for (let i = 0; i < out.length; i++) out[i] = toByte(r[i]);
+  return out;
+}
+
+export interface Thumbnail {
+  width: number;
+  height: number;
+  channels: 1 | 3;
+  /** gray8 (channels 1) or rgb8 (channels 3), row-major. */
+  data: Uint8Array;
+}
+
+/** Small 8-bit picture for the privacy audit: longer side at most maxSide (never enlarged), area filter. */
+export function thumbnail(img: DecodedImage, maxSide = 96): Thumbnail {
+  const scale = Math.min(1, maxSide / Math.max(img.width, img.height));
+  const width = roundedSide(img.width, scale);
+  const height = roundedSide(img.height, scale);
+  const r = resize(img.data, img.width, img.height, img.channels, width, height, 'area');
+  const data = new Uint8Array(r.length);
+  for (let i = 0; i < r.length; i++) data[i] = toByte(r[i]);
+  return { width, height, channels: img.channels, data };
+}
