@@ -1,0 +1,52 @@
+/**
+ * What a finished run hands to the UI: the report (the same schema as the CLI's JSON) plus what the views
+ * need beyond it (per-image assignments, DCR distributions, mean images, thumbnails, skipped files).
+ */
+import type { Report } from '../core/report/schema.ts';
+import type { CachedFrame } from '../store/featureCache.ts';
+import type { UtilityReport } from '../core/utility/types.ts';
+
+export type Thumb = CachedFrame['thumb'];
+
+export type SetRole = 'real' | 'holdout' | 'synthetic' | 'crossTask';
+
+/** Per synthetic image: its nearest real image and the copy / real / non-real decision. */
+export interface SetAssignments {
+  ids: string[];
+  labels: (string | null)[] | null;
+  nearestRealId: string[];
+  distance: Float64Array;
+  rho1: Float64Array;
+  rhoK: Float64Array;
+  /** 0 copy, 1 real, 2 non-real. */
+  set: Uint8Array;
+}
+
+export interface SetSummary {
+  name: string;
+  role: SetRole;
+  count: number;
+  classes: Record<string, number>;
+  skipped: { path: string; reason: string }[];
+  cached: number;
+  embedded: number;
+  /** The set's mean image (what the file-size variety measures), 8-bit grayscale. */
+  meanImage: { width: number; height: number; data: Uint8Array } | null;
+}
+
+export interface RunResult {
+  report: Report;
+  /** Real, holdout (if any) and synthetic sets in display order. */
+  sets: SetSummary[];
+  /** Keyed by synthetic set name. */
+  assignments: Record<string, SetAssignments>;
+  /** Distance to closest real record per image: per synthetic set, and for the holdout (null without one). */
+  dcr: { sets: Record<string, Float64Array>; holdout: Float64Array | null };
+  /** Thumbnail of an image of a set (`setName`, image id), or undefined when none was kept. */
+  thumb(setName: string, id: string): Thumb | undefined;
+  /** Utility per synthetic set name, when the utility evaluator ran. */
+  utility: UtilityReport | null;
+}
+
+export const SET_NAMES = { copy: 0, real: 1, nonReal: 2 } as const;
+export const ASSIGNMENT_LABELS = ['copy', 'real', 'non-real'] as const;

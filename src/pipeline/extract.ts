@@ -1,0 +1,215 @@
+/**
+ * The per-file pipeline, shared by the browser workers and the Node CLI:
+ *   read bytes ─► SHA-256 ─► cache hit? ─► decode (all frames) ─► preprocess ─► batch ─► embed ─► cache put
+ *
+ * A file that cannot be used is reported with its reason and the run goes on. Work is checked against the
+ * AbortSignal between files and between batches, so cancellation is prompt. Nothing here touches the DOM or
+ * Node modules: the caller supplies the file readers, the extractor and the cache.
+ */
+import { decodeImage } from '../imaging/decode.ts';
+import { PREPROCESS_VERSION, preprocess, thumbnail, toGray8 } from '../imaging/preprocess.ts';
+import type { DecodedImage } from '../imaging/types.ts';
+import type { Extractor } from '../extractors/registry.ts';
+import { sha256Hex } from '../extractors/sha256.ts';
+import { cacheKey, recordBytes, type CachedFrame, type FeatureCache } from '../store/featureCache.ts';
+
+export type Aspect = 'stretch' | 'pad';
+
+export interface PipelineOptions {
+  aspect: Aspect;
+  /** Size of the 8-bit grayscale image kept for the file-size variety metric; null to skip it. */
+  varietySize: number | null;
+  /** Longest side of the audit thumbnail. */
+  thumbSize: number;
+  /** Frames per forward pass. */
+  batchSize: number;
+}
+
+export const DEFAULT_PIPELINE_OPTIONS: PipelineOptions = { aspect: 'stretch', varietySize: 256, thumbSize: 96, batchSize: 16 };
+
+export interface FileItem {
+  path: string;
+  label: string | null;
+  read(): Promise<Uint8Array>;
+}
+
+export type ItemResult =
+  | { path: string; label: string | null; frames: CachedFrame[]; fromCache: boolean }
+  | { path: string; label: string | null; skipped: string };
+
+export type Stage = 'reading' | 'decoding' | 'embedding';
+
+export interface PipelineHooks {
+  signal?: AbortSignal;
+  /** Called once per file, in input order, when its result is final. */
+  onItem?(result: ItemResult): void;
+  onStage?(stage: Stage): void;
+}
+
+/** Describes the preprocessing in words and numbers, for the report. */
+export function describePreprocessing(extractor: Extractor, opts: PipelineOptions) {
+  return {
+    version: PREPROCESS_VERSION,
+    inputSize: extractor.inputSize,
+    channels: extractor.channels === 3 ? 'grayscale replicated to 3 channels; RGB kept' : 'RGB to luminance (BT.601)',
+    resize: 'area average when shrinking, bilinear (half-pixel centres) when enlarging',
+    aspect: opts.aspect,
+    normalisation: extractor.normalise ?? 'zero-one',
+    dicomWindowing: 'file VOI window (first value) after rescale slope/intercept, else min-max; MONOCHROME1 inverted',
+    varietySize: opts.varietySize,
+  };
+}
+
+export function abortError(): Error {
+  return Object.assign(new Error('The run was cancelled.'), { name: 'AbortError' });
+}
+
+function throwIfAborted(signal?: AbortSignal): void {
+  if (signal?.aborted) throw abortError();
+}
+
+function reasonOf(e: unknown): string {
+  if (e instanceof Error) return e.message || e.name;
+  return String(e);
+}
+
+interface Pending {
+  path: string;
+  label: string | null;
+  key: string;
+  frames: { idSuffix: string; input: Float32Array; thumb: CachedFrame['thumb']; gray: Uint8Array | null; meta: Record<string, unknown> }[];
+}
+
+function prepare(img: DecodedImage, extractor: Extractor, opts: PipelineOptions) {
+  const enlarge = Math.max(img.width, img.height) < extractor.inputSize;
+  const input = preprocess(img, {
+    size: extractor.inputSize,
+    channels: extractor.channels,
+    aspect: opts.aspect,
+    filter: enlarge ? 'bilinear' : 'area',
+  });
+  const t = thumbnail(img, opts.thumbSize);
+  return {
+    input,
+    thumb: { width: t.width, height: t.height, channels: (t.data.length === t.width * t.height ? 1 : 3) as 1 | 3, data: t.data },
+    gray: opts.varietySize ? toGray8(img, opts.varietySize) : null,
+  };
+}
+
+/**
+ * Runs the pipeline over `items` and reports each file through hooks.onItem, in input order.
+ * Returns counts: files served from the cache, files embedded, files skipped.
+ */
+export async function processItems(
+  items: FileItem[],
+  extractor: Extractor,
+  cache: FeatureCache | null,
+  opts: PipelineOptions,
+  hooks: PipelineHooks = {},
+): Promise<{ cached: number; embedded: number; skipped: number }> {
+  const { signal } = hooks;
+  const counts = { cached: 0, embedded: 0, skipped: 0 };
+  const weightsHash = extractor.weightsHash;
+  const preprocessVersion = `${PREPROCESS_VERSION};aspect=${opts.aspect};variety=${opts.varietySize ?? 'off'};thumb=${opts.thumbSize}`;
+  // Results wait here until every earlier file is final, so onItem sees input order.
+  const ready = new Map<number, ItemResult>();
+  let nextToEmit = 0;
+  const emit = (i: number, r: ItemResult) => {
+    ready.set(i, r);
+    while (ready.has(nextToEmit)) {
+      hooks.onItem?.(ready.get(nextToEmit)!);
+      ready.delete(nextToEmit);
+      nextToEmit++;
+    }
+  };
+
+  let pending: { index: number; item: Pending }[] = [];
+  let pendingFrames = 0;
+
+  const flush = async () => {
+    if (pending.length === 0) return;
+    throwIfAborted(signal);
+    hooks.onStage?.('embedding');
+    const frameSize = extractor.inputSize * extractor.inputSize * extractor.channels;
+    const batch = new Float32Array(pendingFrames * frameSize);
+    let f = 0;
+    for (const p of pending) for (const fr of p.item.frames) batch.set(fr.input, (f++) * frameSize);
+    let feats: Float32Array;
+    try {
+      feats = await extractor.embed(batch, pendingFrames);
+    } catch (e) {
+      // The model failed on this batch: report every file in it, keep going.
+      for (const p of pending) {
+        counts.skipped++;
+        emit(p.index, { path: p.item.path, label: p.item.label, skipped: `feature extraction failed: ${reasonOf(e)}` });
+      }
+      pending = [];
+      pendingFrames = 0;
+      return;
+    }
+    f = 0;
+    for (const p of pending) {
+      const frames: CachedFrame[] = p.item.frames.map((fr) => {
+        const feature = feats.slice(f * extractor.dim, (f + 1) * extractor.dim);
+        f++;
+        return { idSuffix: fr.idSuffix, feature, thumb: fr.thumb, gray: fr.gray, meta: fr.meta };
+      });
+      if (cache) await cache.put({ key: p.item.key, frames, createdAt: Date.now(), bytes: recordBytes(frames) });
+      counts.embedded++;
+      emit(p.index, { path: p.item.path, label: p.item.label, frames, fromCache: false });
+    }
+    pending = [];
+    pendingFrames = 0;
+  };
+
+  for (let i = 0; i < items.length; i++) {
+    throwIfAborted(signal);
+    const item = items[i];
+    let bytes: Uint8Array;
+    try {
+      hooks.onStage?.('reading');
+      bytes = await item.read();
+    } catch (e) {
+      counts.skipped++;
+      emit(i, { path: item.path, label: item.label, skipped: `cannot be read: ${reasonOf(e)}` });
+      continue;
+    }
+    if (bytes.length === 0) {
+      counts.skipped++;
+      emit(i, { path: item.path, label: item.label, skipped: 'empty file (zero bytes)' });
+      continue;
+    }
+    const key = cacheKey({ fileSha256: await sha256Hex(bytes), extractorId: extractor.id, weightsHash, preprocessVersion });
+    const hit = cache ? await cache.get(key) : undefined;
+    if (hit) {
+      counts.cached++;
+      emit(i, { path: item.path, label: item.label, frames: hit.frames, fromCache: true });
+      continue;
+    }
+    let images: DecodedImage[];
+    try {
+      hooks.onStage?.('decoding');
+      images = await decodeImage(bytes, item.path);
+      if (images.length === 0) throw new Error('no image frames in file');
+    } catch (e) {
+      counts.skipped++;
+      emit(i, { path: item.path, label: item.label, skipped: reasonOf(e) });
+      continue;
+    }
+    const multi = images.length > 1;
+    const frames = images.map((img, fi) => {
+      const prepared = prepare(img, extractor, opts);
+      const frameNo = img.meta.frame ?? fi + 1;
+      return {
+        idSuffix: multi ? `#${frameNo}` : '',
+        ...prepared,
+        meta: { ...img.meta, width: img.width, height: img.height, channels: img.channels } as Record<string, unknown>,
+      };
+    });
+    pending.push({ index: i, item: { path: item.path, label: item.label, key, frames } });
+    pendingFrames += frames.length;
+    if (pendingFrames >= opts.batchSize) await flush();
+  }
+  await flush();
+  return counts;
+}

@@ -1,0 +1,85 @@
+/**
+ * Page-side pool of pipeline workers (one per core, at most 4): each worker owns a backend and a model;
+ * files are handed out in small chunks so every core stays busy, and results come back per file with
+ * its index in the input. Cancelling aborts every worker promptly; terminate() frees them.
+ */
+import * as Comlink from 'comlink';
+import type { ExtractorSpec } from '../extractors/registry.ts';
+import type { ItemResult, Stage } from '../pipeline/extract.ts';
+import type { PipelineInit, PipelineWorkerApi, WorkItem } from './pipeline.worker.ts';
+
+export function defaultPoolSize(): number {
+  const cores = globalThis.navigator?.hardwareConcurrency ?? 2;
+  return Math.max(1, Math.min(4, cores));
+}
+
+export class PipelinePool {
+  private workers: Worker[] = [];
+  private remotes: Comlink.Remote<PipelineWorkerApi>[] = [];
+  private cancelled = false;
+
+  constructor(readonly size = defaultPoolSize()) {
+    for (let i = 0; i < size; i++) {
+      const w = new Worker(new URL('./pipeline.worker.ts', import.meta.url), { type: 'module', name: `synthlens-pipeline-${i}` });
+      this.workers.push(w);
+      this.remotes.push(Comlink.wrap<PipelineWorkerApi>(w));
+    }
+  }
+
+  /** Loads backend and model in every worker; returns the backend and extractor of the first. */
+  async init(init: PipelineInit): Promise<{ backend: string; spec: ExtractorSpec }> {
+    const all = await Promise.all(this.remotes.map((r) => r.init(init)));
+    return all[0];
+  }
+
+  /**
+   * Processes `items`; onResult(index, result) is called once per item (any order across chunks).
+   * Rejects with an AbortError after cancel().
+   */
+  async run(
+    items: WorkItem[],
+    hooks: { onResult(index: number, r: ItemResult): void; onStage?(s: Stage): void; chunkSize?: number },
+  ): Promise<{ cached: number; embedded: number; skipped: number }> {
+    this.cancelled = false;
+    const chunk = hooks.chunkSize ?? 8;
+    let next = 0;
+    const totals = { cached: 0, embedded: 0, skipped: 0 };
+    const onStage = hooks.onStage ? Comlink.proxy(hooks.onStage) : undefined;
+    const loop = async (remote: Comlink.Remote<PipelineWorkerApi>) => {
+      while (!this.cancelled && next < items.length) {
+        const start = next;
+        const slice = items.slice(start, Math.min(items.length, start + chunk));
+        next += slice.length;
+        let k = 0;
+        const counts = await remote.process(slice, Comlink.proxy((r: ItemResult) => hooks.onResult(start + k++, r)), onStage);
+        totals.cached += counts.cached;
+        totals.embedded += counts.embedded;
+        totals.skipped += counts.skipped;
+      }
+    };
+    await Promise.all(this.remotes.map(loop));
+    if (this.cancelled) throw Object.assign(new Error('The run was cancelled.'), { name: 'AbortError' });
+    return totals;
+  }
+
+  cancel(): void {
+    this.cancelled = true;
+    for (const r of this.remotes) void r.cancel();
+  }
+
+  async takeWarnings(): Promise<string[]> {
+    return (await Promise.all(this.remotes.map((r) => r.takeWarnings()))).flat();
+  }
+
+  get first(): Comlink.Remote<PipelineWorkerApi> {
+    return this.remotes[0];
+  }
+
+  terminate(): void {
+    for (const w of this.workers) w.terminate();
+    this.workers = [];
+    this.remotes = [];
+  }
+}
+
+export type { WorkItem };
