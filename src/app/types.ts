@@ -10,17 +10,12 @@ export type Thumb = CachedFrame['thumb'];
 
 export type SetRole = 'real' | 'holdout' | 'synthetic' | 'crossTask';
 
-/** Per synthetic image: its nearest real image and the copy / real / non-real decision. */
-export interface SetAssignments {
-  ids: string[];
-  labels: (string | null)[] | null;
-  nearestRealId: string[];
-  distance: Float64Array;
-  rho1: Float64Array;
-  rhoK: Float64Array;
-  /** 0 copy, 1 real, 2 non-real. */
-  set: Uint8Array;
-}
+/**
+ * Per synthetic image: its nearest real image (index into realIds), distance, radii, the copy / real / non-real
+ * decision, and the real whose copy ball holds it (copyOf). The same type the CLI's --assignments CSV uses.
+ */
+export type { SetAssignments } from '../core/report/csv.ts';
+import type { SetAssignments } from '../core/report/csv.ts';
 
 export interface SetSummary {
   name: string;
