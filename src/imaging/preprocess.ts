@@ -10,8 +10,9 @@
  *   coordinate (o + 0.5) * in / out - 0.5, the two neighbours clamped to the edge, top/bottom rows
  *   interpolated first. Reference: scipy.ndimage.zoom(order=1, grid_mode=True, mode='nearest').
  * - 'area': exact area average: output pixel o covers [o * in/out, (o + 1) * in/out) of the input and
- *   each input pixel is weighted by its overlap (OpenCV INTER_AREA / TF 'area' when shrinking; equals
- *   PIL's BOX filter when the ratio is an integer). The right filter for downscaling.
+ *   each input pixel is weighted by its overlap, the sum divided by the total overlap (in / out), so a
+ *   constant image stays exactly constant (OpenCV INTER_AREA / TF 'area' when shrinking; equals PIL's
+ *   BOX filter when the ratio is an integer). The right filter for downscaling.
  * Both are separable; the intermediate is float64 and the result is rounded once to float32.
  * Aspect: 'stretch' resizes to size x size (what the paper's tool does); 'pad' scales the longer side to
  * `size`, the shorter to round(side * size / longer) (at least 1), and centres it on black
@@ -45,6 +46,8 @@ interface Taps {
   index: Int32Array;
   weight: Float64Array;
   start: Int32Array; // taps of output o are [start[o], start[o + 1])
+  /** Area: the sum of the overlaps of output o (the result is divided by it; exact for constant input). */
+  total: Float64Array;
 }
 
 function bilinearTaps(nIn: number, nOut: number): Taps {
@@ -63,14 +66,14 @@ function bilinearTaps(nIn: number, nOut: number): Taps {
     weight[2 * o] = frac;
     start[o + 1] = 2 * (o + 1);
   }
-  return { index, weight, start };
+  return { index, weight, start, total: new Float64Array(0) };
 }
 
 function areaTaps(nIn: number, nOut: number): Taps {
   const idx: number[] = [];
   const w: number[] = [];
   const start = new Int32Array(nOut + 1);
-  const scale = nIn / nOut;
+  const total = new Float64Array(nOut);
   for (let o = 0; o < nOut; o++) {
     const a = (o * nIn) / nOut;
     const b = ((o + 1) * nIn) / nOut;
@@ -80,12 +83,13 @@ function areaTaps(nIn: number, nOut: number): Taps {
       const overlap = Math.min(b, i + 1) - Math.max(a, i);
       if (overlap > 0) {
         idx.push(i);
-        w.push(overlap / scale);
+        w.push(overlap);
+        total[o] += overlap;
       }
     }
     start[o + 1] = idx.length;
   }
-  return { index: Int32Array.from(idx), weight: Float64Array.from(w), start };
+  return { index: Int32Array.from(idx), weight: Float64Array.from(w), start, total };
 }
 
 function taps(filter: ResizeFilter, nIn: number, nOut: number): Taps {
@@ -122,6 +126,8 @@ function applyAxis(
           const w = t.weight[j];
           for (let k = 0; k < inner; k++) dst[d + k] += src[s + k] * w;
         }
+        const total = t.total[o];
+        for (let k = 0; k < inner; k++) dst[d + k] /= total;
       }
     }
   }
