@@ -213,25 +213,46 @@ export async function knnRadiiWithStats(
   for (let a = 0; a < n; a += T) {
     for (let b = a; b < n; b += T) schedule.push([a, Math.min(T, n - a), b, Math.min(T, n - b)]);
   }
+  // Per block, a first sweep finds for every point touched the k-th smallest upper bound
+  // among its pairs in the block (an upper bound of its true k-th distance); the second
+  // sweep recomputes exactly only pairs whose lower bound is below both that bound and the
+  // point's current exact k-th value. Typically about k exact pairs per row and block.
+  const blockBound = new KSmallest(n, k);
+  const thr = new Float64Array(n);
   const consume = (blk: Block): void => {
     const { r0, nr, c0, nc, lo, hi, exact } = blk;
     const diag = r0 === c0;
     stats.blocks++;
+    stats.pairs += diag ? (nr * (nr - 1)) / 2 : nr * nc;
+    blockBound.count.fill(0, r0, r0 + nr);
+    blockBound.count.fill(0, c0, c0 + nc);
     for (let rr = 0; rr < nr; rr++) {
       const i = r0 + rr;
       const o = rr * nc;
       for (let cc = diag ? rr + 1 : 0; cc < nc; cc++) {
+        const h = hi[o + cc];
+        if (h < blockBound.kth(i)) blockBound.push(i, h);
         const j = c0 + cc;
-        stats.pairs++;
+        if (h < blockBound.kth(j)) blockBound.push(j, h);
+      }
+    }
+    for (let i = r0; i < r0 + nr; i++) thr[i] = Math.min(best.kth(i), blockBound.kth(i));
+    if (!diag) for (let j = c0; j < c0 + nc; j++) thr[j] = Math.min(best.kth(j), blockBound.kth(j));
+    for (let rr = 0; rr < nr; rr++) {
+      const i = r0 + rr;
+      const o = rr * nc;
+      const thrI = thr[i];
+      for (let cc = diag ? rr + 1 : 0; cc < nc; cc++) {
         const l = lo[o + cc];
+        const j = c0 + cc;
+        if (l > thrI && l > thr[j]) continue;
         const ti = best.kth(i);
         const tj = best.kth(j);
-        const needI = l < ti;
-        const needJ = l < tj;
+        const needI = l < ti && l <= thrI;
+        const needJ = l < tj && l <= thr[j];
         if (!needI && !needJ) continue;
         let D: number;
-        if (exact) D = l;
-        else if (hi[o + cc] === l) D = l;
+        if (exact || hi[o + cc] === l) D = l;
         else {
           D = geom.exact(i, j);
           stats.exactPairs++;
@@ -352,40 +373,58 @@ export async function crossPass(
     for (let b = 0; b < M; b += T) schedule.push([a, Math.min(T, N - a), b, Math.min(T, M - b)]);
   }
 
+  // Largest radius any test can use per real / per synthetic: pairs whose lower bound is at
+  // or beyond all of them (and beyond the nearest-neighbour thresholds) need nothing.
+  const maxRadius = new Float64Array(M);
+  for (let i = 0; i < M; i++) maxRadius[i] = Math.max(copyRadius[i], rhoK[i]);
+  const rowThr = new Float64Array(T);
+  const colThr = new Float64Array(T);
+
   const consume = (blk: Block): void => {
     const { r0, nr, c0, nc, lo, hi, exact } = blk;
     stats.blocks++;
     stats.pairs += nr * nc;
+    // First sweep: smallest upper bound per row and per column of the block. A pair whose
+    // lower bound exceeds it cannot be the nearest neighbour, so only about one pair per
+    // row / column and block is recomputed exactly for the nearest-neighbour searches.
+    rowThr.fill(Infinity, 0, nr);
+    colThr.fill(Infinity, 0, nc);
+    for (let rr = 0; rr < nr; rr++) {
+      const o = rr * nc;
+      let m = Infinity;
+      for (let cc = 0; cc < nc; cc++) {
+        const h = hi[o + cc];
+        if (h < m) m = h;
+        if (h < colThr[cc]) colThr[cc] = h;
+      }
+      rowThr[rr] = m;
+    }
     for (let rr = 0; rr < nr; rr++) {
       const j = r0 + rr; // synthetic
       const o = rr * nc;
       const sig = sigmaK ? sigmaK[j] : -Infinity;
+      const needRecall = recalled !== null;
+      const rThr = rowThr[rr];
       for (let cc = 0; cc < nc; cc++) {
         const i = c0 + cc; // real
         const l = lo[o + cc];
+        const nearJ = l < nearestRealDistance[j] && l <= rThr;
+        const nearI = l < nearestSynthDistance[i] && l <= colThr[cc];
+        if (!nearJ && !nearI && l >= maxRadius[i] && (!needRecall || l >= sig)) continue;
         const h = hi[o + cc];
         // exact distance, computed at most once and only when some decision needs it
         let D = exact || h === l ? l : NaN;
-        // nearest real of s_j
-        if (l <= nearestRealDistance[j]) {
+        if (nearJ || nearI) {
           if (D !== D) {
             D = geom.exact(j, i);
             stats.exactPairs++;
           }
-          const cur = nearestRealDistance[j];
-          if (D < cur || (D === cur && i < nearestReal[j])) {
+          // rows and columns are visited in ascending order, so a tie never replaces (lowest index wins)
+          if (D < nearestRealDistance[j]) {
             nearestRealDistance[j] = D;
             nearestReal[j] = i;
           }
-        }
-        // nearest synthetic of r_i (coverage)
-        if (l <= nearestSynthDistance[i]) {
-          if (D !== D) {
-            D = geom.exact(j, i);
-            stats.exactPairs++;
-          }
-          const cur = nearestSynthDistance[i];
-          if (D < cur || (D === cur && j < nearestSynth[i])) {
+          if (D < nearestSynthDistance[i]) {
             nearestSynthDistance[i] = D;
             nearestSynth[i] = j;
           }
@@ -427,7 +466,7 @@ export async function crossPass(
           }
         }
         // recall: r_i inside the k-ball of s_j
-        if (recalled && recalled[i] === 0) {
+        if (needRecall && recalled[i] === 0) {
           if (h < sig) recalled[i] = 1;
           else if (!(l >= sig)) {
             if (D !== D) {
