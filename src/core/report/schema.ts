@@ -9,6 +9,9 @@
 import type { FeatureKind } from '../features/featureSet.ts';
 
 export const REPORT_VERSION = 1;
+
+/** Defaults of the evaluation parameters (METRICS.md): k, tau, KID seed, KID subset size cap and count. */
+export const DEFAULT_CONFIG = Object.freeze({ k: 5, tau: 0.05, seed: 2020, kidSubsetSize: 1000, kidSubsets: 100 });
 export const APP_NAME = 'synthlens';
 /** Must equal package.json's version (a unit test checks it). */
 export const APP_VERSION = '0.1.0';

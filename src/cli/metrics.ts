@@ -1,0 +1,186 @@
+/**
+ * `synthlens metrics`: every metric from feature files (.csv or .npy), no images needed.
+ * See docs/cli.md for the options, the input formats and the JSON report.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { writeFile } from 'node:fs/promises';
+import { basename, extname } from 'node:path';
+import type { FeatureKind, FeatureSet } from '../core/features/featureSet.ts';
+import type { EvaluateProgress } from '../core/evaluate.ts';
+import { DEFAULT_CONFIG as DEFAULTS } from '../core/report/schema.ts';
+import { reportToJson } from '../core/report/json.ts';
+import { assignmentsToCsv, metricsToCsv } from '../core/report/csv.ts';
+import { FileError, UsageError, EXIT_OK, fsProblem } from './errors.ts';
+import { loadFeatureFile } from './loadFeatures.ts';
+import { formatReport } from './table.ts';
+import type { CliIO } from './io.ts';
+
+export const METRICS_USAGE = `Usage: synthlens metrics --real FILE --synthetic FILE [--synthetic FILE ...] [options]
+
+Compute fidelity, privacy, precision/recall/density/coverage, FID, KID, DCR,
+Vendi and feature STD of synthetic sets against a real set, from feature files.
+
+Inputs (FILE is .csv or .npy):
+  --real FILE           real reference features (the generator's training images)
+  --synthetic FILE      a synthetic set's features; repeat for several sets
+  --name NAME           name of the synthetic set at the same position (repeatable;
+                        default: the file name without extension)
+  --holdout FILE        held-out real features: privacy calibration and memorisation test
+  --features KIND       continuous (default; Euclidean) or discrete (integer codes; Hamming)
+
+Parameters:
+  --k N                 neighbours for the radii (default ${DEFAULTS.k})
+  --tau X               mode-collapse threshold in feature units (default ${DEFAULTS.tau})
+  --seed N              seed of the KID subsets (default ${DEFAULTS.seed})
+  --kid-subset-size N   largest KID subset size (default ${DEFAULTS.kidSubsetSize})
+  --kid-subsets N       number of KID subsets (default ${DEFAULTS.kidSubsets})
+  --backend NAME        TF.js backend for the neighbour engine: wasm (default) or cpu
+
+Outputs (the readable table goes to stdout unless --json -):
+  --json OUT|-          the JSON report to a file, or alone to stdout with -
+  --csv OUT.csv         per-set metrics, one row per set and per set x class
+  --assignments OUT.csv per synthetic image: nearest real image, distance, radii,
+                        copy / real / non-real
+  -h, --help            this help
+
+CSV files: a header row; optional "filename" (ids) and "label" (class) columns;
+every other column is a feature. An .npy file (1-D or 2-D, C order) may have a
+sibling "<name>.ids.csv" with "filename" and "label" columns.
+Exit status: 0 success, 2 bad input or options (one line on stderr), 1 internal error.
+`;
+
+const OPTIONS = {
+  real: { type: 'string' },
+  synthetic: { type: 'string', multiple: true },
+  name: { type: 'string', multiple: true },
+  holdout: { type: 'string' },
+  features: { type: 'string' },
+  k: { type: 'string' },
+  tau: { type: 'string' },
+  seed: { type: 'string' },
+  'kid-subset-size': { type: 'string' },
+  'kid-subsets': { type: 'string' },
+  backend: { type: 'string' },
+  json: { type: 'string' },
+  csv: { type: 'string' },
+  assignments: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+function parseIntOption(name: string, value: string | undefined, def: number, min: number): number {
+  if (value === undefined) return def;
+  if (!/^[+]?\d+$/.test(value.trim())) throw new UsageError(`--${name} must be an integer, got "${value}"`);
+  const v = Number(value);
+  if (!Number.isSafeInteger(v) || v < min) throw new UsageError(`--${name} must be an integer >= ${min}, got "${value}"`);
+  return v;
+}
+
+function parseFloatOption(name: string, value: string | undefined, def: number): number {
+  if (value === undefined) return def;
+  const v = Number(value);
+  if (value.trim() === '' || !Number.isFinite(v) || v < 0) throw new UsageError(`--${name} must be a finite number >= 0, got "${value}"`);
+  return v;
+}
+
+/** Parse argv with node:util parseArgs, turning its errors into one-line UsageErrors. */
+export function parseCommandArgs<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T, command: string) {
+  try {
+    return parseArgs({ args: argv, options, strict: true as const, allowPositionals: false as const });
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const m = /'([^']+)'/.exec(err.message);
+    switch (err.code) {
+      case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
+        throw new UsageError(`unknown option ${m ? m[1] : ''} for "synthlens ${command}" (see synthlens ${command} --help)`);
+      case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
+        throw new UsageError(`${err.message.split('\n')[0]} (see synthlens ${command} --help)`);
+      case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
+        throw new UsageError(`unexpected argument ${m ? `"${m[1]}"` : ''} for "synthlens ${command}" (see synthlens ${command} --help)`);
+      default:
+        throw new UsageError(err.message.split('\n')[0]);
+    }
+  }
+}
+
+async function writeOut(path: string, text: string): Promise<void> {
+  try {
+    await writeFile(path, text);
+  } catch (e) {
+    throw new FileError(path, fsProblem(e).replace('cannot read the file', 'cannot write the file'));
+  }
+}
+
+export async function runMetrics(argv: string[], io: CliIO): Promise<number> {
+  const { values } = parseCommandArgs(argv, OPTIONS, 'metrics');
+  if (values.help) {
+    io.stdout(METRICS_USAGE);
+    return EXIT_OK;
+  }
+  if (!values.real) throw new UsageError('--real FILE is required (see synthlens metrics --help)');
+  const synthPaths = values.synthetic ?? [];
+  if (synthPaths.length === 0) throw new UsageError('at least one --synthetic FILE is required (see synthlens metrics --help)');
+  const names = values.name ?? [];
+  if (names.length > synthPaths.length) throw new UsageError(`${names.length} --name values for ${synthPaths.length} --synthetic files`);
+  const kindText = values.features ?? 'continuous';
+  if (kindText !== 'continuous' && kindText !== 'discrete') throw new UsageError(`--features must be continuous or discrete, got "${kindText}"`);
+  const kind = kindText as FeatureKind;
+  const k = parseIntOption('k', values.k, DEFAULTS.k, 1);
+  const tau = parseFloatOption('tau', values.tau, DEFAULTS.tau);
+  const seed = parseIntOption('seed', values.seed, DEFAULTS.seed, 0);
+  const kidSubsetSize = parseIntOption('kid-subset-size', values['kid-subset-size'], DEFAULTS.kidSubsetSize, 2);
+  const kidSubsets = parseIntOption('kid-subsets', values['kid-subsets'], DEFAULTS.kidSubsets, 1);
+  const backendPref = values.backend ?? 'wasm';
+  if (backendPref !== 'wasm' && backendPref !== 'cpu') throw new UsageError(`--backend must be wasm or cpu, got "${backendPref}"`);
+  const setNames = synthPaths.map((p, i) => names[i] ?? basename(p, extname(p)));
+  const dup = setNames.find((n, i) => setNames.indexOf(n) !== i);
+  if (dup !== undefined) throw new UsageError(`two synthetic sets are named "${dup}"; give each a --name`);
+  const jsonToStdout = values.json === '-';
+
+  // Read and check every input before any computation, so bad input fails fast.
+  const t0 = performance.now();
+  const real = await loadFeatureFile(values.real, kind);
+  if (real.n < k + 1) throw new FileError(values.real, `${real.n} real rows; k = ${k} needs at least ${k + 1}`);
+  const checkDims = (path: string, fs: FeatureSet) => {
+    if (fs.dim !== real.dim) throw new FileError(path, `${fs.dim} feature columns, but the real set (${values.real}) has ${real.dim}`);
+  };
+  const synthetic: { name: string; features: FeatureSet }[] = [];
+  for (let i = 0; i < synthPaths.length; i++) {
+    const fs = await loadFeatureFile(synthPaths[i], kind);
+    checkDims(synthPaths[i], fs);
+    synthetic.push({ name: setNames[i], features: fs });
+  }
+  let holdout: FeatureSet | null = null;
+  if (values.holdout) {
+    holdout = await loadFeatureFile(values.holdout, kind);
+    checkDims(values.holdout, holdout);
+  }
+  const readMs = performance.now() - t0;
+
+  // TF.js and the metric engine load only now, so help and bad input answer quickly.
+  const [{ initNodeBackend }, { evaluate }] = await Promise.all([import('./tfBackend.ts'), import('../core/evaluate.ts')]);
+  const backend = await initNodeBackend(backendPref);
+  let lastProgress = 0;
+  const onProgress = io.stderrIsTTY
+    ? (p: EvaluateProgress) => {
+        const t = performance.now();
+        if (t - lastProgress < 200 && p.done !== p.total) return;
+        lastProgress = t;
+        const pct = p.total > 0 ? Math.floor((100 * p.done) / p.total) : 100;
+        io.stderr(`\r\x1b[K${p.stage}${p.set ? ` ${p.set}` : ''}: ${pct}%`);
+      }
+    : undefined;
+  const result = await evaluate({
+    real, synthetic, holdout,
+    config: { k, tau, seed, kidSubsetSize, kidSubsets, backend, inputs: { real: values.real, synthetic: synthPaths, holdout: values.holdout ?? null } },
+    timings: { read: readMs },
+    onProgress,
+  });
+  if (io.stderrIsTTY) io.stderr('\r\x1b[K');
+  const report = result.report;
+
+  if (values.json !== undefined && !jsonToStdout) await writeOut(values.json, reportToJson(report));
+  if (values.csv !== undefined) await writeOut(values.csv, metricsToCsv(report));
+  if (values.assignments !== undefined) await writeOut(values.assignments, assignmentsToCsv(result.assignments));
+  io.stdout(jsonToStdout ? reportToJson(report) : formatReport(report));
+  return EXIT_OK;
+}
