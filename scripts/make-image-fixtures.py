@@ -395,8 +395,11 @@ def make_dicom(tmp):
     run('dcmcjpls', rgb_base, d('rgb-jpegls.dcm'))
     run('dcmcjpeg', '+e1', rgb_base, d('rgb-jpeg-lossless.dcm'))
     run('gdcmconv', '--j2k', rgb_base, d('rgb-j2k.dcm'))
-    for name in ['rgb-planar', 'rgb-rle', 'rgb-jpegls', 'rgb-jpeg-lossless', 'rgb-j2k']:
+    run('dcmcjpls', '+in', rgb_base, d('rgb-jpegls-planar.dcm'))  # interleave mode none: colour planes
+    for name in ['rgb-planar', 'rgb-rle', 'rgb-jpegls', 'rgb-jpegls-planar', 'rgb-jpeg-lossless', 'rgb-j2k']:
         check_lossless(d(name + '.dcm'), c8)
+    ybr = pydicom.pixel_data_handlers.util.convert_color_space(c8, 'RGB', 'YBR_FULL')
+    dicom(d('ybr-full.dcm'), ybr, 8, 8, photometric='YBR_FULL')
     sm = dicom(os.path.join(tmp, 'srgb.dcm'), rgb(smooth8), 8, 8, photometric='RGB')
     run('dcmcjpeg', '+eb', '+q', '95', sm, d('rgb-jpeg-baseline.dcm'))
 
@@ -422,6 +425,26 @@ def make_dicom(tmp):
     run('dcmcjpls', '-ot', mf_path, d('multiframe-jpegls-nobot.dcm'))
     check_lossless(d('multiframe-rle.dcm'), mf)
     check_lossless(d('multiframe-jpegls-nobot.dcm'), mf)
+
+    # enhanced multi-frame: rescale in the shared functional group, a VOI window per frame
+    ef = np.stack([10 * xx + yy, 10 * xx + yy + 100]).astype(np.uint16)
+    path = d('multiframe-enhanced.dcm')
+    dicom(path, ef, 16, 16)
+    ds = pydicom.dcmread(path)
+    pvt = Dataset()
+    pvt.RescaleSlope, pvt.RescaleIntercept, pvt.RescaleType = 2, -100, 'US'
+    shared = Dataset()
+    shared.PixelValueTransformationSequence = [pvt]
+    ds.SharedFunctionalGroupsSequence = [shared]
+    per = []
+    for c, w in [(0, 100), (150, 200)]:
+        voi = Dataset()
+        voi.WindowCenter, voi.WindowWidth = c, w
+        g = Dataset()
+        g.FrameVOILUTSequence = [voi]
+        per.append(g)
+    ds.PerFrameFunctionalGroupsSequence = per
+    ds.save_as(path, write_like_original=False)
 
     # DICOM without pixel data, and one whose header claims a huge image
     ds = pydicom.dcmread(base)

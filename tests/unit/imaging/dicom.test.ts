@@ -115,6 +115,7 @@ describe('DICOM colour', () => {
     ['rgb-planar.dcm', 'planar configuration 1'],
     ['rgb-rle.dcm', 'RLE (one segment per colour)'],
     ['rgb-jpegls.dcm', 'JPEG-LS line-interleaved'],
+    ['rgb-jpegls-planar.dcm', 'JPEG-LS not interleaved'],
     ['rgb-jpeg-lossless.dcm', 'JPEG lossless'],
     ['rgb-j2k.dcm', 'JPEG 2000 lossless'],
   ];
@@ -125,6 +126,14 @@ describe('DICOM colour', () => {
       expect(img.meta.window).toBeUndefined();
     });
   }
+  it('native YBR_FULL is converted back to RGB (PS3.3 C.7.6.3.1.2), within the rounding of the stored YBR', async () => {
+    const img = await one('ybr-full.dcm');
+    expect(img.meta.photometric).toBe('YBR_FULL');
+    expectClose(img, rgb, (x, y, c) => hash8(x, y, c) / 255, 2 / 255);
+    // hand check, pixel (0,0): stored Y Cb Cr = 69 185 79 -> R = 69 + 1.402 (79 - 128) = 0.302
+    expect(img.data[0]).toBeCloseTo((69 + 1.402 * (79 - 128)) / 255, 6);
+    expect(img.data[2]).toBeCloseTo((69 + 1.772 * (185 - 128)) / 255, 6);
+  });
   it('JPEG baseline YBR_FULL_422 is converted to RGB', async () => {
     const img = await one('rgb-jpeg-baseline.dcm');
     expect(img.meta.photometric).toBe('YBR_FULL_422');
@@ -216,6 +225,19 @@ describe('DICOM multi-frame', () => {
       });
     });
   }
+});
+
+describe('DICOM enhanced multi-frame functional groups', () => {
+  it('shared rescale, per-frame window', async () => {
+    const imgs = await decode('multiframe-enhanced.dcm');
+    expect(imgs.map((i) => i.meta.window)).toEqual([
+      { center: 0, width: 100 },
+      { center: 150, width: 200 },
+    ]);
+    // stored v = 10 x + y (+ 100 in frame 2); modality 2 v - 100
+    expectExact(imgs[0], { width: 8, height: 6, channels: 1 }, (x, y) => linearWindow(2 * (10 * x + y) - 100, 0, 100));
+    expectExact(imgs[1], { width: 8, height: 6, channels: 1 }, (x, y) => linearWindow(2 * (10 * x + y + 100) - 100, 150, 200));
+  });
 });
 
 describe('DICOM files that cannot be used', () => {
