@@ -99,11 +99,4 @@ describe('preprocess, hand-computed cases', () => {
   it('PREPROCESS_VERSION is a non-empty string', () => {
     expect(PREPROCESS_VERSION).toMatch(/^imaging-preprocess-\d+$/);
   });
-  it('a 512 x 512 RGB image to 224 x 224 x 3 takes well under 100 ms', () => {
-    const big = img(512, 512, 3, new Float32Array(512 * 512 * 3).map((_, i) => (i % 251) / 250));
-    const t0 = performance.now();
-    for (const filter of ['area', 'bilinear'] as const) preprocess(big, { size: 224, channels: 3, aspect: 'stretch', filter });
-    const ms = (performance.now() - t0) / 2;
-    expect(ms).toBeLessThan(100);
-  });
 });
