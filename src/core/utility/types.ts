@@ -10,7 +10,7 @@ import type { WilcoxonResult } from './wilcoxon.ts';
 /** A labelled feature set (continuous features, string labels per row). */
 export type LabelledFeatures = FeatureSet;
 
-export type UtilityProtocol = 'all' | 'baseline' | 'auc' | 'intraTask' | 'simpleAugmentation' | 'tstr' | 'crossTask';
+export type UtilityProtocol = 'all' | 'auc' | 'intraTask' | 'simpleAugmentation' | 'tstr' | 'crossTask';
 
 export interface UtilitySkip {
   protocol: UtilityProtocol;
