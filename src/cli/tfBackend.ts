@@ -60,7 +60,7 @@ export async function initNodeBackend(prefer: NodeBackend = 'wasm', timeoutMs = 
   return tf.getBackend();
 }
 
-/** Repository models/ folder (works from src/ under tsx and from a build one level deeper). */
+/** Repository models/ folder, two levels above this file (src/cli/ under tsx, or any <out>/cli/ build that keeps that depth). */
 export function modelsDir(): string {
   const here = dirname(fileURLToPath(import.meta.url));
   return resolve(here, '..', '..', 'models');
