@@ -20,7 +20,7 @@ import {
   knnRadiiWithStats,
   Progress,
   selfPassBlocks,
-  DEFAULT_TILE_SIZE,
+  resolveTileSize,
   type EngineOptions,
   type EngineStats,
   type RealRadii,
@@ -71,7 +71,7 @@ export async function neighbourMetrics(real: FeatureSet, synth: FeatureSet, opts
       throw new Error(`cached radii are for ${r.rho1.length} real images, the real set has ${M}`);
     }
   }
-  const T = opts.tileSize ?? DEFAULT_TILE_SIZE;
+  const T = await resolveTileSize(real, opts);
   const withRecall = N > k;
   const total =
     (opts.radii ? 0 : selfPassBlocks(M, T)) + (withRecall ? selfPassBlocks(N, T) : 0) + crossPassBlocks(N, M, T);

@@ -17,7 +17,7 @@
  * - Ties for nearest neighbours go to the lowest index (numpy argmin).
  */
 import type { FeatureSet } from '../features/featureSet.ts';
-import { makeGeometry, type Block, type ComputeMode, type EngineMethod, type Geometry } from './blocks.ts';
+import { activeTfBackend, makeGeometry, type Block, type ComputeMode, type EngineMethod, type Geometry } from './blocks.ts';
 import { validateFeatureSet, validatePair } from './exact.ts';
 
 export type { ComputeMode, EngineMethod } from './blocks.ts';
@@ -35,7 +35,7 @@ export interface RealRadii {
 export interface EngineOptions {
   signal?: AbortSignal;
   onProgress?: (done: number, total: number) => void;
-  /** Rows (and columns) per distance block; default 1024. Small values are for tests. */
+  /** Rows (and columns) per distance block; default: see defaultTileSize(). Small values are for tests. */
   tileSize?: number;
   /**
    * 'auto' (default): float32 blocks on the active TF.js backend when it has 32-bit floats,
@@ -60,7 +60,10 @@ export interface EngineStats {
   pairs: number;
 }
 
-export const DEFAULT_TILE_SIZE = 1024;
+/** Default block side on GPU backends (webgpu, webgl). */
+export const GPU_TILE_SIZE = 1024;
+/** Default block side on CPU backends (wasm, cpu) and in plain JS: fastest measured for d = 2048 on wasm. */
+export const CPU_TILE_SIZE = 512;
 const DEFAULT_CACHE_BYTES = 256 * 1024 * 1024;
 
 /** Shared progress counter over several passes. */
@@ -82,10 +85,19 @@ function checkAbort(signal?: AbortSignal): void {
   }
 }
 
-function tileSizeOf(opts?: EngineOptions): number {
-  const t = opts?.tileSize ?? DEFAULT_TILE_SIZE;
-  if (!Number.isInteger(t) || t < 1) throw new Error(`tileSize must be a positive integer, got ${t}`);
-  return t;
+/**
+ * The block side a pass over `fs` will use: opts.tileSize when given, otherwise 1024 when
+ * the float32 path runs on a GPU backend (webgpu, webgl) and 512 elsewhere.
+ */
+export async function resolveTileSize(fs: FeatureSet, opts?: EngineOptions): Promise<number> {
+  const given = opts?.tileSize;
+  if (given !== undefined) {
+    if (!Number.isInteger(given) || given < 1) throw new Error(`tileSize must be a positive integer, got ${given}`);
+    return given;
+  }
+  if (fs.kind === 'discrete' || opts?.compute === 'js') return CPU_TILE_SIZE;
+  const be = await activeTfBackend();
+  return be && (be.name === 'webgpu' || be.name === 'webgl') ? GPU_TILE_SIZE : CPU_TILE_SIZE;
 }
 
 /** Number of blocks of a self pass over n rows (upper triangle of tiles). */
@@ -184,10 +196,10 @@ interface Resolved {
   cacheBudgetBytes: number;
 }
 
-function resolveOpts(opts?: EngineOptions): Resolved {
+async function resolveOpts(fs: FeatureSet, opts?: EngineOptions): Promise<Resolved> {
   return {
     mode: opts?.compute ?? 'auto',
-    tileSize: tileSizeOf(opts),
+    tileSize: await resolveTileSize(fs, opts),
     cacheBudgetBytes: opts?.tensorCacheBytes ?? DEFAULT_CACHE_BYTES,
   };
 }
@@ -203,7 +215,7 @@ export async function knnRadiiWithStats(
   validateFeatureSet(fs, 'feature set');
   const n = fs.n;
   if (n < k + 1) throw new Error(`k-NN radii need more than k = ${k} rows, the set has ${n}`);
-  const r = resolveOpts(opts);
+  const r = await resolveOpts(fs, opts);
   const T = r.tileSize;
   const prog = progress ?? new Progress(selfPassBlocks(n, T), opts.onProgress);
   const { geom, backend } = await makeGeometry(fs, fs, true, null, r);
@@ -351,7 +363,7 @@ export async function crossPass(
   const { copyRadius, rhoK, sigmaK } = input;
   if (copyRadius.length !== M || rhoK.length !== M) throw new Error('radii do not match the real set');
   if (sigmaK && sigmaK.length !== N) throw new Error('sigma_k does not match the synthetic set');
-  const r = resolveOpts(opts);
+  const r = await resolveOpts(real, opts);
   const T = r.tileSize;
   const prog = progress ?? new Progress(crossPassBlocks(N, M, T), opts.onProgress);
   const { geom, backend } = await makeGeometry(synth, real, false, null, r);
