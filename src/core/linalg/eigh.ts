@@ -4,12 +4,12 @@
  * tred2/tql2; Golub & Van Loan, Matrix Computations, 4th ed., sections 8.3.1 and 8.3.5).
  * Reference for the tests: numpy.linalg.eigh / scipy.linalg.eigh (LAPACK dsyevd).
  *
- * Cost for n x n: about (2/3) n^3 multiply-adds for the eigenvalues alone, about
- * 3-4 n^3 more when the eigenvectors are requested. The tridiagonalisation is fused:
- * each step applies the previous step's rank-2 update and computes the next
- * symmetric matrix-vector product in the same pass over the upper triangle, so the
- * trailing matrix is streamed once per step instead of twice.
+ * Cost for n x n: about (2/3) n^3 multiply-adds for the eigenvalues alone (half of
+ * them in cache-blocked matrix products, see tridiagonalize), about 3-4 n^3 more when
+ * the eigenvectors are requested.
  */
+
+import { gemmNT } from './gemm.ts';
 
 export interface EighOptions {
   /** Also return eigenvectors (default false). */
@@ -67,101 +67,149 @@ export function eigvalsh(a: Float64Array, n: number, overwrite = false): Float64
   return eigh(a, n, { overwrite }).values;
 }
 
+const PANEL = 32;
+
 /**
- * Reduce the symmetric matrix (upper triangle of `a`) to tridiagonal form T = Q^T A Q.
- * On return d holds the diagonal, e[0..n-2] the off-diagonal (e[n-1] = 0). When `tau`
- * is given, the Householder vector of step k is left in row k of `a` (columns k+1..n-1,
- * first entry 1) with its scalar in tau[k], for accumulateQt.
+ * Reduce the symmetric matrix in the upper triangle of `a` to tridiagonal form
+ * T = Q^T A Q (Householder; blocked as LAPACK dsytrd/dlatrd). On return d holds the
+ * diagonal and e[0..n-2] the off-diagonal (e[n-1] = 0). When `tau` is given, the
+ * Householder vector of step k is left in row k of `a` (columns k+1..n-1, first entry 1)
+ * with its scalar in tau[k], for accumulateQt.
+ *
+ * The work runs on the lower triangle (the upper one is copied down first). Within a
+ * panel of PANEL steps the trailing matrix is not modified: step k reads it once for
+ * the symmetric product p = A u and corrects for the panel's earlier reflections with
+ * the stored vectors (u_t, w_t); the panel's updates A -= sum_t (u_t w_t^T + w_t u_t^T)
+ * are then applied together by the blocked product of gemm.ts. The trailing matrix is
+ * thus streamed once per step (read only) plus once per panel, instead of read and
+ * written at every step.
  */
 function tridiagonalize(a: Float64Array, n: number, d: Float64Array, e: Float64Array, tau: Float64Array | null): void {
-  let u = new Float64Array(n);
-  let w = new Float64Array(n);
-  let up = new Float64Array(n); // pending update A -= up wp^T + wp up^T, not yet applied to rows >= k
-  let wp = new Float64Array(n);
-  const p = new Float64Array(n);
-  let pending = false;
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < i; j++) a[i * n + j] = a[j * n + i];
+  }
   e[n - 1] = 0;
-  for (let k = 0; k < n; k++) {
-    const rk = k * n;
-    if (pending) {
-      const uk = up[k], wk = wp[k];
-      for (let j = k; j < n; j++) a[rk + j] -= uk * wp[j] + wk * up[j];
-    }
-    d[k] = a[rk + k];
-    if (k === n - 1) break;
-    if (k === n - 2) {
-      // Last off-diagonal: no reflection; the pending update reaches row n-1 next iteration.
-      e[k] = a[rk + k + 1];
-      if (tau) tau[k] = 0;
-      continue;
-    }
-    // Householder reflector H = I - t v v^T (v[k+1] = 1) with H x = beta e1, x = A[k, k+1:].
-    const x0 = a[rk + k + 1];
-    let scale = 0;
-    for (let j = k + 2; j < n; j++) scale = Math.max(scale, Math.abs(a[rk + j]));
-    let t = 0;
-    if (scale === 0) {
-      e[k] = x0;
-    } else {
+  if (tau) tau.fill(0);
+  const up = new Float64Array(PANEL * n); // u_t of the current panel, row t (zero before index k_t + 1)
+  const wp = new Float64Array(PANEL * n); // w_t likewise
+  const col = new Float64Array(n);
+  const p = new Float64Array(n);
+  const cu = new Float64Array(PANEL), cw = new Float64Array(PANEL);
+  const pm = new Float64Array(n * 2 * PANEL);
+  const qm = new Float64Array(n * 2 * PANEL);
+  const last = n - 2; // steps k = 0..n-3 reflect; the final 2 x 2 block is read directly
+  for (let k0 = 0; k0 < last; k0 += PANEL) {
+    const k1 = Math.min(last, k0 + PANEL);
+    let nb = 0;
+    for (let k = k0; k < k1; k++, nb++) {
+      // 1. column k of the current matrix, indices j >= k
+      for (let j = k; j < n; j++) col[j] = a[j * n + k];
+      for (let t = 0; t < nb; t++) {
+        const ut = t * n;
+        const uk = up[ut + k], wk = wp[ut + k];
+        if (uk === 0 && wk === 0) continue;
+        for (let j = k; j < n; j++) col[j] -= uk * wp[ut + j] + wk * up[ut + j];
+      }
+      d[k] = col[k];
+      // 2. reflector H = I - t v v^T (v[k+1] = 1) with H x = beta e1, x = col[k+1..]
+      const x0 = col[k + 1];
+      let scale = 0;
+      for (let j = k + 2; j < n; j++) scale = Math.max(scale, Math.abs(col[j]));
+      const urow = nb * n, wrow = nb * n;
+      up.fill(0, urow, urow + n);
+      wp.fill(0, wrow, wrow + n);
+      if (scale === 0) {
+        e[k] = x0;
+        continue; // no reflection: u_t = w_t = 0
+      }
       const s0 = Math.max(scale, Math.abs(x0));
-      let ss = (x0 / s0) * (x0 / s0);
-      for (let j = k + 2; j < n; j++) { const y = a[rk + j] / s0; ss += y * y; }
+      let ss = 0;
+      for (let j = k + 1; j < n; j++) { const y = col[j] / s0; ss += y * y; }
       const norm = s0 * Math.sqrt(ss);
       const beta = x0 >= 0 ? -norm : norm;
-      t = (beta - x0) / beta;
+      const t = (beta - x0) / beta;
       const inv = 1 / (x0 - beta);
-      u[k + 1] = 1;
-      for (let j = k + 2; j < n; j++) u[j] = a[rk + j] * inv;
+      up[urow + k + 1] = 1;
+      for (let j = k + 2; j < n; j++) up[urow + j] = col[j] * inv;
       e[k] = beta;
+      if (tau) {
+        tau[k] = t;
+        for (let j = k + 1; j < n; j++) a[k * n + j] = up[urow + j];
+      }
+      // 3. p = A_old u over the trailing lower triangle (read only) ...
+      symvLower(a, n, k + 1, up.subarray(urow, urow + n), p);
+      // ... minus the panel's pending updates: p -= sum_t u_t (w_t . u) + w_t (u_t . u)
+      for (let q = 0; q < nb; q++) {
+        const o = q * n;
+        let su = 0, sw = 0;
+        for (let j = k + 1; j < n; j++) { const uj = up[urow + j]; su += up[o + j] * uj; sw += wp[o + j] * uj; }
+        cu[q] = su; cw[q] = sw;
+      }
+      for (let q = 0; q < nb; q++) {
+        const o = q * n, a1 = cw[q], a2 = cu[q];
+        if (a1 === 0 && a2 === 0) continue;
+        for (let j = k + 1; j < n; j++) p[j] -= up[o + j] * a1 + wp[o + j] * a2;
+      }
+      // 4. w = t p - (t^2/2)(p.u) u
+      let pu = 0;
+      for (let j = k + 1; j < n; j++) { p[j] *= t; pu += p[j] * up[urow + j]; }
+      const half = 0.5 * t * pu;
+      for (let j = k + 1; j < n; j++) wp[wrow + j] = p[j] - half * up[urow + j];
     }
-    if (tau) {
-      tau[k] = t;
-      if (t !== 0) for (let j = k + 1; j < n; j++) a[rk + j] = u[j];
-      else for (let j = k + 1; j < n; j++) a[rk + j] = 0;
-    }
-    // Fused pass over the trailing upper triangle: apply the pending rank-2 update and
-    // accumulate p = A22 u (symmetric product from the upper triangle).
-    if (t !== 0) p.fill(0, k + 1, n);
-    for (let i = k + 1; i < n; i++) {
-      const ri = i * n;
-      if (pending) {
-        const upi = up[i], wpi = wp[i];
-        if (t !== 0) {
-          const ui = u[i];
-          let v = a[ri + i] - (upi * wp[i] + wpi * up[i]);
-          a[ri + i] = v;
-          let acc = v * ui;
-          for (let j = i + 1; j < n; j++) {
-            v = a[ri + j] - (upi * wp[j] + wpi * up[j]);
-            a[ri + j] = v;
-            acc += v * u[j];
-            p[j] += v * ui;
-          }
-          p[i] += acc;
-        } else {
-          for (let j = i; j < n; j++) a[ri + j] -= upi * wp[j] + wpi * up[j];
-        }
-      } else if (t !== 0) {
-        const ui = u[i];
-        let acc = a[ri + i] * ui;
-        for (let j = i + 1; j < n; j++) {
-          const v = a[ri + j];
-          acc += v * u[j];
-          p[j] += v * ui;
-        }
-        p[i] += acc;
+    // Panel update of the trailing block (indices >= k1), lower triangle:
+    // A[i][j] -= sum_t u_t[i] w_t[j] + w_t[i] u_t[j]  =  sum_s P[i][s] Q[j][s]
+    const m = n - k1, w2 = 2 * nb;
+    for (let i = 0; i < m; i++) {
+      const g = k1 + i, o = i * w2;
+      for (let q = 0; q < nb; q++) {
+        const uq = up[q * n + g], wq = wp[q * n + g];
+        pm[o + q] = -uq; pm[o + nb + q] = -wq;
+        qm[o + q] = wq; qm[o + nb + q] = uq;
       }
     }
-    if (t === 0) { pending = false; continue; }
-    // w = t p - (t^2/2)(p.u) u ; the new pending update is A22 -= u w^T + w u^T.
-    let pu = 0;
-    for (let j = k + 1; j < n; j++) { p[j] *= t; pu += p[j] * u[j]; }
-    const half = 0.5 * t * pu;
-    for (let j = k + 1; j < n; j++) w[j] = p[j] - half * u[j];
-    const su = up; up = u; u = su;
-    const sw = wp; wp = w; w = sw;
-    pending = true;
+    gemmNT(m, m, w2, pm, 0, w2, qm, 0, w2, a, k1 * n + k1, n, { lower: true });
   }
+  if (n >= 2) {
+    d[n - 2] = a[(n - 2) * n + n - 2];
+    d[n - 1] = a[(n - 1) * n + n - 1];
+    e[n - 2] = a[(n - 1) * n + n - 2];
+  } else if (n === 1) {
+    d[0] = a[0];
+  }
+}
+
+/**
+ * p[j] = sum_{i >= k} A[j][i] u[i] for j >= k, A symmetric in the lower triangle of the
+ * row-major n x n `a`. Four rows at a time share the loads of u[j] and p[j].
+ */
+function symvLower(a: Float64Array, n: number, k: number, u: Float64Array, p: Float64Array): void {
+  p.fill(0, k, n);
+  let i = k;
+  for (; i + 3 < n; i += 4) {
+    const r0 = i * n, r1 = r0 + n, r2 = r1 + n, r3 = r2 + n;
+    const u0 = u[i], u1 = u[i + 1], u2 = u[i + 2], u3 = u[i + 3];
+    let acc0 = 0, acc1 = 0, acc2 = 0, acc3 = 0;
+    for (let j = k; j < i; j++) {
+      const v0 = a[r0 + j], v1 = a[r1 + j], v2 = a[r2 + j], v3 = a[r3 + j], uj = u[j];
+      acc0 += v0 * uj; acc1 += v1 * uj; acc2 += v2 * uj; acc3 += v3 * uj;
+      p[j] += v0 * u0 + v1 * u1 + v2 * u2 + v3 * u3;
+    }
+    p[i] += acc0; p[i + 1] += acc1; p[i + 2] += acc2; p[i + 3] += acc3;
+    for (let r = 0; r < 4; r++) symvRowTail(a, n, i + r, i, u, p);
+  }
+  for (; i < n; i++) symvRowTail(a, n, i, k, u, p);
+}
+
+/** Row i of the lower triangle from column j0 to the diagonal: p[i] += sum a_ij u_j, p[j] += a_ij u_i (j < i). */
+function symvRowTail(a: Float64Array, n: number, i: number, j0: number, u: Float64Array, p: Float64Array): void {
+  const ri = i * n, ui = u[i];
+  let acc = a[ri + i] * ui;
+  for (let j = j0; j < i; j++) {
+    const v = a[ri + j];
+    acc += v * u[j];
+    p[j] += v * ui;
+  }
+  p[i] += acc;
 }
 
 /**
