@@ -13,7 +13,7 @@ import { computeRealRadii, type RealRadii } from './neighbours/engine.ts';
 import { neighbourMetrics, type NeighbourMetrics } from './metrics/neighbourMetrics.ts';
 import { frechetDistance, gaussianStats, type GaussianStats } from './metrics/fid.ts';
 import { kid } from './metrics/kid.ts';
-import { vendi } from './metrics/vendi.ts';
+import { vendiScore } from './metrics/vendi.ts';
 import { varietyScores } from './metrics/variety.ts';
 import {
   APP_NAME, APP_VERSION, DEFAULT_CONFIG, REPORT_VERSION, classCounts,
@@ -180,7 +180,9 @@ export async function evaluate(input: EvaluateInput): Promise<EvaluateResult> {
     }));
     signal?.throwIfAborted();
     let fid: number | null = null;
-    if (ctx.stats) {
+    const tooSmall = synth.n < 2;
+    if (tooSmall && !discrete) warnings.push(`${where}FID and KID are null: they need at least 2 synthetic rows, there is ${synth.n}`);
+    if (ctx.stats && !tooSmall) {
       const fr = await stage('fid', () => frechetDistance(gaussianStats(synth), ctx.stats!));
       for (const w of fr.warnings) warnings.push(`${where}FID: ${w}`);
       fid = finiteOrNull(fr.fid, `${where}FID`, warnings);
@@ -188,8 +190,9 @@ export async function evaluate(input: EvaluateInput): Promise<EvaluateResult> {
     onProgress?.({ stage: 'fid', set: name, done: 1, total: 1 });
     signal?.throwIfAborted();
     let kidOut: SetMetrics['kid'] = null;
-    if (!discrete) {
+    if (!discrete && !tooSmall) {
       const kr = await stage('kid', () => kid(ctx.fs, synth, { subsetSize: kidSubsetSize, subsets: kidSubsets, seed }));
+      for (const w of kr.warnings ?? []) warnings.push(`${where}KID: ${w}`);
       const mean = finiteOrNull(kr.mean, `${where}KID mean`, warnings);
       const std = finiteOrNull(kr.std, `${where}KID std`, warnings);
       if (mean !== null && std !== null) {
@@ -199,7 +202,9 @@ export async function evaluate(input: EvaluateInput): Promise<EvaluateResult> {
     }
     onProgress?.({ stage: 'kid', set: name, done: 1, total: 1 });
     signal?.throwIfAborted();
-    const vendiValue = finiteOrNull(await stage('vendi', () => vendi(synth)), `${where}Vendi score`, warnings);
+    const vr = await stage('vendi', () => vendiScore(synth));
+    for (const w of vr.warnings) warnings.push(`${where}${w}`);
+    const vendiValue = finiteOrNull(vr.score, `${where}Vendi score`, warnings);
     onProgress?.({ stage: 'vendi', set: name, done: 1, total: 1 });
     if (synth.n <= k) warnings.push(`${where}recall is null: it needs more than k = ${k} synthetic rows, there are ${synth.n}`);
     const fp = nm.fidelityPrivacy;

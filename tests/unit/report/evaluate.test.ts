@@ -81,6 +81,14 @@ describe('evaluate', () => {
     expect(r.report.sets[0].warnings.join(' ')).toMatch(/recall is null: it needs more than k = 5 synthetic rows, there are 4/);
   });
 
+  it('a one-row set: FID and KID null with a note, the rest computed', async () => {
+    const r = await evaluate({ real: feats(20, 3, 1), synthetic: [{ name: 'one', features: feats(1, 3, 9) }], config: { backend: 'cpu', kidSubsets: 2 } });
+    const m = r.report.sets[0].metrics;
+    expect([m.fid, m.kid]).toEqual([null, null]);
+    expect(m.vendi).toBeCloseTo(1, 12);
+    expect(r.report.sets[0].warnings.join(' ')).toMatch(/FID and KID are null: they need at least 2 synthetic rows, there is 1/);
+  });
+
   it('discrete features: Hamming, FID and KID null with a note', async () => {
     const codes = (n: number, seed: number) => {
       let s = seed;
@@ -100,18 +108,18 @@ describe('evaluate', () => {
   it('validation: InputError for too few real rows, dimension and kind mismatch, duplicate names, empty sets', async () => {
     const cfg = { backend: 'cpu' };
     const real = feats(20, 3, 1);
-    const bad = [
+    const bad: [Omit<Parameters<typeof evaluate>[0], "config">, RegExp][] = [
       [{ real: feats(5, 3, 1), synthetic: [{ name: 's', features: feats(5, 3, 2) }] }, /real set has 5 rows; k = 5 needs at least 6/],
       [{ real, synthetic: [{ name: 's', features: feats(5, 4, 2) }] }, /synthetic set "s" has 4 feature columns, the real set has 3/],
       [{ real, synthetic: [{ name: 's', features: feats(5, 3, 2) }, { name: 's', features: feats(5, 3, 3) }] }, /two synthetic sets are named "s"/],
       [{ real, synthetic: [{ name: 's', features: makeFeatureSet(new Float32Array(0), 0, 3) }] }, /synthetic set "s" is empty/],
       [{ real, synthetic: [] }, /no synthetic set/],
       [{ real, synthetic: [{ name: 's', features: feats(5, 3, 2) }], holdout: feats(4, 2, 3) }, /holdout set has 2 feature columns/],
-    ] as const;
+    ];
     for (const [input, re] of bad) {
-      const p = evaluate({ ...input, config: cfg } as Parameters<typeof evaluate>[0]);
+      const p = evaluate({ ...input, config: cfg });
       await expect(p).rejects.toBeInstanceOf(InputError);
-      await expect(evaluate({ ...input, config: cfg } as Parameters<typeof evaluate>[0])).rejects.toThrow(re);
+      await expect(evaluate({ ...input, config: cfg })).rejects.toThrow(re);
     }
   });
 
