@@ -70,6 +70,7 @@ export function gaussianStats(fs: FeatureSet): GaussianStats {
 }
 
 const factorCache = new WeakMap<GaussianStats, PivotedCholesky>();
+const seen = new WeakSet<GaussianStats>();
 
 function factorOf(s: GaussianStats): PivotedCholesky {
   let f = factorCache.get(s);
@@ -81,9 +82,20 @@ function factorOf(s: GaussianStats): PivotedCholesky {
 }
 
 /**
- * Frechet distance between two Gaussian fits. When one set's stats are reused across
- * many calls (the real set), pass them as `a`: the factorisation of its covariance is
- * computed once and cached with the object.
+ * Which side's covariance to factor: one already factored, else one seen in an earlier
+ * call (the reused real set), else the first.
+ */
+function factorSide(a: GaussianStats, b: GaussianStats): 'a' | 'b' {
+  if (factorCache.has(a)) return 'a';
+  if (factorCache.has(b)) return 'b';
+  if (seen.has(b) && !seen.has(a)) return 'b';
+  return 'a';
+}
+
+/**
+ * Frechet distance between two Gaussian fits (symmetric in a and b). When one set's
+ * stats object is reused across calls (the real set), the factorisation of its
+ * covariance is computed once, from the second call on, and cached with the object.
  */
 export function frechetDistance(a: GaussianStats, b: GaussianStats): FidResult {
   const d = a.dim;
@@ -117,7 +129,7 @@ export function frechetDistance(a: GaussianStats, b: GaussianStats): FidResult {
   } else if (b.helmert) {
     ts = traceSqrtProductGram(b.helmert, b.n - 1, d, 1 / (b.n - 1), a.cov);
   } else {
-    const useB = !factorCache.has(a) && factorCache.has(b);
+    const useB = factorSide(a, b) === 'b';
     const f = factorOf(useB ? b : a);
     if (f.rank < d) {
       warnings.push(
@@ -127,6 +139,8 @@ export function frechetDistance(a: GaussianStats, b: GaussianStats): FidResult {
     }
     ts = traceSqrtProductFactored(f, useB ? a.cov : b.cov);
   }
+  seen.add(a);
+  seen.add(b);
   const value = mu2 + trA + trB - 2 * ts.value;
   return { fid: value > 0 ? value : 0, warnings };
 }
