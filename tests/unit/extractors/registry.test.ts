@@ -169,7 +169,9 @@ describe('custom extractor: layers model', () => {
     expect(structuredClone(specOf(ex))).toEqual(JSON.parse(JSON.stringify(rest)));
     const n = 5; // 3 forward passes of 2, 2, 1
     const x = images(n);
+    const before = tf.memory().numTensors;
     const f = await ex.embed(x, n);
+    expect(tf.memory().numTensors).toBe(before); // no tensor leaks per call
     for (let k = 0; k < n; k++) {
       for (let j = 0; j < 3; j++) {
         let v = B[j];
@@ -258,7 +260,9 @@ describe('custom extractor: graph model', () => {
     expect([atNode.dim, atNode.layer, atNode.format, atNode.weightsHash]).toEqual([2, 'mm', 'graph-model', sha(bin)]);
     const f = await atNode.embed(x, 3);
     const out = await loadExtractor('custom', src, { inputSize: 2, channels: 1, normalise: 'zero-one' }, { batchSize: 2 });
+    const before = tf.memory().numTensors;
     const g = await out.embed(x, 3);
+    expect(tf.memory().numTensors).toBe(before);
     for (let k = 0; k < 3; k++) {
       const want = mm(k);
       expect(want.some((v) => v < 0)).toBe(true); // so Relu changes the default output
@@ -267,8 +271,10 @@ describe('custom extractor: graph model', () => {
         expect(g[k * 2 + j]).toBeCloseTo(Math.max(0, want[j]), 5);
       }
     }
+    const held = tf.memory().numTensors;
     atNode.dispose();
     out.dispose();
+    expect(tf.memory().numTensors).toBeLessThan(held); // the weights are released
     await expect(loadExtractor('custom', src, { inputSize: 3, channels: 1, normalise: 'zero-one' })).rejects.toThrow(/expects 2 x 2 input/);
   });
 });
