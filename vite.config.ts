@@ -4,11 +4,40 @@ import { VitePWA } from 'vite-plugin-pwa';
 import { readFileSync, readdirSync, statSync, existsSync } from 'node:fs';
 import { join, relative, extname } from 'node:path';
 
+/**
+ * Content-Security-Policy: the app may connect only to its own origin (no image can leave the device), run
+ * WebAssembly, and start workers from its own files. Sent as a header by `npm start` (vite preview), so
+ * workers get it too, and as a <meta> tag for static hosting.
+ */
+export const CSP = [
+  "default-src 'self'",
+  "script-src 'self' 'wasm-unsafe-eval'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' blob: data:",
+  "worker-src 'self' blob:",
+  "connect-src 'self'",
+  "font-src 'self'",
+  "object-src 'none'",
+  "base-uri 'self'",
+  "form-action 'none'",
+].join('; ');
+
 // Cross-origin isolation lets the wasm backend use SharedArrayBuffer where it helps.
 const isolationHeaders = {
   'Cross-Origin-Opener-Policy': 'same-origin',
   'Cross-Origin-Embedder-Policy': 'require-corp',
 };
+
+/** Puts the CSP into the built index.html as a <meta> tag. */
+function cspMeta(): Plugin {
+  return {
+    name: 'synthlens-csp-meta',
+    apply: 'build',
+    transformIndexHtml() {
+      return [{ tag: 'meta', attrs: { 'http-equiv': 'Content-Security-Policy', content: CSP }, injectTo: 'head-prepend' }];
+    },
+  };
+}
 
 function listFiles(dir: string): string[] {
   if (!existsSync(dir)) return [];
@@ -44,6 +73,7 @@ function shippedModels(): Plugin {
 export default defineConfig({
   plugins: [
     svelte(),
+    cspMeta(),
     shippedModels(),
     VitePWA({
       registerType: 'autoUpdate',
@@ -73,7 +103,7 @@ export default defineConfig({
     }),
   ],
   server: { headers: isolationHeaders, host: '127.0.0.1' },
-  preview: { headers: isolationHeaders, host: '127.0.0.1' },
+  preview: { headers: { ...isolationHeaders, 'Content-Security-Policy': CSP }, host: '127.0.0.1' },
   worker: { format: 'es' },
   build: {
     target: 'es2022',

@@ -1,17 +1,42 @@
 /**
- * The compute worker: owns the TF.js backend so that the page never does heavy work.
+ * The compute worker for metrics and utility: owns a TF.js backend so the page never does heavy work.
  * Exposed with Comlink; the page talks to it through src/workers/bridge.ts.
  */
 import * as Comlink from 'comlink';
-import { initBrowserBackend } from '../extractors/backend';
+import { initBrowserBackend, type BrowserBackend } from '../extractors/backend.ts';
+import { evaluate, type EvaluateInput, type EvaluateProgress, type EvaluateResult } from '../core/evaluate.ts';
+import { runUtility } from '../core/utility/runUtility.ts';
+import type { UtilityInput, UtilityProgress, UtilityReport } from '../core/utility/types.ts';
 
 let backendPromise: Promise<string> | null = null;
+let controller = new AbortController();
+
+function initBackend(order?: BrowserBackend[]): Promise<string> {
+  backendPromise ??= initBrowserBackend(order);
+  return backendPromise;
+}
 
 const api = {
   /** Initialise TF.js in the order webgpu, webgl, wasm, cpu; returns the backend in use. */
-  initBackend(order?: string[]): Promise<string> {
-    backendPromise ??= initBrowserBackend(order as never);
-    return backendPromise;
+  initBackend,
+
+  async evaluate(
+    input: Omit<EvaluateInput, 'signal' | 'onProgress' | 'config'> & { config: Omit<EvaluateInput['config'], 'backend'> },
+    onProgress?: (p: EvaluateProgress) => void,
+  ): Promise<EvaluateResult> {
+    const backend = await initBackend();
+    controller = new AbortController();
+    return evaluate({ ...input, config: { ...input.config, backend }, signal: controller.signal, onProgress });
+  },
+
+  async utility(input: Omit<UtilityInput, 'signal' | 'onProgress'>, onProgress?: (p: UtilityProgress) => void): Promise<UtilityReport> {
+    await initBackend();
+    controller = new AbortController();
+    return runUtility({ ...input, signal: controller.signal, onProgress });
+  },
+
+  cancel(): void {
+    controller.abort();
   },
 };
 

@@ -68,18 +68,6 @@ const api = {
     return warnings.splice(0);
   },
 
-  async cacheInfo(): Promise<{ records: number; bytes: number; persistent: boolean; quota: number | null; usage: number | null }> {
-    cache ??= new IdbFeatureCache((m) => warnings.push(m));
-    const size = await cache.size();
-    const est = await navigator.storage?.estimate?.().catch(() => undefined);
-    const persistent = (await navigator.storage?.persisted?.().catch(() => false)) ?? false;
-    return { ...size, persistent, quota: est?.quota ?? null, usage: est?.usage ?? null };
-  },
-
-  async clearCache(): Promise<void> {
-    cache ??= new IdbFeatureCache((m) => warnings.push(m));
-    await cache.clear();
-  },
 };
 
 export type PipelineWorkerApi = typeof api;

@@ -1,5 +1,5 @@
 /** Playwright (playwright-core) driving Debian's chromium, as every e2e test does. */
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/lib/chromium/chromium';
 
@@ -25,4 +25,59 @@ export function watchErrors(page: Page): string[] {
     if (m.type() === 'error') errors.push(`console: ${m.text()}`);
   });
   return errors;
+}
+
+/** Every request a context makes (pages, workers, service worker), for the privacy proof. */
+export interface RecordedRequest {
+  url: string;
+  method: string;
+  resourceType: string;
+  postBytes: number;
+}
+
+export function recordRequests(context: BrowserContext): RecordedRequest[] {
+  const out: RecordedRequest[] = [];
+  context.on('request', (r) => out.push({ url: r.url(), method: r.method(), resourceType: r.resourceType(), postBytes: r.postDataBuffer()?.length ?? 0 }));
+  return out;
+}
+
+/** Requests that leave the app's origin (blob: and data: URLs never leave the device). */
+export function outsideRequests(requests: RecordedRequest[], origin: string): RecordedRequest[] {
+  return requests.filter((r) => !r.url.startsWith(origin) && !r.url.startsWith('blob:') && !r.url.startsWith('data:'));
+}
+
+/** Starts collecting main-thread long tasks (PerformanceObserver 'longtask'); read them with takeLongTasks. */
+export async function watchLongTasks(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const w = window as unknown as { __longTasks: number[] };
+    w.__longTasks = [];
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) w.__longTasks.push(e.duration);
+    }).observe({ type: 'longtask' });
+  });
+}
+
+export async function takeLongTasks(page: Page): Promise<number[]> {
+  return page.evaluate(() => (window as unknown as { __longTasks: number[] }).__longTasks.splice(0));
+}
+
+/** Downloads what clicking `selector` saves, as text. */
+export async function downloadText(page: Page, selector: string): Promise<{ name: string; text: string }> {
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click(selector)]);
+  const path = await download.path();
+  const { readFileSync } = await import('node:fs');
+  return { name: download.suggestedFilename(), text: readFileSync(path!, 'utf8') };
+}
+
+/** Runs axe-core in the page (evaluated through the driver, so the app's CSP is not weakened). */
+export async function axeViolations(page: Page): Promise<{ id: string; impact: string | null; nodes: number; help: string }[]> {
+  const { readFileSync } = await import('node:fs');
+  const { createRequire } = await import('node:module');
+  const src = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+  await page.evaluate(`${src};0`);
+  return page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run(o?: unknown): Promise<{ violations: { id: string; impact: string | null; nodes: unknown[]; help: string }[] }> } }).axe;
+    const r = await axe.run({ resultTypes: ['violations'] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length, help: v.help }));
+  });
 }

@@ -1,0 +1,31 @@
+/** Page side of the built-in demo: generates the phantom sets in a worker and turns them into chosen sets. */
+import * as Comlink from 'comlink';
+import type { DemoOptions } from '../demo/phantoms.ts';
+import type { DemoWorkerApi } from '../workers/demo.worker.ts';
+import { chosenSet, type ChosenSet } from '../ui/setup/setModel.ts';
+
+export interface DemoSets {
+  real: ChosenSet;
+  holdout: ChosenSet;
+  synthetic: ChosenSet[];
+  /** What each set is and what the evaluation should find, by set name. */
+  notes: Record<string, { description: string; expected: string }>;
+}
+
+export async function loadDemo(opts: DemoOptions = {}): Promise<DemoSets> {
+  const worker = new Worker(new URL('../workers/demo.worker.ts', import.meta.url), { type: 'module', name: 'synthlens-demo' });
+  try {
+    const sets = await Comlink.wrap<DemoWorkerApi>(worker).generate(opts);
+    const toChosen = (s: (typeof sets)[number]) =>
+      chosenSet({ name: s.name, files: s.files.map((f) => ({ path: f.path, file: new File([f.bytes as Uint8Array<ArrayBuffer>], f.path.split('/').pop()!, { type: 'image/png' }) })) });
+    const notes = Object.fromEntries(sets.map((s) => [s.name, { description: s.description, expected: s.expected }]));
+    return {
+      real: toChosen(sets.find((s) => s.role === 'real')!),
+      holdout: toChosen(sets.find((s) => s.role === 'holdout')!),
+      synthetic: sets.filter((s) => s.role === 'synthetic').map(toChosen),
+      notes,
+    };
+  } finally {
+    worker.terminate();
+  }
+}

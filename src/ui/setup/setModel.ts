@@ -1,0 +1,49 @@
+/** A set chosen in the start screen: its files and the dataset built from their listing. */
+import { buildDataset, normalizePath, type Dataset } from '../../imaging/dataset.ts';
+import type { PickedFolder } from './folderDrop.ts';
+import type { SetInput } from '../../app/runner.ts';
+import type { SetRole } from '../../app/types.ts';
+
+export interface ChosenSet {
+  /** Stable key for lists. */
+  key: string;
+  name: string;
+  dataset: Dataset;
+  files: Map<string, Blob>;
+}
+
+let counter = 0;
+
+export function chosenSet(folder: PickedFolder, name = folder.name): ChosenSet {
+  const entries = folder.files.map((f) => ({ path: f.path, size: f.file.size, read: async () => new Uint8Array(await f.file.arrayBuffer()) }));
+  const dataset = buildDataset(name, entries);
+  const files = new Map<string, Blob>();
+  for (const f of folder.files) files.set(normalizePath(f.path), f.file);
+  return { key: `set-${++counter}`, name, dataset, files };
+}
+
+export function toSetInput(s: ChosenSet, role: SetRole): SetInput {
+  // Dataset paths are normalised; map each back to its blob.
+  const files = new Map<string, Blob>();
+  for (const f of s.dataset.files) {
+    const blob = s.files.get(f.path);
+    if (blob) files.set(f.path, blob);
+  }
+  return { name: s.name, role, dataset: { ...s.dataset, name: s.name }, files };
+}
+
+/** Images per class label ('(no class folder)' for files in the root). */
+export function classCountsOf(s: ChosenSet): [string, number][] {
+  const m = new Map<string, number>();
+  for (const f of s.dataset.files) {
+    const l = f.label ?? '(no class folder)';
+    m.set(l, (m.get(l) ?? 0) + 1);
+  }
+  return [...m.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1));
+}
+
+/** A name not already used by `taken`. */
+export function uniqueName(name: string, taken: string[]): string {
+  if (!taken.includes(name)) return name;
+  for (let i = 2; ; i++) if (!taken.includes(`${name} (${i})`)) return `${name} (${i})`;
+}
