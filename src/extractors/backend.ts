@@ -36,7 +36,7 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 let wasmReady: Promise<void> | null = null;
 /** The wasm backend factory as registered by the package, kept so a failed threaded start can be retried single-threaded. */
 let wasmFactory: (() => tf.KernelBackend | Promise<tf.KernelBackend>) | null = null;
-function registerWasm(): Promise<void> {
+function registerWasm(threads: boolean): Promise<void> {
   wasmReady ??= (async () => {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
     wasm.setWasmPaths({
@@ -45,7 +45,7 @@ function registerWasm(): Promise<void> {
       'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedSimdUrl,
     });
     wasmFactory = tf.findBackendFactory('wasm');
-    if (!wasmThreadsWanted()) tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+    if (!threads) tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
   })();
   return wasmReady;
 }
@@ -112,8 +112,29 @@ export function isSoftwareWebgl(renderer = webglRenderer()): boolean {
 }
 
 export interface BrowserBackendOptions {
-  /** Use WebGL even when it is a software rasteriser and wasm is available later in the order (default false). */
+  /** Use WebGL or WebGPU even when it is a software rasteriser and wasm is available later in the order (default false). */
   allowSoftwareWebgl?: boolean;
+  /**
+   * Multithreaded wasm (default: only when cross-origin isolated). The app's worker pool passes false: it
+   * parallelises across workers, one single-threaded backend per core, and threads gave no gain on 2 cores.
+   */
+  wasmThreads?: boolean;
+}
+
+/**
+ * Whether the WebGPU adapter is a software one (SwiftShader's CPU emulation, or the fallback adapter):
+ * measured here 10-100x slower than wasm, so it is skipped when wasm comes later in the order.
+ */
+export async function isSoftwareWebgpu(): Promise<boolean> {
+  try {
+    const gpu = (globalThis as { navigator?: { gpu?: { requestAdapter(): Promise<unknown> } } }).navigator?.gpu;
+    const adapter = (await gpu?.requestAdapter()) as { isFallbackAdapter?: boolean; info?: { vendor?: string; architecture?: string; description?: string } } | null;
+    if (!adapter) return false;
+    const info = adapter.info ?? {};
+    return adapter.isFallbackAdapter === true || /swiftshader|llvmpipe|software/i.test(`${info.vendor} ${info.architecture} ${info.description}`);
+  } catch {
+    return false;
+  }
 }
 
 /** Sets the backend and checks that 1 + 1 computes to 2 on it. */
@@ -129,15 +150,16 @@ async function setAndProbe(name: BrowserBackend, timeoutMs: number): Promise<boo
   }
 }
 
-async function trySet(name: BrowserBackend, timeoutMs: number, skipSoftwareWebgl: boolean): Promise<boolean> {
+async function trySet(name: BrowserBackend, timeoutMs: number, skipSoftwareWebgl: boolean, wasmThreads: boolean): Promise<boolean> {
   if (name === 'webgpu') {
     if (!hasWebgpu()) return false;
+    if (skipSoftwareWebgl && (await isSoftwareWebgpu())) return false;
     await registerWebgpu();
   } else if (name === 'webgl') {
     if (skipSoftwareWebgl && isSoftwareWebgl()) return false;
   } else if (name === 'wasm') {
-    await registerWasm();
-    if (wasmThreadsWanted() && (await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')) === true) {
+    await registerWasm(wasmThreads);
+    if (wasmThreads && (await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')) === true) {
       // Threaded wasm hangs when the bundler minified the backend's worker code; give it a
       // short time, then retry single-threaded instead of falling through to cpu.
       swallowPthreadErrors();
@@ -165,8 +187,8 @@ export async function initBrowserBackend(
   for (const [i, name] of order.entries()) {
     const skipSoftwareWebgl = !opts.allowSoftwareWebgl && order.slice(i + 1).includes('wasm');
     try {
-      if (await trySet(name, timeoutMs, skipSoftwareWebgl)) return tf.getBackend();
-      errors.push(`${name}: unavailable${name === 'webgl' && skipSoftwareWebgl && isSoftwareWebgl() ? ' (software renderer; wasm preferred)' : ''}`);
+      if (await trySet(name, timeoutMs, skipSoftwareWebgl, opts.wasmThreads ?? wasmThreadsWanted())) return tf.getBackend();
+      errors.push(`${name}: unavailable`);
     } catch (e) {
       errors.push(`${name}: ${(e as Error).message ?? String(e)}`);
     }

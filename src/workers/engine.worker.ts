@@ -12,7 +12,7 @@ let backendPromise: Promise<string> | null = null;
 let controller = new AbortController();
 
 function initBackend(order?: BrowserBackend[]): Promise<string> {
-  backendPromise ??= initBrowserBackend(order);
+  backendPromise ??= initBrowserBackend(order, 10_000, { wasmThreads: false });
   return backendPromise;
 }
 

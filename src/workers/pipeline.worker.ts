@@ -33,7 +33,7 @@ const warnings: string[] = [];
 
 const api = {
   async init(init: PipelineInit): Promise<{ backend: string; spec: ExtractorSpec }> {
-    const backend = await initBrowserBackend(init.backendOrder);
+    const backend = await initBrowserBackend(init.backendOrder, 10_000, { wasmThreads: false });
     extractor?.dispose();
     extractor = await loadExtractor(
       init.extractorId,
