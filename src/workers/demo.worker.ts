@@ -3,7 +3,7 @@
  * as PNG, so the demo goes through exactly the same pipeline as the user's own folders.
  */
 import * as Comlink from 'comlink';
-import { DEMO_SET_NAMES, generateDemoSet, type DemoOptions, type DemoRole, type DemoSetName } from '../demo/phantoms.ts';
+import { demoSets, generateDemo, type DemoOptions, type DemoRole, type DemoSetName } from '../demo/phantoms.ts';
 import { encodePngGray8 } from '../core/png/encode.ts';
 
 export interface DemoSetFiles {
@@ -17,8 +17,9 @@ export interface DemoSetFiles {
 const api = {
   async generate(opts: DemoOptions = {}, onSet?: (name: string, done: number, total: number) => void): Promise<DemoSetFiles[]> {
     const out: DemoSetFiles[] = [];
-    for (let i = 0; i < DEMO_SET_NAMES.length; i++) {
-      const set = generateDemoSet(DEMO_SET_NAMES[i], opts);
+    const sets = demoSets(generateDemo(opts));
+    for (let i = 0; i < sets.length; i++) {
+      const set = sets[i];
       out.push({
         name: set.name,
         role: set.role,
@@ -26,7 +27,7 @@ const api = {
         expected: set.expected,
         files: set.images.map((im) => ({ path: im.id, bytes: encodePngGray8(im.pixels, set.width, set.height) })),
       });
-      onSet?.(set.name, i + 1, DEMO_SET_NAMES.length);
+      onSet?.(set.name, i + 1, sets.length);
     }
     return out;
   },
