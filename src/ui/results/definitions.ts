@@ -65,7 +65,7 @@ export const DEFINITIONS = [
   {
     key: 'fidelityPrivacy',
     name: 'Privacy-aware fidelity',
-    symbol: 'F^p',
+    symbol: 'Fᵖ',
     short: 'Share of synthetic images that are realistic without being near-copies of a real image.',
     definition: ['Privacy-aware fidelity F^p = mean over S of (realistic(s) and not copy(s)).', ...NOTATION],
     reference: PAPER,

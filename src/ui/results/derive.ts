@@ -154,3 +154,62 @@ export function perClassLabels(result: Pick<RunResult, 'report'>): string[] {
   for (const l of Object.keys(result.report.holdout?.perClass ?? {})) labels.add(l);
   return [...labels].sort();
 }
+
+/** The four evaluators on the radar's [0, 1] axes: F, variety score, P, utility (mapped, see utilityRadarValue). */
+export interface RadarPoint {
+  fidelity: number;
+  variety: number | null;
+  privacy: number;
+  utility: number | null;
+}
+
+export function radarPoint(
+  metrics: { fidelity: number; privacy: number; variety: { score: number } | null },
+  gain: number | null,
+  maxAbsGain: number,
+): RadarPoint {
+  return {
+    fidelity: metrics.fidelity,
+    variety: metrics.variety && Number.isFinite(metrics.variety.score) ? metrics.variety.score : null,
+    privacy: metrics.privacy,
+    utility: utilityRadarValue(gain, maxAbsGain),
+  };
+}
+
+/** One labelled point of a scatter plot across sets. */
+export interface ScatterPoint {
+  label: string;
+  x: number;
+  y: number;
+  /** Index of the set in report.sets (colour, marker); null for a reference point. */
+  index: number | null;
+}
+
+export interface GroupedWarnings {
+  /** Warnings about the whole set. */
+  pooled: string[];
+  /** Warnings about one class (the `class "<label>": ` prefix removed), by label in first-seen order. */
+  perClass: { label: string; warnings: string[] }[];
+  total: number;
+}
+
+/** evaluate() writes `class "${label}": ` without escaping; the label ends at the first `": `. */
+const CLASS_PREFIX = /^class "(.*?)": /s;
+
+/** Split a set's warnings into pooled ones and per-class ones (prefixed `class "<label>": ` by evaluate()). */
+export function groupWarnings(warnings: readonly string[]): GroupedWarnings {
+  const pooled: string[] = [];
+  const byLabel = new Map<string, string[]>();
+  for (const w of warnings) {
+    const m = CLASS_PREFIX.exec(w);
+    if (!m) {
+      pooled.push(w);
+      continue;
+    }
+    const label = m[1];
+    const list = byLabel.get(label) ?? [];
+    list.push(w.slice(m[0].length));
+    byLabel.set(label, list);
+  }
+  return { pooled, perClass: [...byLabel].map(([label, list]) => ({ label, warnings: list })), total: warnings.length };
+}

@@ -77,9 +77,11 @@ export function fmtPValue(p: number | null | undefined): string {
   return p < 0.001 ? '< 0.001' : p.toFixed(3);
 }
 
+const COUNT_FORMAT = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+
 /** An integer count with thousands separators: 12,345. */
 export function fmtCount(n: number | null | undefined): string {
-  return present(n) ? withMinus(Math.round(n).toLocaleString('en-US')) : MISSING;
+  return present(n) ? withMinus(COUNT_FORMAT.format(Math.round(n))) : MISSING;
 }
 
 /** A byte size: "12,345 bytes (12.1 kB)"; kB = 1000 bytes. */

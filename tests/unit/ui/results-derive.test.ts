@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pearson, privacyVerdict, setColour, utilityGains, utilityRadarValue, withAlpha, perClassLabels } from '../../../src/ui/results/derive.ts';
+import { groupWarnings, pearson, privacyVerdict, radarPoint, setColour, utilityGains, utilityRadarValue, withAlpha, perClassLabels } from '../../../src/ui/results/derive.ts';
 import type { RunResult } from '../../../src/app/types.ts';
 
 type Gain = { gainPercent: { mean: number | null } } | null;
@@ -74,5 +74,32 @@ describe('display helpers', () => {
       },
     } as unknown as Pick<RunResult, 'report'>;
     expect(perClassLabels(r)).toEqual(['a', 'b', 'c', 'd']);
+  });
+});
+
+describe('radarPoint', () => {
+  it('puts F, variety score, P and the mapped utility on [0, 1], null where absent', () => {
+    expect(radarPoint({ fidelity: 0.8, privacy: 0.6, variety: { score: 0.25 } }, -1, 2)).toEqual({ fidelity: 0.8, variety: 0.25, privacy: 0.6, utility: 0.25 });
+    expect(radarPoint({ fidelity: 0.8, privacy: 0.6, variety: null }, null, 2)).toEqual({ fidelity: 0.8, variety: null, privacy: 0.6, utility: null });
+  });
+});
+
+describe('groupWarnings', () => {
+  it('separates pooled warnings from per-class ones by their class prefix', () => {
+    const g = groupWarnings([
+      'KID: subsets of 60 rows',
+      'class "effusion": FID: singular',
+      'class "normal": KID: subsets of 30 rows',
+      'class "effusion": mode-collapse rule applied',
+      'class "a "b"": odd label',
+      'the class "x" is fine',
+    ]);
+    expect(g.pooled).toEqual(['KID: subsets of 60 rows', 'the class "x" is fine']);
+    expect(g.perClass).toEqual([
+      { label: 'effusion', warnings: ['FID: singular', 'mode-collapse rule applied'] },
+      { label: 'normal', warnings: ['KID: subsets of 30 rows'] },
+      { label: 'a "b"', warnings: ['odd label'] },
+    ]);
+    expect(g.total).toBe(6);
   });
 });
