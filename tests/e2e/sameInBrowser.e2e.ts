@@ -1,0 +1,85 @@
+/**
+ * The browser and Node run the same core: the deterministic PNG encoder gives the same bytes, and an image
+ * gives the same features in Node (wasm) and in Chromium (wasm, and WebGPU where an adapter exists), within 1e-4.
+ */
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { readFileSync } from 'node:fs';
+import { encodePngGray8 } from '../../src/core/png/encode';
+import { pngTestImage } from '../../src/core/png/testImage';
+import { decodeImage } from '../../src/imaging/decode';
+import { preprocess } from '../../src/imaging/preprocess';
+import { loadExtractor } from '../../src/extractors/registry';
+import { initNodeBackend, shippedModelSource } from '../../src/cli/tfBackend';
+import { launch } from './browser';
+
+const IMAGE = 'tests/fixtures/images/formats/png-gray8.png';
+
+async function nodeFeatures(): Promise<Float32Array> {
+  await initNodeBackend('wasm');
+  const [img] = await decodeImage(new Uint8Array(readFileSync(IMAGE)), IMAGE);
+  const ex = await loadExtractor('mobilenet-v2', await shippedModelSource('mobilenet-v2'));
+  const input = preprocess(img, { size: 224, channels: 3, aspect: 'stretch', filter: Math.max(img.width, img.height) < 224 ? 'bilinear' : 'area' });
+  const f = await ex.embed(input, 1);
+  ex.dispose();
+  return f;
+}
+
+async function harness(browser: Browser): Promise<Page> {
+  const page = await browser.newPage();
+  await page.goto(new URL('tests/e2e/harness/core.html', inject('devUrl')).href);
+  await page.waitForFunction(() => document.body.dataset.ready === '1', null, { timeout: 120_000 });
+  return page;
+}
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+describe('same results in Node and in Chromium', () => {
+  let browser: Browser;
+  let reference: Float32Array;
+  beforeAll(async () => {
+    browser = await launch({ webgpu: true });
+    reference = await nodeFeatures();
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('encodes the variety PNG to the same bytes', async () => {
+    const page = await harness(browser);
+    const bytes = await page.evaluate(() => (window as never as { synthlensHarness: { pngTestBytes(): number[] } }).synthlensHarness.pngTestBytes());
+    expect(Buffer.from(bytes).equals(Buffer.from(encodePngGray8(pngTestImage(), 256, 256)))).toBe(true);
+  });
+
+  it('gives the same MobileNetV2 features on wasm', async () => {
+    const page = await harness(browser);
+    const bytes = Array.from(readFileSync(IMAGE));
+    const r = await page.evaluate(
+      ([b, p]) => (window as never as { synthlensHarness: { features(...a: unknown[]): Promise<{ backend: string; features: number[] }> } }).synthlensHarness.features(b, p, 'mobilenet-v2', ['wasm']),
+      [bytes, IMAGE] as const,
+    );
+    expect(r.backend).toBe('wasm');
+    expect(maxAbsDiff(r.features, reference)).toBeLessThan(1e-4);
+  });
+
+  it('gives the same MobileNetV2 features on WebGPU (SwiftShader here: slow, checks correctness only)', async () => {
+    const page = await harness(browser);
+    const hasAdapter = await page.evaluate(async () => !!(await (navigator as never as { gpu?: { requestAdapter(): Promise<unknown> } }).gpu?.requestAdapter()));
+    if (!hasAdapter) {
+      console.warn('no WebGPU adapter in this Chromium: WebGPU comparison not run');
+      return;
+    }
+    const bytes = Array.from(readFileSync(IMAGE));
+    const r = await page.evaluate(
+      ([b, p]) => (window as never as { synthlensHarness: { features(...a: unknown[]): Promise<{ backend: string; features: number[] }> } }).synthlensHarness.features(b, p, 'mobilenet-v2', ['webgpu']),
+      [bytes, IMAGE] as const,
+    );
+    expect(r.backend).toBe('webgpu');
+    expect(maxAbsDiff(r.features, reference)).toBeLessThan(1e-4);
+  }, 600_000);
+});
