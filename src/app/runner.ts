@@ -219,6 +219,9 @@ export class Run {
             extractor: { id: init.spec.id, weightsSha256: init.spec.weightsHash, dim: init.spec.dim, inputSize: init.spec.inputSize, description: init.spec.description },
             preprocessing: describePreprocessing(init.spec as never, pipelineOptions),
             extractionBackend: init.backend,
+            cache: s.useCache
+              ? { hits: collections.reduce((a, c) => a + c.cached, 0), misses: collections.reduce((a, c) => a + c.embedded, 0) }
+              : null,
           },
           varietyBytes: varietyReal ? { real: varietyReal.pngBytes, sets: varietySets } : null,
           skipped,
