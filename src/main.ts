@@ -1,6 +1,7 @@
 import { mount } from 'svelte';
 import App from './ui/App.svelte';
 import './ui/global.css';
+import './ui/print.css';
 
 const target = document.getElementById('app');
 if (!target) throw new Error('missing #app');
