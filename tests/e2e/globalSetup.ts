@@ -17,7 +17,17 @@ export async function setup(project: TestProject): Promise<void> {
         '(as root). Where that is impossible, run only the unit tests: npm run test:unit.',
     );
   }
-  if (!process.env.SYNTHLENS_SKIP_BUILD) await build({ logLevel: 'warn' });
+  if (!process.env.SYNTHLENS_SKIP_BUILD) {
+    // vitest sets NODE_ENV=test, which would give a development build (no service worker, dev Svelte):
+    // build exactly what `npm start` builds.
+    const env = process.env.NODE_ENV;
+    process.env.NODE_ENV = 'production';
+    try {
+      await build({ mode: 'production', logLevel: 'warn' });
+    } finally {
+      process.env.NODE_ENV = env;
+    }
+  }
   server = await preview({ preview: { port: 0, host: '127.0.0.1', strictPort: false }, logLevel: 'warn' });
   const url = server.resolvedUrls?.local[0];
   if (!url) throw new Error('vite preview did not report a URL');

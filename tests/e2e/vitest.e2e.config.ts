@@ -5,7 +5,7 @@ export default defineConfig({
     include: ['tests/e2e/**/*.e2e.ts'],
     environment: 'node',
     globalSetup: ['tests/e2e/globalSetup.ts'],
-    testTimeout: 180_000,
+    testTimeout: 600_000,
     hookTimeout: 300_000,
     fileParallelism: false,
     pool: 'forks',
