@@ -60,6 +60,15 @@ export function describePreprocessing(extractor: Extractor, opts: PipelineOption
   };
 }
 
+/**
+ * The feature-cache key of one file for this extractor and these options (the key processItems reads and writes).
+ * Exported so a caller can tell which files are already cached without running the pipeline.
+ */
+export function pipelineCacheKey(fileSha256: string, extractor: Pick<Extractor, 'id' | 'weightsHash'>, opts: PipelineOptions): string {
+  const preprocessVersion = `${PREPROCESS_VERSION};aspect=${opts.aspect};variety=${opts.varietySize ?? 'off'};thumb=${opts.thumbSize}`;
+  return cacheKey({ fileSha256, extractorId: extractor.id, weightsHash: extractor.weightsHash, preprocessVersion });
+}
+
 export function abortError(): Error {
   return Object.assign(new Error('The run was cancelled.'), { name: 'AbortError' });
 }
@@ -109,8 +118,6 @@ export async function processItems(
 ): Promise<{ cached: number; embedded: number; skipped: number }> {
   const { signal } = hooks;
   const counts = { cached: 0, embedded: 0, skipped: 0 };
-  const weightsHash = extractor.weightsHash;
-  const preprocessVersion = `${PREPROCESS_VERSION};aspect=${opts.aspect};variety=${opts.varietySize ?? 'off'};thumb=${opts.thumbSize}`;
   // Results wait here until every earlier file is final, so onItem sees input order.
   const ready = new Map<number, ItemResult>();
   let nextToEmit = 0;
@@ -179,7 +186,7 @@ export async function processItems(
       emit(i, { path: item.path, label: item.label, skipped: 'empty file (zero bytes)' });
       continue;
     }
-    const key = cacheKey({ fileSha256: await sha256Hex(bytes), extractorId: extractor.id, weightsHash, preprocessVersion });
+    const key = pipelineCacheKey(await sha256Hex(bytes), extractor, opts);
     const hit = cache ? await cache.get(key) : undefined;
     if (hit) {
       counts.cached++;
