@@ -17,4 +17,9 @@ export const COMMANDS: Command[] = [
     summary: 'metrics from feature files (.csv / .npy): fidelity, privacy, PRDC, FID, KID, DCR, Vendi',
     run: async (argv, io) => (await import('./metrics.ts')).runMetrics(argv, io),
   },
+  {
+    name: 'evaluate',
+    summary: 'metrics from image folders: decode, embed, then every metric (and variety, optionally utility)',
+    run: async (argv, io) => (await import('./evaluate.ts')).runEvaluate(argv, io),
+  },
 ];

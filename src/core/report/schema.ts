@@ -7,6 +7,7 @@
  * Every number is finite; a value that cannot be computed is null and a warning says why.
  */
 import type { FeatureKind } from '../features/featureSet.ts';
+import type { SyntheticUtility, UtilityReport } from '../utility/types.ts';
 
 export const REPORT_VERSION = 1;
 
@@ -76,6 +77,8 @@ export interface ReportSet {
   warnings: string[];
   /** How the neighbour engine computed the pooled distances (method, backend, tile size, exact recomputations). */
   engine?: { method: string; backend: string | null; tileSize: number; pairs: number; exactPairs: number };
+  /** This set's utility (baseline, intraTask, simpleAugmentation, tstr, crossTask) when the run trained classifiers. */
+  utility?: SyntheticUtility | null;
 }
 
 export interface HoldoutCalibration {
@@ -118,6 +121,8 @@ export interface Report {
   /** Run-level notes and warnings (per-set ones are in sets[].warnings). */
   warnings: string[];
   createdAt: string;
+  /** The utility evaluator's report (src/core/utility/types.ts) when the run trained classifiers. */
+  utility?: UtilityReport | null;
 }
 
 /** Names of the SetMetrics scalar columns, in the order the CSV exporter and the CLI table use. */
