@@ -12,7 +12,13 @@ export interface DemoSets {
   notes: Record<string, { description: string; expected: string }>;
 }
 
-export async function loadDemo(opts: DemoOptions = {}): Promise<DemoSets> {
+/**
+ * Demo sizes for the app: small enough that extraction, metrics and utility finish in about a minute on a
+ * 2-core machine without a GPU (MobileNetV2 on WebAssembly), large enough for the expected pattern.
+ */
+export const APP_DEMO_COUNTS = { real: 120, holdout: 60, faithful: 60, copies: 60, collapsed: 60, 'low-fidelity': 60, shifted: 60 };
+
+export async function loadDemo(opts: DemoOptions = { counts: APP_DEMO_COUNTS }): Promise<DemoSets> {
   const worker = new Worker(new URL('../workers/demo.worker.ts', import.meta.url), { type: 'module', name: 'synthlens-demo' });
   try {
     const sets = await Comlink.wrap<DemoWorkerApi>(worker).generate(opts);

@@ -13,7 +13,8 @@ import type { UtilityProgress, UtilityReport } from '../core/utility/types.ts';
 import type { FeatureSet } from '../core/features/featureSet.ts';
 import type { EvaluateProgress } from '../core/evaluate.ts';
 import { describePreprocessing, type ItemResult, type PipelineOptions } from '../pipeline/extract.ts';
-import { addResult, newCollection, toFeatureSet, varietyOf, type SetCollection } from '../pipeline/collect.ts';
+import { addResult, newCollection, toFeatureSet, type SetCollection } from '../pipeline/collect.ts';
+import type { VarietyResult } from '../core/metrics/variety.ts';
 import { PipelinePool, type WorkItem } from '../workers/pool.ts';
 import { engine } from '../workers/bridge.ts';
 import type { RunResult, SetRole, SetSummary, Thumb } from './types.ts';
@@ -138,6 +139,7 @@ export class Run {
   }
 
   async start(): Promise<RunResult> {
+    performance.mark('synthlens:run-start');
     const t0 = performance.now();
     const timings: Record<string, number> = {};
     const s = this.settings;
@@ -171,38 +173,51 @@ export class Run {
       this.pool = null;
       this.check();
 
-      // Feature sets.
+      // Feature sets, built once.
       const dim = init.spec.dim;
-      const byRole = (role: SetRole) => sets.map((x, i) => [x, collections[i]] as const).filter(([x]) => x.role === role);
-      const [realInput, realCol] = byRole('real')[0];
-      const holdoutPair = byRole('holdout')[0] ?? null;
-      const synthPairs = byRole('synthetic');
-      const crossPair = byRole('crossTask')[0] ?? null;
-      let realFs = toFeatureSet(realCol, dim);
-      let utilityTest: FeatureSet | null = holdoutPair ? toFeatureSet(holdoutPair[1], dim) : null;
+      const features = collections.map((c) => toFeatureSet(c, dim));
+      const indexOf = (role: SetRole) => sets.findIndex((x) => x.role === role);
+      const realIndex = indexOf('real');
+      const holdoutIndex = indexOf('holdout');
+      const crossIndex = indexOf('crossTask');
+      const synthIndices = sets.map((x, i) => (x.role === 'synthetic' ? i : -1)).filter((i) => i >= 0);
+      let realFs = features[realIndex];
+      let utilityTest: FeatureSet | null = holdoutIndex >= 0 ? features[holdoutIndex] : null;
       const runWarnings = [...warnings];
       let testSource: { kind: 'held-out' } | { kind: 'split'; testFraction: number; seed: number } = { kind: 'held-out' };
-      if (s.utility !== 'off' && !holdoutPair && realFs.labels) {
-        // Utility needs real test data never trained on: split R, and exclude the test part from every metric.
+      if (s.utility !== 'off' && holdoutIndex < 0 && realFs.labels) {
+        // Utility needs real test data never trained on: split R, and exclude the test part from every metric
+        // (the variety of the real set included).
         const split = splitRealSet(realFs, 0.2, s.seed);
         realFs = split.train;
         utilityTest = split.test;
         testSource = { kind: 'split', testFraction: 0.2, seed: s.seed };
+        const testIds = new Set(split.test.ids);
+        const realCol = collections[realIndex];
+        if (realCol.grays) realCol.grays = realCol.grays.filter((g) => !testIds.has(g.id));
         runWarnings.push(
           `No held-out set: a stratified 20% of the real set (${split.test.n} images, seed ${s.seed}) is the utility test data and is excluded from every other metric.`,
         );
       }
+      const synthetic = synthIndices.map((i) => ({ name: sets[i].name, features: features[i] }));
 
       // Metrics in the engine worker.
       this.progress.phase = 'metrics';
       this.progress.metrics = { stage: 'starting', done: 0, total: 1 };
       this.emit(true);
       const tMetrics = performance.now();
-      const varietyReal = varietyOf(realCol);
+      // Variety (mean image and its PNG size) in the worker; the grayscale images are transferred, not copied.
+      const varieties: (VarietyResult | null)[] = [];
+      for (const c of collections) {
+        const grays = c.grays ?? [];
+        c.grays = null;
+        varieties.push(grays.length ? await engine().variety(Comlink.transfer(grays, grays.map((g) => g.gray.buffer as ArrayBuffer)), s.varietySize) : null);
+      }
+      const varietyReal = varieties[realIndex];
       const varietySets: Record<string, number> = {};
-      for (const [x, c] of synthPairs) {
-        const v = varietyOf(c);
-        if (v) varietySets[x.name] = v.pngBytes;
+      for (const i of synthIndices) {
+        const v = varieties[i];
+        if (v) varietySets[sets[i].name] = v.pngBytes;
       }
       const skipped = sets.flatMap((x, i) =>
         [...x.dataset.skipped, ...collections[i].skipped].map((k) => ({ path: `${x.name}/${k.path}`, reason: k.reason })),
@@ -210,8 +225,8 @@ export class Run {
       const evaluated = await engine().evaluate(
         {
           real: realFs,
-          synthetic: synthPairs.map(([x, c]) => ({ name: x.name, features: toFeatureSet(c, dim) })),
-          holdout: holdoutPair ? toFeatureSet(holdoutPair[1], dim) : null,
+          synthetic,
+          holdout: holdoutIndex >= 0 ? features[holdoutIndex] : null,
           config: {
             k: s.k,
             tau: s.tau,
@@ -249,8 +264,8 @@ export class Run {
             {
               realTrain: realFs,
               test: utilityTest,
-              synthetic: synthPairs.map(([x, c]) => ({ name: x.name, features: toFeatureSet(c, dim) })),
-              crossTask: crossPair ? toFeatureSet(crossPair[1], dim) : undefined,
+              synthetic,
+              crossTask: crossIndex >= 0 ? features[crossIndex] : undefined,
               seeds: s.utilitySeeds,
               probe: { ...DEFAULT_PROBE_CONFIG },
               testSource,
@@ -269,7 +284,7 @@ export class Run {
       report.timings = { ...report.timings, ...timings, total: performance.now() - t0 };
       const summaries: SetSummary[] = sets.map((x, i) => {
         const c = collections[i];
-        const v = varietyOf(c);
+        const v = varieties[i];
         const classes: Record<string, number> = {};
         for (const l of c.labels) if (l !== null) classes[l] = (classes[l] ?? 0) + 1;
         return {
@@ -287,6 +302,7 @@ export class Run {
       sets.forEach((x, i) => thumbs.set(x.name, collections[i].thumbs));
       this.progress.phase = 'done';
       this.emit(true);
+      performance.mark('synthlens:run-end');
       return {
         report,
         sets: summaries,
@@ -332,7 +348,7 @@ export class Run {
         }
       },
     });
-    const c = newCollection(input.name, varietySize);
+    const c = newCollection(input.name, varietySize, { deferVariety: true });
     for (const r of results) if (r) addResult(c, r);
     p.stage = 'done';
     p.etaSec = 0;

@@ -23,9 +23,14 @@ export interface SetCollection {
   cached: number;
   embedded: number;
   variety: VarietyAccumulator | null;
+  /**
+   * With `deferVariety`, the grayscale variety images are kept here instead of being summed, so that a page can
+   * hand them to a worker (varietyInWorker) rather than average and encode on its main thread.
+   */
+  grays: { id: string; gray: Uint8Array; label: string | null }[] | null;
 }
 
-export function newCollection(name: string, varietySize: number | null): SetCollection {
+export function newCollection(name: string, varietySize: number | null, opts: { deferVariety?: boolean } = {}): SetCollection {
   return {
     name,
     ids: [],
@@ -35,7 +40,8 @@ export function newCollection(name: string, varietySize: number | null): SetColl
     skipped: [],
     cached: 0,
     embedded: 0,
-    variety: varietySize ? new VarietyAccumulator(varietySize) : null,
+    variety: varietySize && !opts.deferVariety ? new VarietyAccumulator(varietySize) : null,
+    grays: varietySize && opts.deferVariety ? [] : null,
   };
 }
 
@@ -52,7 +58,10 @@ export function addResult(c: SetCollection, r: ItemResult): void {
     c.labels.push(r.label);
     c.features.push(f.feature);
     c.thumbs.set(id, f.thumb);
-    if (c.variety && f.gray) c.variety.add(f.gray, r.label);
+    if (f.gray) {
+      if (c.variety) c.variety.add(f.gray, r.label);
+      else c.grays?.push({ id, gray: f.gray, label: r.label });
+    }
   }
 }
 
@@ -67,4 +76,12 @@ export function toFeatureSet(c: SetCollection, dim: number): FeatureSet {
 
 export function varietyOf(c: SetCollection): VarietyResult | null {
   return c.variety && c.variety.count > 0 ? c.variety.result() : null;
+}
+
+/** The variety result of images kept by a deferred collection (run this in a worker). */
+export function varietyOfImages(images: { gray: Uint8Array; label: string | null }[], size: number): VarietyResult | null {
+  if (images.length === 0) return null;
+  const acc = new VarietyAccumulator(size);
+  for (const im of images) acc.add(im.gray, im.label);
+  return acc.result();
 }

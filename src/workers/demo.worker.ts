@@ -29,7 +29,8 @@ const api = {
       });
       onSet?.(set.name, i + 1, sets.length);
     }
-    return out;
+    // Transfer the PNG buffers: copying 720 arrays into the page would block its main thread.
+    return Comlink.transfer(out, out.flatMap((s) => s.files.map((f) => f.bytes.buffer as ArrayBuffer)));
   },
 };
 

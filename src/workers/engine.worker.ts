@@ -7,6 +7,8 @@ import { initBrowserBackend, type BrowserBackend } from '../extractors/backend.t
 import { evaluate, type EvaluateInput, type EvaluateProgress, type EvaluateResult } from '../core/evaluate.ts';
 import { runUtility } from '../core/utility/runUtility.ts';
 import type { UtilityInput, UtilityProgress, UtilityReport } from '../core/utility/types.ts';
+import { varietyOfImages } from '../pipeline/collect.ts';
+import type { VarietyResult } from '../core/metrics/variety.ts';
 
 let backendPromise: Promise<string> | null = null;
 let controller = new AbortController();
@@ -33,6 +35,11 @@ const api = {
     await initBackend();
     controller = new AbortController();
     return runUtility({ ...input, signal: controller.signal, onProgress });
+  },
+
+  /** File-size variety of one set from its grayscale images (mean per class, PNG size). */
+  variety(images: { gray: Uint8Array; label: string | null }[], size: number): VarietyResult | null {
+    return varietyOfImages(images, size);
   },
 
   cancel(): void {

@@ -49,16 +49,27 @@ export function outsideRequests(requests: RecordedRequest[], origin: string): Re
 /** Starts collecting main-thread long tasks (PerformanceObserver 'longtask'); read them with takeLongTasks. */
 export async function watchLongTasks(page: Page): Promise<void> {
   await page.evaluate(() => {
-    const w = window as unknown as { __longTasks: number[] };
+    const w = window as unknown as { __longTasks: { start: number; duration: number }[] };
     w.__longTasks = [];
     new PerformanceObserver((list) => {
-      for (const e of list.getEntries()) w.__longTasks.push(e.duration);
+      for (const e of list.getEntries()) w.__longTasks.push({ start: e.startTime, duration: e.duration });
     }).observe({ type: 'longtask' });
   });
 }
 
-export async function takeLongTasks(page: Page): Promise<number[]> {
-  return page.evaluate(() => (window as unknown as { __longTasks: number[] }).__longTasks.splice(0));
+/** Durations of the long tasks seen so far; with marks, only those that started between the two performance marks. */
+export async function takeLongTasks(page: Page, fromMark?: string, toMark?: string): Promise<number[]> {
+  return page.evaluate(
+    ([from, to]) => {
+      const at = (name: string | undefined, fallback: number) =>
+        name ? (performance.getEntriesByName(name).at(-1)?.startTime ?? fallback) : fallback;
+      const t0 = at(from, -Infinity);
+      const t1 = at(to, Infinity);
+      const all = (window as unknown as { __longTasks: { start: number; duration: number }[] }).__longTasks.splice(0);
+      return all.filter((t) => t.start >= t0 && t.start < t1).map((t) => Math.round(t.duration));
+    },
+    [fromMark, toMark] as const,
+  );
 }
 
 /** Downloads what clicking `selector` saves, as text. */

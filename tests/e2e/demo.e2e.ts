@@ -47,7 +47,7 @@ describe('built-in demo, offline', () => {
     await page.screenshot({ path: 'test-results/demo-progress.png', fullPage: true });
     await page.locator('[data-testid=results-view]').waitFor({ timeout: 300_000 });
     const seconds = (Date.now() - t0) / 1000;
-    const longTasks = await takeLongTasks(page);
+    const longTasks = await takeLongTasks(page, 'synthlens:run-start', 'synthlens:run-end');
     console.log(`demo finished in ${seconds.toFixed(1)} s; main-thread long tasks during the run: ${JSON.stringify(longTasks)}`);
     await page.screenshot({ path: 'test-results/demo-results.png', fullPage: true });
 
