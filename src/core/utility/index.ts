@@ -10,6 +10,17 @@ export {
   abortError,
   DEFAULT_PROBE_CONFIG,
   ADAM,
+  YIELD_MS,
+  lossAndGradient,
+  adamStep,
+  adamState,
+  initialParameters,
+  parameterViews,
+  parameterCount,
+  probeWork,
+  type ProbeShape,
+  type ProbeWork,
+  type AdamState,
   type ProbeArchitecture,
   type ProbeConfig,
   type ProbeData,
@@ -17,6 +28,7 @@ export {
   type TrainOptions,
   type TrainedProbe,
 } from './probe.ts';
-export { runUtility, splitRealSet, pairedTest, gainStats, CROSS_TASK_FOLDS } from './runUtility.ts';
+export { runUtility, splitRealSet, pairedTest, gainStats, CROSS_TASK_FOLDS, PROBE_BACKEND } from './runUtility.ts';
+export { fitProjection, sampleRows, PCA_MAX_ROWS, PCA_RELATIVE_TOLERANCE, type FeatureProjection } from './projection.ts';
 export { fitLogisticRegression, type LogisticRegressionModel, type LogisticRegressionOptions } from './logisticRegression.ts';
 export type * from './types.ts';

@@ -1,20 +1,35 @@
 /**
  * The `probe` tier of the utility evaluator: a small classifier head trained on cached
- * feature vectors (no image is touched), see METRICS.md, Utility.
+ * feature vectors (no image is touched), see METRICS.md, Utility, and docs/utility.md.
  *
  * Reference: the protocol of Xing et al., MICCAI 2023 (the downstream classifier is
  * trained on R and on R + S "with the same budget"); here the classifier is a linear
  * softmax head (multinomial logistic regression) or a one-hidden-layer MLP
- * (Dense(hiddenUnits, ReLU) -> Dense(classes, softmax)) on standardised features.
+ * (Dense(hiddenUnits, ReLU) -> Dense(classes, softmax)) on standardised features,
+ * trained by mini-batch Adam (Kingma & Ba, "Adam: a method for stochastic
+ * optimization", ICLR 2015, algorithm 1, the form tf.train.adam implements). The tests
+ * check the forward pass and one Adam step against TF.js, and the gradients against
+ * central finite differences.
+ *
+ * Everything runs in plain TypeScript on Float64Arrays: a probe this small is dominated
+ * by per-operation overhead in a tensor framework (about 30 ms a step on TF.js wasm,
+ * against well under a millisecond here), and plain float64 arithmetic makes the result
+ * independent of any TF.js backend.
  *
  * Training, exactly:
  * - Standardise every feature with the TRAINING rows' mean and standard deviation
  *   (float64, ddof = 0); a feature whose std is below 1e-12 is divided by 1 instead.
- *   The same mean/std are applied at prediction time.
- * - Weights: Glorot-uniform (limit sqrt(6 / (fan_in + fan_out))), biases zero, drawn
- *   from the seeded generator in ./rng.ts (stream 1). No dropout, no weight decay.
- * - Loss: mean softmax cross-entropy over the batch (tf.losses.softmaxCrossEntropy).
- * - Optimiser: Adam(learningRate, beta1 0.9, beta2 0.999, epsilon 1e-7).
+ *   The same mean/std are applied at prediction time. (Skipped with
+ *   `standardise: false`, for inputs already on a common scale: runUtility's
+ *   projection, see ./projection.ts.)
+ * - Weights: Glorot-uniform (limit sqrt(6 / (fan_in + fan_out))), first layer first,
+ *   biases zero, drawn from the seeded generator in ./rng.ts (stream 1). No dropout,
+ *   no weight decay.
+ * - Loss: mean softmax cross-entropy over the batch, log-sum-exp computed stably.
+ * - Optimiser: Adam(learningRate, beta1 0.9, beta2 0.999, epsilon 1e-7):
+ *   m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;
+ *   w -= lr (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps), t = 1, 2, ...
+ * - ReLU derivative: 1 where the pre-activation is > 0, else 0 (as TF).
  * - Budget: a fixed number of GRADIENT STEPS (`steps`), not epochs. Real-only and
  *   real + synthetic training therefore get the same number of updates of the same
  *   batch size; with more rows an epoch is longer, so fixing epochs would hand the
@@ -23,18 +38,13 @@
  *   consecutive batches of `batchSize` (the last one of an epoch may be smaller);
  *   training stops after exactly `steps` batches, possibly inside an epoch.
  *   A training set smaller than batchSize is one batch per step.
- * - Determinism: for a given seed, data and backend the result is bit-identical; no
- *   Math.random is used. Different backends (cpu, wasm, webgl, webgpu) may differ in the
- *   last float32 bits.
- * - Prediction (predictProba, embed) runs in plain TypeScript (float64 accumulation) on
- *   the trained weights, so it is synchronous, backend-independent and holds no tensors.
- *
- * The caller registers and selects the TF.js backend; this file only uses the current one.
+ * - Determinism: for a given seed and data the result is bit-identical on a given
+ *   JavaScript engine; no Math.random is used (Math.exp / Math.log may differ in the
+ *   last bit between engines).
+ * - Cancellation: the AbortSignal is checked before every step, and training yields to
+ *   the event loop every YIELD_MS of work so that an abort message can arrive.
  */
 
-// @tensorflow/tfjs (not bare tfjs-core): its entry registers the gradient functions that
-// training needs, and its Node build loads without deep imports into tfjs-core's dist.
-import * as tf from '@tensorflow/tfjs';
 import { createRng, shuffleInPlace, type Rng } from './rng.ts';
 
 export type ProbeArchitecture = 'logistic' | 'mlp';
@@ -47,17 +57,32 @@ export interface ProbeConfig {
   steps: number;
   batchSize: number;
   learningRate: number;
+  /**
+   * runUtility only (trainProbe ignores it): the features of every set are first reduced
+   * to at most this many principal components of the real training rows (./projection.ts);
+   * 0 trains on the raw features. Default DEFAULT_PROBE_CONFIG.components.
+   */
+  components?: number;
 }
 
-export const DEFAULT_PROBE_CONFIG: Readonly<ProbeConfig> = Object.freeze({
+/**
+ * Defaults, tuned so that the built-in demo's utility run (160 real, 80 test, five sets of
+ * 80, 5 seeds, MobileNetV2 1280-d features: 55 probes) takes a few seconds on 2 cores;
+ * see docs/utility.md for the measurements.
+ */
+export const DEFAULT_PROBE_CONFIG: Readonly<Required<ProbeConfig>> = Object.freeze({
   architecture: 'mlp',
-  hiddenUnits: 128,
-  steps: 1000,
-  batchSize: 64,
-  learningRate: 1e-3,
+  hiddenUnits: 32,
+  steps: 200,
+  batchSize: 32,
+  learningRate: 3e-3,
+  components: 64,
 });
 
 export const ADAM = Object.freeze({ beta1: 0.9, beta2: 0.999, epsilon: 1e-7 });
+
+/** Work between two yields to the event loop during training (milliseconds). */
+export const YIELD_MS = 25;
 
 export interface ProbeData {
   /** Row-major n x dim features. */
@@ -70,18 +95,24 @@ export interface ProbeData {
 }
 
 export interface TrainOptions {
+  /**
+   * Standardise each feature with the training rows' mean and std (default true). false:
+   * the inputs are already on a common scale (runUtility's projection), so they are used
+   * as they are (the recorded mean is 0 and std 1).
+   */
+  standardise?: boolean;
   signal?: AbortSignal;
   /** Called after each pass over the data (1-based) with the mean batch loss of that pass. */
   onEpoch?(epoch: number, loss: number): void;
 }
 
 export interface ProbeWeights {
-  /** mlp: dim x hiddenUnits; logistic: absent. */
-  w1: Float32Array | null;
-  b1: Float32Array | null;
+  /** mlp: dim x hiddenUnits, row-major; logistic: absent. */
+  w1: Float64Array | null;
+  b1: Float64Array | null;
   /** mlp: hiddenUnits x classes; logistic: dim x classes. */
-  w2: Float32Array;
-  b2: Float32Array;
+  w2: Float64Array;
+  b2: Float64Array;
 }
 
 export interface TrainedProbe {
@@ -115,7 +146,14 @@ function throwIfAborted(signal?: AbortSignal): void {
   if (signal?.aborted) throw abortError();
 }
 
-const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+let lastYield = 0;
+/** Yield to the event loop when more than YIELD_MS passed since the last yield (shared by every probe). */
+export async function maybeYield(): Promise<void> {
+  const now = Date.now();
+  if (now - lastYield < YIELD_MS) return;
+  await new Promise<void>((resolve) => setTimeout(resolve, 0));
+  lastYield = Date.now();
+}
 
 export function validateProbeConfig(cfg: ProbeConfig): void {
   const posInt = (v: number, name: string) => {
@@ -126,6 +164,9 @@ export function validateProbeConfig(cfg: ProbeConfig): void {
   posInt(cfg.steps, 'steps');
   posInt(cfg.batchSize, 'batchSize');
   if (!(cfg.learningRate > 0 && Number.isFinite(cfg.learningRate))) throw new RangeError(`probe learningRate must be > 0, got ${cfg.learningRate}`);
+  if (cfg.components !== undefined && !(Number.isInteger(cfg.components) && cfg.components >= 0)) {
+    throw new RangeError(`probe components must be a non-negative integer (0 = no projection), got ${cfg.components}`);
+  }
 }
 
 function validateData(d: ProbeData): void {
@@ -166,8 +207,8 @@ export function columnStats(x: Float32Array, n: number, dim: number): { mean: Fl
   return { mean, std };
 }
 
-function standardise(x: Float32Array, n: number, dim: number, mean: Float64Array, std: Float64Array): Float32Array {
-  const out = new Float32Array(n * dim);
+function standardise(x: Float32Array, n: number, dim: number, mean: Float64Array, std: Float64Array): Float64Array {
+  const out = new Float64Array(n * dim);
   for (let i = 0; i < n; i++) {
     const o = i * dim;
     for (let j = 0; j < dim; j++) out[o + j] = (x[o + j] - mean[j]) / std[j];
@@ -175,11 +216,181 @@ function standardise(x: Float32Array, n: number, dim: number, mean: Float64Array
   return out;
 }
 
-function glorotUniform(fanIn: number, fanOut: number, rng: Rng): Float32Array {
+function glorotUniform(fanIn: number, fanOut: number, rng: Rng): Float64Array {
   const limit = Math.sqrt(6 / (fanIn + fanOut));
-  const w = new Float32Array(fanIn * fanOut);
-  for (let i = 0; i < w.length; i++) w[i] = (2 * rng.next() - 1) * limit;
+  const w = new Float64Array(fanIn * fanOut);
+  // the float32 rounding keeps the initial weights identical to the former TF.js probe's
+  for (let i = 0; i < w.length; i++) w[i] = Math.fround((2 * rng.next() - 1) * limit);
   return w;
+}
+
+/** Shape of a probe: input width, hidden width (0 = logistic), classes. */
+export interface ProbeShape {
+  dim: number;
+  hidden: number;
+  classes: number;
+}
+
+/** Parameter views into one flat vector, in the order w1, b1, w2, b2 (w1, b1 empty for logistic). */
+export function parameterViews(theta: Float64Array, s: ProbeShape): { w1: Float64Array; b1: Float64Array; w2: Float64Array; b2: Float64Array } {
+  const k = s.hidden > 0 ? s.hidden : s.dim;
+  const n1 = s.hidden > 0 ? s.dim * s.hidden : 0;
+  const nb1 = s.hidden;
+  const n2 = k * s.classes;
+  let o = 0;
+  const take = (len: number) => theta.subarray(o, (o += len));
+  return { w1: take(n1), b1: take(nb1), w2: take(n2), b2: take(s.classes) };
+}
+
+export function parameterCount(s: ProbeShape): number {
+  const k = s.hidden > 0 ? s.hidden : s.dim;
+  return (s.hidden > 0 ? s.dim * s.hidden + s.hidden : 0) + k * s.classes + s.classes;
+}
+
+/** Reusable buffers for lossAndGradient. */
+export interface ProbeWork {
+  hPre: Float64Array;
+  h: Float64Array;
+  logits: Float64Array;
+  dh: Float64Array;
+}
+
+export function probeWork(s: ProbeShape): ProbeWork {
+  const k = s.hidden > 0 ? s.hidden : 0;
+  return { hPre: new Float64Array(k), h: new Float64Array(k), logits: new Float64Array(s.classes), dh: new Float64Array(k) };
+}
+
+type Views = ReturnType<typeof parameterViews>;
+
+/**
+ * Mean softmax cross-entropy of the rows `rows` of the standardised matrix `z` (n x dim)
+ * with labels `y`, and its gradient with respect to every parameter, written into `grad`
+ * (same layout as `theta`, overwritten). Returns the loss.
+ */
+export function lossAndGradient(
+  theta: Float64Array,
+  grad: Float64Array,
+  s: ProbeShape,
+  z: Float64Array,
+  y: Int32Array,
+  rows: Int32Array,
+  work: ProbeWork = probeWork(s),
+): number {
+  return batchLossAndGradient(parameterViews(theta, s), grad, parameterViews(grad, s), s, z, y, rows, work);
+}
+
+function batchLossAndGradient(W: Views, grad: Float64Array, G: Views, s: ProbeShape, z: Float64Array, y: Int32Array, rows: Int32Array, work: ProbeWork): number {
+  const { dim, hidden, classes } = s;
+  const mlp = hidden > 0;
+  const { w1, b1, w2, b2 } = W;
+  const gw1 = G.w1;
+  const gb1 = G.b1;
+  const gw2 = G.w2;
+  const gb2 = G.b2;
+  grad.fill(0);
+  const { hPre, h, logits, dh } = work;
+  const b = rows.length;
+  const inv = 1 / b;
+  const k = mlp ? hidden : dim;
+  let loss = 0;
+  for (let r = 0; r < b; r++) {
+    const xo = rows[r] * dim;
+    // forward: feat[fo .. fo + k) is the penultimate layer of this row
+    let feat = z;
+    let fo = xo;
+    if (mlp) {
+      for (let u = 0; u < hidden; u++) hPre[u] = b1[u];
+      for (let j = 0; j < dim; j++) {
+        const v = z[xo + j];
+        const wo = j * hidden;
+        for (let u = 0; u < hidden; u++) hPre[u] += v * w1[wo + u];
+      }
+      for (let u = 0; u < hidden; u++) h[u] = hPre[u] > 0 ? hPre[u] : 0;
+      feat = h;
+      fo = 0;
+    }
+    for (let c = 0; c < classes; c++) logits[c] = b2[c];
+    for (let u = 0; u < k; u++) {
+      const v = feat[fo + u];
+      if (v === 0) continue;
+      const wo = u * classes;
+      for (let c = 0; c < classes; c++) logits[c] += v * w2[wo + c];
+    }
+    let max = -Infinity;
+    for (let c = 0; c < classes; c++) if (logits[c] > max) max = logits[c];
+    let sum = 0;
+    for (let c = 0; c < classes; c++) sum += Math.exp(logits[c] - max);
+    const lse = max + Math.log(sum);
+    const label = y[rows[r]];
+    loss += lse - logits[label];
+    // backward: d loss / d logits = (softmax - onehot) / b
+    for (let c = 0; c < classes; c++) logits[c] = (Math.exp(logits[c] - lse) - (c === label ? 1 : 0)) * inv;
+    for (let c = 0; c < classes; c++) gb2[c] += logits[c];
+    for (let u = 0; u < k; u++) {
+      const v = feat[fo + u];
+      if (v === 0) continue;
+      const wo = u * classes;
+      for (let c = 0; c < classes; c++) gw2[wo + c] += v * logits[c];
+    }
+    if (mlp) {
+      for (let u = 0; u < hidden; u++) {
+        let d = 0;
+        if (hPre[u] > 0) {
+          const wo = u * classes;
+          for (let c = 0; c < classes; c++) d += logits[c] * w2[wo + c];
+        }
+        dh[u] = d;
+        gb1[u] += d;
+      }
+      for (let j = 0; j < dim; j++) {
+        const v = z[xo + j];
+        const go = j * hidden;
+        for (let u = 0; u < hidden; u++) gw1[go + u] += v * dh[u];
+      }
+    }
+  }
+  return loss * inv;
+}
+
+/** Adam state for a flat parameter vector. */
+export interface AdamState {
+  m: Float64Array;
+  v: Float64Array;
+  /** Steps taken so far. */
+  t: number;
+}
+
+export function adamState(size: number): AdamState {
+  return { m: new Float64Array(size), v: new Float64Array(size), t: 0 };
+}
+
+/** One Adam update of `theta` in place with gradient `grad` (see the file header for the formula). */
+export function adamStep(theta: Float64Array, grad: Float64Array, st: AdamState, lr: number): void {
+  const { beta1, beta2, epsilon } = ADAM;
+  st.t++;
+  const c1 = 1 - beta1 ** st.t;
+  const c2 = 1 - beta2 ** st.t;
+  const { m, v } = st;
+  for (let i = 0; i < theta.length; i++) {
+    const g = grad[i];
+    m[i] = beta1 * m[i] + (1 - beta1) * g;
+    v[i] = beta2 * v[i] + (1 - beta2) * g * g;
+    theta[i] -= (lr * (m[i] / c1)) / (Math.sqrt(v[i] / c2) + epsilon);
+  }
+}
+
+/** The seeded initial parameters (Glorot-uniform weights, zero biases) as one flat vector. */
+export function initialParameters(s: ProbeShape, seed: number): Float64Array {
+  const theta = new Float64Array(parameterCount(s));
+  const W = parameterViews(theta, s);
+  const rng = createRng(seed, 1);
+  if (s.hidden > 0) {
+    W.w1.set(glorotUniform(s.dim, s.hidden, rng));
+    W.w2.set(glorotUniform(s.hidden, s.classes, rng));
+  } else {
+    W.w2.set(glorotUniform(s.dim, s.classes, rng));
+  }
+  return theta;
 }
 
 export async function trainProbe(
@@ -191,100 +402,48 @@ export async function trainProbe(
   validateData(train);
   throwIfAborted(opts.signal);
   const { n, dim, classes } = train;
-  const mlp = cfg.architecture === 'mlp';
-  const hidden = mlp ? cfg.hiddenUnits : 0;
-  const { mean, std } = columnStats(train.x, n, dim);
+  const shape: ProbeShape = { dim, hidden: cfg.architecture === 'mlp' ? cfg.hiddenUnits : 0, classes };
+  const { mean, std } = opts.standardise === false ? { mean: new Float64Array(dim), std: new Float64Array(dim).fill(1) } : columnStats(train.x, n, dim);
   const z = standardise(train.x, n, dim, mean, std);
-
-  const initRng = createRng(cfg.seed, 1);
+  const theta = initialParameters(shape, cfg.seed);
+  const grad = new Float64Array(theta.length);
+  const adam = adamState(theta.length);
+  const work = probeWork(shape);
   const shuffleRng = createRng(cfg.seed, 2);
-  const w1Init = mlp ? glorotUniform(dim, hidden, initRng) : null;
-  const w2Init = mlp ? glorotUniform(hidden, classes, initRng) : glorotUniform(dim, classes, initRng);
+  const W = parameterViews(theta, shape);
+  const G = parameterViews(grad, shape);
 
-  const tensors: tf.Tensor[] = [];
-  const keep = <T extends tf.Tensor>(t: T): T => {
-    tensors.push(t);
-    return t;
-  };
-  const optimizer = tf.train.adam(cfg.learningRate, ADAM.beta1, ADAM.beta2, ADAM.epsilon);
-  try {
-    const xs = keep(tf.tensor2d(z, [n, dim], 'float32'));
-    // one-hot targets built here: tf.oneHot(..., 'float32') on the wasm backend (4.22) writes
-    // int32 bit patterns into a float32 tensor (1 reads as 1.4e-45), which silently stops learning
-    const oneHot = new Float32Array(n * classes);
-    for (let i = 0; i < n; i++) oneHot[i * classes + train.y[i]] = 1;
-    const ys = keep(tf.tensor2d(oneHot, [n, classes], 'float32'));
-    const variable = (init: tf.Tensor): tf.Variable => {
-      const v = keep(tf.variable(init, true, undefined, 'float32'));
-      init.dispose(); // the variable holds its own reference to the data
-      return v;
-    };
-    const w1 = w1Init ? variable(tf.tensor2d(w1Init, [dim, hidden])) : null;
-    const b1 = mlp ? variable(tf.zeros([hidden])) : null;
-    const w2 = variable(tf.tensor2d(w2Init, [mlp ? hidden : dim, classes]));
-    const b2 = variable(tf.zeros([classes]));
-    const vars = [w1, b1, w2, b2].filter((v): v is tf.Variable => v !== null);
-
-    const perm = new Int32Array(n);
-    const bs = Math.min(cfg.batchSize, n);
-    let step = 0;
-    let epoch = 0;
-    let finalLoss = NaN;
-    let lastYield = Date.now();
-    while (step < cfg.steps) {
-      for (let i = 0; i < n; i++) perm[i] = i;
-      shuffleInPlace(perm, shuffleRng);
-      let lossSum: tf.Tensor = tf.scalar(0);
-      let batches = 0;
-      try {
-        for (let start = 0; start < n && step < cfg.steps; start += bs) {
-          throwIfAborted(opts.signal);
-          const idx = perm.slice(start, Math.min(n, start + bs));
-          const loss = optimizer.minimize(
-            () =>
-              tf.tidy(() => {
-                const it = tf.tensor1d(idx, 'int32');
-                const xb = tf.gather(xs, it);
-                const yb = tf.gather(ys, it);
-                const h = w1 && b1 ? tf.relu(tf.add(tf.matMul(xb, w1), b1)) : xb;
-                const logits = tf.add(tf.matMul(h, w2), b2);
-                return tf.losses.softmaxCrossEntropy(yb, logits) as tf.Scalar;
-              }),
-            true,
-            vars,
-          )!;
-          const sum = tf.add(lossSum, loss);
-          lossSum.dispose();
-          loss.dispose();
-          lossSum = sum;
-          step++;
-          batches++;
-          if (Date.now() - lastYield > 20) {
-            await yieldToEventLoop();
-            lastYield = Date.now();
-          }
-        }
-        throwIfAborted(opts.signal);
-        finalLoss = (await lossSum.data())[0] / batches;
-      } finally {
-        lossSum.dispose();
-      }
-      epoch++;
-      opts.onEpoch?.(epoch, finalLoss);
+  const perm = new Int32Array(n);
+  const bs = Math.min(cfg.batchSize, n);
+  let step = 0;
+  let epoch = 0;
+  let finalLoss = NaN;
+  while (step < cfg.steps) {
+    for (let i = 0; i < n; i++) perm[i] = i;
+    shuffleInPlace(perm, shuffleRng);
+    let lossSum = 0;
+    let batches = 0;
+    for (let start = 0; start < n && step < cfg.steps; start += bs) {
+      throwIfAborted(opts.signal);
+      const rows = perm.subarray(start, Math.min(n, start + bs));
+      lossSum += batchLossAndGradient(W, grad, G, shape, z, train.y, rows, work);
+      adamStep(theta, grad, adam, cfg.learningRate);
+      step++;
+      batches++;
+      await maybeYield();
     }
-    const read = async (v: tf.Variable | null): Promise<Float32Array | null> =>
-      v ? Float32Array.from((await v.data()) as Float32Array) : null;
-    const weights: ProbeWeights = {
-      w1: await read(w1),
-      b1: await read(b1),
-      w2: (await read(w2))!,
-      b2: (await read(b2))!,
-    };
-    return makeTrainedProbe({ ...cfg }, dim, classes, mean, std, weights, epoch, step, finalLoss);
-  } finally {
-    optimizer.dispose();
-    for (const t of tensors) t.dispose();
+    throwIfAborted(opts.signal);
+    finalLoss = lossSum / batches;
+    epoch++;
+    opts.onEpoch?.(epoch, finalLoss);
   }
+  const weights: ProbeWeights = {
+    w1: shape.hidden > 0 ? W.w1.slice() : null,
+    b1: shape.hidden > 0 ? W.b1.slice() : null,
+    w2: W.w2.slice(),
+    b2: W.b2.slice(),
+  };
+  return makeTrainedProbe({ ...cfg }, dim, classes, mean, std, weights, epoch, step, finalLoss);
 }
 
 function makeTrainedProbe(

@@ -7,6 +7,17 @@
  * table 2: intra-task augmentation utility, cross-task utility, simple augmentation
  * as the free alternative; plus train-on-synthetic-test-on-real (TSTR).
  *
+ * The classifier ("probe") is a pipeline fitted on its own training rows, like a
+ * scikit-learn Pipeline: with `probe.components` P > 0 (the default, see ./probe.ts) the
+ * features are standardised with the training rows' mean and std and reduced to at most
+ * P of the training rows' principal components (./projection.ts), then a small MLP is
+ * trained on those scores (./probe.ts, standardise: false); with P = 0 the MLP trains on
+ * the features standardised with the training rows' statistics. The test set and the
+ * cross-task set pass through the pipeline of the model that scores or embeds them. The
+ * projection depends only on the training rows (not on the seed), so it is fitted once
+ * per training set (R, R + A, R + S, S) and shared by that set's seeds. "Same budget"
+ * thus means: same architecture, same requested P, same gradient steps and batch size.
+ *
  * Per seed s (the same seed for every model of that seed, so results are paired):
  * - baseline: probe trained on R, scored on the real test set H (accuracy, balanced
  *   accuracy, ROC AUC).
@@ -32,7 +43,6 @@
  * `skipped` with the protocol and the reason; the other protocols still run.
  */
 
-import * as tf from '@tensorflow/tfjs';
 import { subsetRows } from '../features/featureSet.ts';
 import { accuracy, balancedAccuracy, rocAuc } from './classificationMetrics.ts';
 import {
@@ -40,6 +50,7 @@ import {
   abortError,
   columnStats,
   DEFAULT_PROBE_CONFIG,
+  maybeYield,
   type ProbeConfig,
   type ProbeData,
   type TrainedProbe,
@@ -47,6 +58,7 @@ import {
   validateProbeConfig,
 } from './probe.ts';
 import { fitLogisticRegression } from './logisticRegression.ts';
+import { fitProjection, PCA_MAX_ROWS, type FeatureProjection } from './projection.ts';
 import { complementIndices, stratifiedKFold, stratifiedSplit } from './split.ts';
 import type {
   CrossTaskClassifierConfig,
@@ -68,6 +80,9 @@ import { wilcoxon, type WilcoxonResult } from './wilcoxon.ts';
 export type * from './types.ts';
 
 export const CROSS_TASK_FOLDS = 5;
+
+/** What trains the probes (recorded as settings.backend): no TF.js, so no backend dependence. */
+export const PROBE_BACKEND = 'plain TypeScript (float64)';
 
 /**
  * Stratified split of the real set into training and test rows (seeded), for when no
@@ -153,9 +168,11 @@ interface SeedScores {
   auc: number | null;
 }
 
-function evalStats(trainRows: number, scores: SeedScores[]): EvalStats {
+function evalStats(pl: { data: { n: number }; components: number | null; explained: number | null }, scores: SeedScores[]): EvalStats {
   return {
-    trainRows,
+    trainRows: pl.data.n,
+    components: pl.components,
+    explainedVariance: pl.explained,
     accuracy: seedStats(scores.map((s) => s.accuracy)),
     balancedAccuracy: seedStats(scores.map((s) => s.balancedAccuracy)),
     auc: scores.every((s) => s.auc !== null) ? seedStats(scores.map((s) => s.auc!)) : null,
@@ -198,7 +215,8 @@ export async function runUtility(input: UtilityInput): Promise<UtilityReport> {
   const t0 = Date.now();
   const { signal } = input;
   if (signal?.aborted) throw abortError();
-  const probe: ProbeConfig = { ...DEFAULT_PROBE_CONFIG, ...input.probe };
+  const probe: Required<ProbeConfig> = { ...DEFAULT_PROBE_CONFIG, ...input.probe } as Required<ProbeConfig>;
+  if (probe.components === undefined) probe.components = DEFAULT_PROBE_CONFIG.components;
   const ctCfg: CrossTaskClassifierConfig = { C: 1, ...input.crossTaskClassifier };
   const seeds = input.seeds.slice();
   const settings: UtilitySettings = {
@@ -210,8 +228,18 @@ export async function runUtility(input: UtilityInput): Promise<UtilityReport> {
     optimizer: `Adam(beta1 ${ADAM.beta1}, beta2 ${ADAM.beta2}, epsilon ${ADAM.epsilon})`,
     loss: 'mean softmax cross-entropy',
     standardisation: "each feature standardised with the training rows' mean and std (ddof 0)",
+    projection: {
+      kind: probe.components > 0 ? 'pca' : 'none',
+      requested: probe.components,
+      inputDim: input.realTrain?.dim ?? 0,
+      maxFitRows: PCA_MAX_ROWS,
+      description:
+        probe.components > 0
+          ? `each probe's training rows are standardised (their mean and std, ddof 0) and projected onto their top principal components: at most ${probe.components}, and at most rows - 1 (axes fitted on at most ${PCA_MAX_ROWS} rows, a seeded sample when there are more); scores divided by one common factor, not whitened`
+          : "none: each probe trains on its training rows' standardised features",
+    },
     seeds,
-    backend: tf.getBackend() ?? 'none',
+    backend: PROBE_BACKEND,
     augmentations: input.augmented ? (input.augmentations ?? null) : null,
     crossTask: {
       folds: CROSS_TASK_FOLDS,
@@ -253,7 +281,6 @@ export async function runUtility(input: UtilityInput): Promise<UtilityReport> {
   const unknownTest = testClasses.filter((c) => !classIndex.has(c));
   if (unknownTest.length) return skipAll(`the real test set has class(es) ${list(unknownTest)} that the real training set lacks (classes ${list(classes)}); no classifier trained on it can predict them`);
   const yTest = Int32Array.from(test.labels!, (l) => classIndex.get(l)!);
-  const testX = test.data as Float32Array;
   const missingInTest = classes.filter((c) => !testClasses.includes(c));
   const aucOk = missingInTest.length === 0;
   if (!aucOk) skipped.push({ protocol: 'auc', reason: `the real test set lacks class(es) ${list(missingInTest)}; ROC AUC needs every class in the test set (accuracy and balanced accuracy are still reported)` });
@@ -349,33 +376,86 @@ export async function runUtility(input: UtilityInput): Promise<UtilityReport> {
     return plan;
   });
 
-  // ---- progress accounting ----------------------------------------------------------
-  const runsPerSeed = 1 + (augOk ? 1 : 0) + plans.reduce((a, p) => a + (p.intra ? 1 : 0) + (p.tstr ? 1 : 0), 0);
+  // ---- progress accounting: one unit per pipeline fitted, per probe trained, per cross-task fold --
+  const trainingSets = 1 + (augOk ? 1 : 0) + plans.reduce((a, p) => a + (p.intra ? 1 : 0) + (p.tstr ? 1 : 0), 0);
+  const fits = probe.components > 0 ? trainingSets : 0;
+  const models = seeds.length * trainingSets;
   const cvPerSeed = ctOk ? CROSS_TASK_FOLDS * (1 + plans.filter((p) => p.cross).length) : 0;
-  const total = seeds.length * (runsPerSeed + cvPerSeed);
+  const total = fits + models + seeds.length * cvPerSeed;
   let done = 0;
-  const progress = (stage: string) => {
-    done++;
-    input.onProgress?.({ done, total, stage });
+  let modelNo = 0;
+  /** Announce the unit about to run (done = units finished so far). */
+  const begin = (stage: string) => input.onProgress?.({ done, total, stage });
+  const finish = (units = 1) => {
+    done += units;
   };
 
-  const train = (data: ProbeData, seed: number): Promise<TrainedProbe> => trainProbe(data, { ...probe, seed }, { signal });
-  const score = (model: TrainedProbe): SeedScores => {
-    const proba = model.predictProba(testX, test.n);
-    const pred = model.predict(testX, test.n);
+  // ---- one pipeline per training set: standardise + project (fitted on its rows), then the probes --
+  interface Pipeline {
+    data: ProbeData;
+    /** The test rows and the cross-task rows as this pipeline's probes see them. */
+    testX: Float32Array;
+    ctX: Float32Array | null;
+    components: number | null;
+    explained: number | null;
+  }
+  const prepare = async (parts: LabelledFeatures[], what: string): Promise<Pipeline> => {
+    const raw = toProbeData(parts, classIndex);
+    if (probe.components === 0) {
+      return { data: raw, testX: test.data as Float32Array, ctX: ct ? (ct.data as Float32Array) : null, components: null, explained: null };
+    }
+    begin(`Reducing the features of ${what} to principal components`);
+    await maybeYield();
+    if (signal?.aborted) throw abortError();
+    const proj = fitProjection(raw.x, raw.n, raw.dim, probe.components); // throws a RangeError when the rows do not vary
+    finish();
+    return {
+      data: { ...raw, x: proj.apply(raw.x, raw.n), dim: proj.components },
+      testX: proj.apply(test.data as Float32Array, test.n),
+      ctX: ct ? proj.apply(ct.data as Float32Array, ct.n) : null,
+      components: proj.components,
+      explained: proj.explained,
+    };
+  };
+  /**
+   * A pipeline, or the reason it cannot be fitted (rows without any variance); then the
+   * units of the probes (and cross-task folds) it would have trained count as done.
+   */
+  const tryPrepare = async (parts: LabelledFeatures[], what: string, foldsPerSeed: number): Promise<Pipeline | string> => {
+    try {
+      return await prepare(parts, what);
+    } catch (e) {
+      if (!(e instanceof RangeError)) throw e;
+      finish(1 + seeds.length * (1 + foldsPerSeed));
+      modelNo += seeds.length;
+      return `the features of ${what} cannot be reduced to principal components: ${e.message}`;
+    }
+  };
+
+  const train = async (pl: Pipeline, seed: number, what: string): Promise<TrainedProbe> => {
+    modelNo++;
+    begin(`Model ${modelNo} of ${models}: seed ${seed}, trained on ${what}`);
+    const m = await trainProbe(pl.data, { ...probe, seed }, { signal, standardise: probe.components === 0 });
+    finish();
+    return m;
+  };
+  const score = (model: TrainedProbe, pl: Pipeline): SeedScores => {
+    const proba = model.predictProba(pl.testX, test.n);
+    const pred = model.predict(pl.testX, test.n);
     return {
       accuracy: accuracy(yTest, pred),
       balancedAccuracy: balancedAccuracy(yTest, pred),
       auc: aucOk ? rocAuc(yTest, proba, classes.length) : null,
     };
   };
-  const crossValidate = async (model: TrainedProbe, seed: number, stage: string): Promise<number> => {
-    const emb = model.embed(ct!.data as Float32Array, ct!.n);
+  const crossValidate = async (model: TrainedProbe, pl: Pipeline, seed: number, what: string): Promise<number> => {
+    const emb = model.embed(pl.ctX!, ct!.n);
     const d = model.embedDim;
     const folds = stratifiedKFold(ctY!, CROSS_TASK_FOLDS, seed);
     let sum = 0;
     for (let f = 0; f < folds.length; f++) {
-      await new Promise<void>((resolve) => setTimeout(resolve, 0)); // let an abort arrive between folds
+      begin(`Cross-task check, fold ${f + 1} of ${folds.length}: seed ${seed}, embeddings of the model trained on ${what}`);
+      await maybeYield(); // let an abort arrive between folds
       if (signal?.aborted) throw abortError();
       const testIdx = folds[f];
       const trainIdx = complementIndices(ct!.n, testIdx);
@@ -394,67 +474,83 @@ export async function runUtility(input: UtilityInput): Promise<UtilityReport> {
       const scale = (x: Float32Array) => Float64Array.from(x, (v, i) => (v - mean[i % d]) / std[i % d]);
       const lr = fitLogisticRegression(scale(tr.x), trainIdx.length, d, tr.y, ctClasses.length, { C: ctCfg.C });
       sum += accuracy(te.y, lr.predict(scale(te.x), testIdx.length));
-      progress(`${stage}: cross-task fold ${f + 1}/${folds.length}`);
+      finish();
     }
     return sum / folds.length;
   };
 
   // ---- training ---------------------------------------------------------------------
-  const realData = toProbeData([real], classIndex);
   const baseScores: SeedScores[] = [];
   const baseCv: number[] = [];
   const augScores: SeedScores[] = [];
   const setScores = plans.map(() => ({ intra: [] as SeedScores[], tstr: [] as SeedScores[], cv: [] as number[] }));
-  const augData = augOk ? toProbeData([real, input.augmented!], classIndex) : null;
   const anyCross = plans.some((p) => p.cross);
 
+  const realPipe = await tryPrepare([real], 'the real training images', anyCross ? CROSS_TASK_FOLDS : 0);
+  if (typeof realPipe === 'string') return skipAll(realPipe);
+  let augPipe: Pipeline | null = null;
+  if (augOk) {
+    const a = await tryPrepare([real, input.augmented!], 'real + simple augmentation', 0);
+    if (typeof a === 'string') skipped.push({ protocol: 'simpleAugmentation', reason: a });
+    else augPipe = a;
+  }
   // real-only baseline and simple augmentation, per seed
   for (const seed of seeds) {
-    const base = await train(realData, seed);
-    baseScores.push(score(base));
-    progress(`seed ${seed}: real only`);
-    if (anyCross) baseCv.push(await crossValidate(base, seed, `seed ${seed}: real only`));
-    if (augData) {
-      augScores.push(score(await train(augData, seed)));
-      progress(`seed ${seed}: real + simple augmentation`);
-    }
+    const base = await train(realPipe, seed, 'the real images only');
+    baseScores.push(score(base, realPipe));
+    if (anyCross) baseCv.push(await crossValidate(base, realPipe, seed, 'the real images only'));
+    if (augPipe) augScores.push(score(await train(augPipe, seed, 'real + simple augmentation'), augPipe));
   }
-  // each synthetic set, per seed (the training data is assembled once per set)
+  // each synthetic set: its pipelines are fitted once, then trained per seed
+  const setPipes: { withSyn: Pipeline | null; synOnly: Pipeline | null }[] = [];
   for (let k = 0; k < plans.length; k++) {
     const p = plans[k];
-    const withSyn = p.intra ? toProbeData([real, p.fs], classIndex) : null;
-    const synOnly = p.tstr ? toProbeData([p.fs], classIndex) : null;
+    const name = p.entry.name;
+    const skip = (protocol: UtilityProtocol, reason: string) => p.entry.skipped.push({ protocol, set: name, reason });
+    let withSyn: Pipeline | null = null;
+    if (p.intra) {
+      const r = await tryPrepare([real, p.fs], `real + "${name}"`, p.cross ? CROSS_TASK_FOLDS : 0);
+      if (typeof r === 'string') {
+        skip('intraTask', r);
+        if (p.cross) skip('crossTask', r);
+      } else withSyn = r;
+    }
+    let synOnly: Pipeline | null = null;
+    if (p.tstr) {
+      const r = await tryPrepare([p.fs], `"${name}" only`, 0);
+      if (typeof r === 'string') skip('tstr', r);
+      else synOnly = r;
+    }
+    setPipes.push({ withSyn, synOnly });
     for (const seed of seeds) {
       if (withSyn) {
-        const m = await train(withSyn, seed);
-        setScores[k].intra.push(score(m));
-        progress(`seed ${seed}: real + "${p.entry.name}"`);
-        if (p.cross) setScores[k].cv.push(await crossValidate(m, seed, `seed ${seed}: real + "${p.entry.name}"`));
+        const m = await train(withSyn, seed, `real + "${name}"`);
+        setScores[k].intra.push(score(m, withSyn));
+        if (p.cross) setScores[k].cv.push(await crossValidate(m, withSyn, seed, `real + "${name}"`));
       }
-      if (synOnly) {
-        setScores[k].tstr.push(score(await train(synOnly, seed)));
-        progress(`seed ${seed}: "${p.entry.name}" only (TSTR)`);
-      }
+      if (synOnly) setScores[k].tstr.push(score(await train(synOnly, seed, `"${name}" only (train on synthetic, test on real)`), synOnly));
     }
   }
+  input.onProgress?.({ done, total, stage: 'Finished' });
 
   // ---- assemble ---------------------------------------------------------------------
-  const baseline = evalStats(real.n, baseScores);
+  const baseline = evalStats(realPipe, baseScores);
   const baseAcc = baseScores.map((s) => s.accuracy);
-  const gain = (rows: number, scores: SeedScores[]): GainResult => ({
-    ...evalStats(rows, scores),
+  const gain = (pl: Pipeline, scores: SeedScores[]): GainResult => ({
+    ...evalStats(pl, scores),
     ...pairedTest(scores.map((s) => s.accuracy), baseAcc),
   });
-  const simpleAugmentation = augData ? gain(augData.n, augScores) : null;
+  const simpleAugmentation = augPipe ? gain(augPipe, augScores) : null;
   const ctBaseline = anyCross ? seedStats(baseCv) : null;
   for (let k = 0; k < plans.length; k++) {
     const p = plans[k];
     const e = p.entry;
+    const { withSyn, synOnly } = setPipes[k];
     e.baseline = baseline;
     e.simpleAugmentation = simpleAugmentation;
-    if (p.intra) e.intraTask = gain(real.n + p.fs.n, setScores[k].intra);
-    if (p.tstr) e.tstr = evalStats(p.fs.n, setScores[k].tstr);
-    if (p.cross) {
+    if (withSyn) e.intraTask = gain(withSyn, setScores[k].intra);
+    if (synOnly) e.tstr = evalStats(synOnly, setScores[k].tstr);
+    if (withSyn && p.cross) {
       e.crossTask = {
         folds: CROSS_TASK_FOLDS,
         rows: ct!.n,

@@ -29,6 +29,10 @@ export interface SeedStats {
 export interface EvalStats {
   /** Rows the probe was trained on. */
   trainRows: number;
+  /** Principal components of these training rows that the probe's input was reduced to; null without the projection. */
+  components: number | null;
+  /** Share of the training rows' standardised variance those components hold; null without the projection. */
+  explainedVariance: number | null;
   accuracy: SeedStats;
   balancedAccuracy: SeedStats;
   /** ROC AUC (binary, or one-vs-rest macro); null when the test set lacks a class. */
@@ -85,6 +89,19 @@ export interface CrossTaskClassifierConfig {
 
 export type TestSource = { kind: 'held-out' } | { kind: 'split'; testFraction: number; seed: number };
 
+/** The reduction in front of every probe (see ./projection.ts); what each probe got is in its EvalStats. */
+export interface ProjectionSettings {
+  /** 'pca': each probe's training rows are standardised and projected onto their top principal components; 'none': standardised features. */
+  kind: 'pca' | 'none';
+  /** Most components asked for (ProbeConfig.components; 0 = none). Each probe keeps min(requested, training rows - 1, dim), fewer when its rows are rank-deficient. */
+  requested: number;
+  /** Feature dimension before the projection. */
+  inputDim: number;
+  /** The axes are fitted on at most this many training rows (a seeded sample when there are more). */
+  maxFitRows: number;
+  description: string;
+}
+
 export interface UtilitySettings {
   tier: 'probe';
   architecture: ProbeConfig['architecture'];
@@ -94,7 +111,9 @@ export interface UtilitySettings {
   optimizer: string;
   loss: string;
   standardisation: string;
+  projection: ProjectionSettings;
   seeds: number[];
+  /** What trained the probes: plain TypeScript in float64 (no TF.js backend is involved). */
   backend: string;
   augmentations: string[] | null;
   crossTask: { folds: number; classifier: string; C: number };

@@ -1,12 +1,7 @@
-import * as tf from '@tensorflow/tfjs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { makeFeatureSet, type FeatureSet } from '../../../src/core/features/featureSet.ts';
 import { pairedTest, runUtility, splitRealSet, type UtilityInput, type UtilityReport } from '../../../src/core/utility/runUtility.ts';
 import { gaussianClusters } from './gaussianClusters.ts';
-
-beforeAll(async () => {
-  await tf.setBackend('cpu');
-});
 
 const dim = 6;
 const means3 = [[1, 0], [0, 1], [-1, -1]];
@@ -98,6 +93,29 @@ describe('runUtility: inputs it cannot use are skipped with a reason, never a cr
     expect(reasons(aug, 'simpleAugmentation').join()).toMatch(/augmented set has class\(es\) "d"/);
     expect(aug.simpleAugmentation).toBeNull();
     expect(aug.baseline).not.toBeNull();
+  });
+
+  it('rows without any variance cannot be projected: that training set is skipped with the reason, progress still ends at its total', async () => {
+    // every row of this synthetic set is the same vector (a fully collapsed generator)
+    const same = makeFeatureSet(Float32Array.from({ length: 12 * dim }, (_, i) => (i % dim) * 0.1), 12, dim, { labels: abc.flatMap((l) => [l, l, l, l]) });
+    const events: { done: number; total: number }[] = [];
+    const r = await runUtility({ ...base, seeds: [1, 2], synthetic: [{ name: 'constant', features: same }, { name: 'ok', features: syn }], onProgress: (p) => events.push(p) });
+    const [constant, ok] = r.sets;
+    expect(constant.tstr).toBeNull();
+    expect(constant.skipped).toEqual([{ protocol: 'tstr', set: 'constant', reason: expect.stringMatching(/"constant" only cannot be reduced to principal components: .*no variance/) }]);
+    expect(constant.intraTask).not.toBeNull(); // R + S still varies
+    expect(ok.tstr).not.toBeNull();
+    const last = events[events.length - 1];
+    expect(last.done).toBe(last.total);
+    for (let i = 1; i < events.length; i++) expect(events[i].done).toBeGreaterThanOrEqual(events[i - 1].done);
+    // a real set without variance: nothing can run
+    const flat = makeFeatureSet(new Float32Array(18 * dim).fill(0.5), 18, dim, { labels: real.labels });
+    const r2 = await runUtility({ ...base, realTrain: flat, test: { ...test, dim } });
+    expect(reasons(r2, 'all').join()).toMatch(/real training images cannot be reduced to principal components: .*no variance/);
+    expect(r2.baseline).toBeNull();
+    // without the projection the same set trains (each probe standardises its rows; constant features are divided by 1)
+    const r3 = await runUtility({ ...base, probe: { ...base.probe, components: 0 }, synthetic: [{ name: 'constant', features: same }] });
+    expect(r3.sets[0].tstr).not.toBeNull();
   });
 
   it('a test set without some class: AUC is skipped, accuracy is still reported', async () => {
