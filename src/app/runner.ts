@@ -87,6 +87,11 @@ export interface RunInputs {
   crossTask?: SetInput | null;
 }
 
+/** Lets the browser run other tasks (rendering, input) between pieces of page-side work. */
+function nextTask(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
 function abortError(): Error {
   return Object.assign(new Error('The run was cancelled.'), { name: 'AbortError' });
 }
@@ -175,7 +180,11 @@ export class Run {
 
       // Feature sets, built once.
       const dim = init.spec.dim;
-      const features = collections.map((c) => toFeatureSet(c, dim));
+      const features: FeatureSet[] = [];
+      for (const c of collections) {
+        features.push(toFeatureSet(c, dim));
+        await nextTask();
+      }
       const indexOf = (role: SetRole) => sets.findIndex((x) => x.role === role);
       const realIndex = indexOf('real');
       const holdoutIndex = indexOf('holdout');
@@ -212,6 +221,7 @@ export class Run {
         const grays = c.grays ?? [];
         c.grays = null;
         varieties.push(grays.length ? await engine().variety(Comlink.transfer(grays, grays.map((g) => g.gray.buffer as ArrayBuffer)), s.varietySize) : null);
+        await nextTask();
       }
       const varietyReal = varieties[realIndex];
       const varietySets: Record<string, number> = {};
@@ -279,6 +289,7 @@ export class Run {
         }
       }
 
+      await nextTask();
       const report = evaluated.report;
       report.warnings.push(...runWarnings);
       report.timings = { ...report.timings, ...timings, total: performance.now() - t0 };
@@ -349,7 +360,11 @@ export class Run {
       },
     });
     const c = newCollection(input.name, varietySize, { deferVariety: true });
-    for (const r of results) if (r) addResult(c, r);
+    for (let i = 0; i < results.length; i++) {
+      const r = results[i];
+      if (r) addResult(c, r);
+      if (i % 256 === 255) await nextTask();
+    }
     p.stage = 'done';
     p.etaSec = 0;
     this.emit(true);
