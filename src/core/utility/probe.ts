@@ -45,6 +45,7 @@
  *   the event loop every YIELD_MS of work so that an abort message can arrive.
  */
 
+import { gemmNT } from '../linalg/gemm.ts';
 import { createRng, shuffleInPlace, type Rng } from './rng.ts';
 
 export type ProbeArchitecture = 'logistic' | 'mlp';
@@ -247,17 +248,34 @@ export function parameterCount(s: ProbeShape): number {
   return (s.hidden > 0 ? s.dim * s.hidden + s.hidden : 0) + k * s.classes + s.classes;
 }
 
-/** Reusable buffers for lossAndGradient. */
+/** Reusable buffers for lossAndGradient (sized for batches of up to `batch` rows). */
 export interface ProbeWork {
+  batch: number;
+  /** The batch's rows (b x dim) and their transpose (dim x batch). */
+  xb: Float64Array;
+  xbT: Float64Array;
+  /** w1 transposed (hidden x dim). */
+  w1T: Float64Array;
+  /** Hidden pre-activations and activations (b x hidden); the hidden layer's gradient, transposed (hidden x batch). */
   hPre: Float64Array;
   h: Float64Array;
+  dhT: Float64Array;
+  /** Logits, then their gradient (b x classes). */
   logits: Float64Array;
-  dh: Float64Array;
 }
 
-export function probeWork(s: ProbeShape): ProbeWork {
-  const k = s.hidden > 0 ? s.hidden : 0;
-  return { hPre: new Float64Array(k), h: new Float64Array(k), logits: new Float64Array(s.classes), dh: new Float64Array(k) };
+export function probeWork(s: ProbeShape, batch = 1): ProbeWork {
+  const k = s.hidden;
+  return {
+    batch,
+    xb: new Float64Array(batch * s.dim),
+    xbT: new Float64Array(s.dim * batch),
+    w1T: new Float64Array(k * s.dim),
+    hPre: new Float64Array(batch * k),
+    h: new Float64Array(batch * k),
+    dhT: new Float64Array(k * batch),
+    logits: new Float64Array(batch * s.classes),
+  };
 }
 
 type Views = ReturnType<typeof parameterViews>;
@@ -274,81 +292,85 @@ export function lossAndGradient(
   z: Float64Array,
   y: Int32Array,
   rows: Int32Array,
-  work: ProbeWork = probeWork(s),
+  work: ProbeWork = probeWork(s, rows.length),
 ): number {
   return batchLossAndGradient(parameterViews(theta, s), grad, parameterViews(grad, s), s, z, y, rows, work);
 }
 
+/**
+ * Forward and backward pass over one batch. The two large products of the MLP (hidden
+ * pre-activations X W1 and the first-layer gradient X^T dH) go through the cache-blocked
+ * kernel of ../linalg/gemm.ts; the rest is small (classes columns) and written out.
+ */
 function batchLossAndGradient(W: Views, grad: Float64Array, G: Views, s: ProbeShape, z: Float64Array, y: Int32Array, rows: Int32Array, work: ProbeWork): number {
   const { dim, hidden, classes } = s;
+  const b = rows.length;
+  if (b > work.batch) throw new RangeError(`batch of ${b} rows, work buffers for ${work.batch}`);
   const mlp = hidden > 0;
   const { w1, b1, w2, b2 } = W;
-  const gw1 = G.w1;
-  const gb1 = G.b1;
-  const gw2 = G.w2;
-  const gb2 = G.b2;
+  const { xb, xbT, w1T, hPre, h, dhT, logits } = work;
+  const B = work.batch; // leading dimension of the transposed buffers
   grad.fill(0);
-  const { hPre, h, logits, dh } = work;
-  const b = rows.length;
-  const inv = 1 / b;
-  const k = mlp ? hidden : dim;
-  let loss = 0;
   for (let r = 0; r < b; r++) {
     const xo = rows[r] * dim;
-    // forward: feat[fo .. fo + k) is the penultimate layer of this row
-    let feat = z;
-    let fo = xo;
-    if (mlp) {
-      for (let u = 0; u < hidden; u++) hPre[u] = b1[u];
-      for (let j = 0; j < dim; j++) {
-        const v = z[xo + j];
-        const wo = j * hidden;
-        for (let u = 0; u < hidden; u++) hPre[u] += v * w1[wo + u];
-      }
-      for (let u = 0; u < hidden; u++) h[u] = hPre[u] > 0 ? hPre[u] : 0;
-      feat = h;
-      fo = 0;
+    for (let j = 0; j < dim; j++) {
+      const v = z[xo + j];
+      xb[r * dim + j] = v;
+      xbT[j * B + r] = v;
     }
-    for (let c = 0; c < classes; c++) logits[c] = b2[c];
+  }
+  // penultimate layer: feat (b x k), k = hidden (mlp) or dim (logistic: the input itself)
+  let feat = xb;
+  const k = mlp ? hidden : dim;
+  if (mlp) {
+    for (let j = 0; j < dim; j++) for (let u = 0; u < hidden; u++) w1T[u * dim + j] = w1[j * hidden + u];
+    for (let r = 0; r < b; r++) hPre.set(b1, r * hidden);
+    gemmNT(b, hidden, dim, xb, 0, dim, w1T, 0, dim, hPre, 0, hidden);
+    for (let i = 0; i < b * hidden; i++) h[i] = hPre[i] > 0 ? hPre[i] : 0;
+    feat = h;
+  }
+  const inv = 1 / b;
+  let loss = 0;
+  for (let r = 0; r < b; r++) {
+    const fo = r * k;
+    const lo = r * classes;
+    for (let c = 0; c < classes; c++) logits[lo + c] = b2[c];
     for (let u = 0; u < k; u++) {
       const v = feat[fo + u];
       if (v === 0) continue;
       const wo = u * classes;
-      for (let c = 0; c < classes; c++) logits[c] += v * w2[wo + c];
+      for (let c = 0; c < classes; c++) logits[lo + c] += v * w2[wo + c];
     }
     let max = -Infinity;
-    for (let c = 0; c < classes; c++) if (logits[c] > max) max = logits[c];
+    for (let c = 0; c < classes; c++) if (logits[lo + c] > max) max = logits[lo + c];
     let sum = 0;
-    for (let c = 0; c < classes; c++) sum += Math.exp(logits[c] - max);
+    for (let c = 0; c < classes; c++) sum += Math.exp(logits[lo + c] - max);
     const lse = max + Math.log(sum);
     const label = y[rows[r]];
-    loss += lse - logits[label];
-    // backward: d loss / d logits = (softmax - onehot) / b
-    for (let c = 0; c < classes; c++) logits[c] = (Math.exp(logits[c] - lse) - (c === label ? 1 : 0)) * inv;
-    for (let c = 0; c < classes; c++) gb2[c] += logits[c];
+    loss += lse - logits[lo + label];
+    // d loss / d logits = (softmax - onehot) / b
+    for (let c = 0; c < classes; c++) logits[lo + c] = (Math.exp(logits[lo + c] - lse) - (c === label ? 1 : 0)) * inv;
+    for (let c = 0; c < classes; c++) G.b2[c] += logits[lo + c];
     for (let u = 0; u < k; u++) {
       const v = feat[fo + u];
       if (v === 0) continue;
       const wo = u * classes;
-      for (let c = 0; c < classes; c++) gw2[wo + c] += v * logits[c];
+      for (let c = 0; c < classes; c++) G.w2[wo + c] += v * logits[lo + c];
     }
     if (mlp) {
       for (let u = 0; u < hidden; u++) {
         let d = 0;
-        if (hPre[u] > 0) {
+        if (hPre[fo + u] > 0) {
           const wo = u * classes;
-          for (let c = 0; c < classes; c++) d += logits[c] * w2[wo + c];
+          for (let c = 0; c < classes; c++) d += logits[lo + c] * w2[wo + c];
         }
-        dh[u] = d;
-        gb1[u] += d;
-      }
-      for (let j = 0; j < dim; j++) {
-        const v = z[xo + j];
-        const go = j * hidden;
-        for (let u = 0; u < hidden; u++) gw1[go + u] += v * dh[u];
+        dhT[u * B + r] = d;
+        G.b1[u] += d;
       }
     }
   }
+  // dW1 (dim x hidden) = X^T dH
+  if (mlp) gemmNT(dim, hidden, b, xbT, 0, B, dhT, 0, B, G.w1, 0, hidden);
   return loss * inv;
 }
 
@@ -408,7 +430,7 @@ export async function trainProbe(
   const theta = initialParameters(shape, cfg.seed);
   const grad = new Float64Array(theta.length);
   const adam = adamState(theta.length);
-  const work = probeWork(shape);
+  const work = probeWork(shape, Math.min(cfg.batchSize, n));
   const shuffleRng = createRng(cfg.seed, 2);
   const W = parameterViews(theta, shape);
   const G = parameterViews(grad, shape);

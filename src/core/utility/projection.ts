@@ -45,13 +45,15 @@
  */
 
 import { eigh } from '../linalg/eigh.ts';
-import { gramRows } from '../linalg/gemm.ts';
+import { gemmNT, gramRows } from '../linalg/gemm.ts';
 import { crossProduct } from '../linalg/crossprod.ts';
 import { columnStats } from './probe.ts';
 import { createRng } from './rng.ts';
 
 /** Most rows the principal axes are fitted on (the eigendecomposition is cubic in min(rows, dim)). */
 export const PCA_MAX_ROWS = 256;
+/** Rows standardised and projected per block in apply(). */
+const APPLY_ROWS = 128;
 /** Eigenvalues below this fraction of the largest are treated as zero (rank deficiency). */
 export const PCA_RELATIVE_TOLERANCE = 1e-9;
 
@@ -144,24 +146,30 @@ export function fitProjection(x: Float32Array, n: number, dim: number, component
   const variances = new Float64Array(p);
   let keptSum = 0;
   for (let k = 0; k < p; k++) {
-    const col = size - 1 - k; // eigh sorts ascending
-    const lambda = values[col];
+    const lambda = values[size - 1 - k]; // eigh sorts ascending
     keptSum += lambda;
     variances[k] = lambda / m;
-    const a = axes.subarray(k * dim, (k + 1) * dim);
-    if (gram) {
-      // v = Z^T u / sqrt(lambda)
-      const s = 1 / Math.sqrt(lambda);
-      for (let r = 0; r < m; r++) {
-        const u = vectors![r * size + col] * s;
-        if (u === 0) continue;
-        const o = r * dim;
-        for (let j = 0; j < dim; j++) a[j] += u * z[o + j];
-      }
-    } else {
-      for (let j = 0; j < dim; j++) a[j] = vectors![j * size + col];
+  }
+  if (gram) {
+    // axes (p x dim) = U_p^T Z / sqrt(lambda): one blocked product with Z transposed
+    const ut = new Float64Array(p * m);
+    for (let k = 0; k < p; k++) {
+      const col = size - 1 - k;
+      const s = 1 / Math.sqrt(values[col]);
+      for (let r = 0; r < m; r++) ut[k * m + r] = vectors![r * size + col] * s;
     }
+    const zt = new Float64Array(dim * m);
+    for (let r = 0; r < m; r++) for (let j = 0; j < dim; j++) zt[j * m + r] = z[r * dim + j];
+    gemmNT(p, dim, m, ut, 0, m, zt, 0, m, axes, 0, dim);
+  } else {
+    for (let k = 0; k < p; k++) {
+      const col = size - 1 - k;
+      for (let j = 0; j < dim; j++) axes[k * dim + j] = vectors![j * size + col];
+    }
+  }
+  for (let k = 0; k < p; k++) {
     // renormalise (removes the rounding of the Gram route) and fix the sign
+    const a = axes.subarray(k * dim, (k + 1) * dim);
     let norm = 0;
     let big = 0;
     for (let j = 0; j < dim; j++) {
@@ -176,19 +184,20 @@ export function fitProjection(x: Float32Array, n: number, dim: number, component
   for (let k = 0; k < p; k++) meanVar += variances[k] / p;
   const scale = Math.sqrt(meanVar);
   const invScale = 1 / scale;
-  const zRow = new Float64Array(dim);
+  const block = new Float64Array(APPLY_ROWS * dim);
+  const scores = new Float64Array(APPLY_ROWS * p);
   const apply = (xs: Float32Array, rows: number): Float32Array => {
     if (!Number.isInteger(rows) || rows < 0 || xs.length !== rows * dim) throw new RangeError(`expected ${rows} x ${dim} features, got ${xs.length} values`);
     const out = new Float32Array(rows * p);
-    for (let i = 0; i < rows; i++) {
-      const o = i * dim;
-      for (let j = 0; j < dim; j++) zRow[j] = (xs[o + j] - mean[j]) / std[j];
-      for (let k = 0; k < p; k++) {
-        const ao = k * dim;
-        let s = 0;
-        for (let j = 0; j < dim; j++) s += zRow[j] * axes[ao + j];
-        out[i * p + k] = s * invScale;
+    for (let r0 = 0; r0 < rows; r0 += APPLY_ROWS) {
+      const rb = Math.min(APPLY_ROWS, rows - r0);
+      for (let i = 0; i < rb; i++) {
+        const o = (r0 + i) * dim;
+        for (let j = 0; j < dim; j++) block[i * dim + j] = (xs[o + j] - mean[j]) / std[j];
       }
+      scores.fill(0, 0, rb * p);
+      gemmNT(rb, p, dim, block, 0, dim, axes, 0, dim, scores, 0, p);
+      for (let i = 0; i < rb * p; i++) out[r0 * p + i] = scores[i] * invScale;
     }
     return out;
   };

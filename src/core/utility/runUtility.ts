@@ -297,7 +297,7 @@ export async function runUtility(input: UtilityInput): Promise<UtilityReport> {
   if (!input.augmented) {
     skipped.push({
       protocol: 'simpleAugmentation',
-      reason: 'no augmented copies were supplied: the probe tier works on features, so the image pipeline must provide features of flipped / rotated / contrast-jittered copies of the real training images',
+      reason: 'no augmented copies of the real training images were made in this run (flipped, rotated and contrast-changed copies, embedded like the other images), so the free alternative could not be measured',
     });
   } else {
     const issue = featureIssue(input.augmented, 'augmented set', real.dim);
@@ -313,7 +313,7 @@ export async function runUtility(input: UtilityInput): Promise<UtilityReport> {
   if (probe.architecture !== 'mlp') {
     skipped.push({ protocol: 'crossTask', reason: "the 'logistic' probe has no hidden layer, so its penultimate layer is the input features themselves and cross-task utility is undefined; use the 'mlp' probe" });
   } else {
-    const issue = featureIssue(input.crossTask, 'cross-task set', real.dim);
+    const issue = input.crossTask ? featureIssue(input.crossTask, 'cross-task set', real.dim) : 'no second labelled real image set (a different task) was supplied';
     if (issue) skipped.push({ protocol: 'crossTask', reason: issue });
     else {
       const counts = countLabels(input.crossTask!.labels!);

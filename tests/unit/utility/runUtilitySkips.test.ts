@@ -74,7 +74,7 @@ describe('runUtility: inputs it cannot use are skipped with a reason, never a cr
     expect(dimBad.skipped[0].reason).toMatch(/dimension 3, the real training set has 6/);
     // global skips: cross-task (small class) and simple augmentation (not supplied)
     expect(reasons(r, 'crossTask').join()).toMatch(/"right" \(3 images\).*fewer images than the 5 cross-validation folds/);
-    expect(reasons(r, 'simpleAugmentation').join()).toMatch(/no augmented copies were supplied/);
+    expect(reasons(r, 'simpleAugmentation').join()).toMatch(/no augmented copies of the real training images were made/);
     for (const s of r.sets) expect(s.crossTask).toBeNull();
     // the report-level list holds every skip, the set ones tagged with the set name
     expect(r.skipped.filter((s) => s.set === 'no labels').length).toBe(2);
@@ -86,7 +86,7 @@ describe('runUtility: inputs it cannot use are skipped with a reason, never a cr
     const ct2 = await runUtility({ ...base, crossTask: unlabelled(test) });
     expect(reasons(ct2, 'crossTask').join()).toMatch(/cross-task set has no class labels/);
     const ct3 = await runUtility(base);
-    expect(reasons(ct3, 'crossTask').join()).toMatch(/no cross-task set was supplied/);
+    expect(reasons(ct3, 'crossTask').join()).toMatch(/no second labelled real image set \(a different task\) was supplied/);
     const ct4 = await runUtility({ ...base, probe: { ...base.probe, architecture: 'logistic' }, crossTask: test });
     expect(reasons(ct4, 'crossTask').join()).toMatch(/no hidden layer/);
     const aug = await runUtility({ ...base, augmented: extraClassAug() });
