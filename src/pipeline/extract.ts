@@ -1,11 +1,12 @@
 /**
  * The per-file pipeline, shared by the browser workers and the Node CLI:
- *   read bytes ─► SHA-256 ─► cache hit? ─► decode (all frames) ─► preprocess ─► batch ─► embed ─► cache put
+ *   read bytes ─► SHA-256 ─► cache hit? ─► decode (all frames) ─► [augment] ─► preprocess ─► batch ─► embed ─► cache put
  *
  * A file that cannot be used is reported with its reason and the run goes on. Work is checked against the
  * AbortSignal between files and between batches, so cancellation is prompt. Nothing here touches the DOM or
  * Node modules: the caller supplies the file readers, the extractor and the cache.
  */
+import { AUGMENT_VERSION, applyAugmentation, augmentationParams, augmentationSeed } from '../imaging/augment.ts';
 import { decodeImage } from '../imaging/decode.ts';
 import { PREPROCESS_VERSION, preprocess, thumbnail, toGray8 } from '../imaging/preprocess.ts';
 import type { DecodedImage } from '../imaging/types.ts';
@@ -23,6 +24,12 @@ export interface PipelineOptions {
   thumbSize: number;
   /** Frames per forward pass. */
   batchSize: number;
+  /**
+   * Simple augmentation (src/imaging/augment.ts) of every decoded frame before preprocessing, for the utility
+   * evaluator's reference protocol: each frame gets augmentImage(frame, augmentationSeed(file SHA-256, seed,
+   * frame index)). Part of the cache key; absent or null: images as decoded.
+   */
+  augment?: { seed: number } | null;
 }
 
 export const DEFAULT_PIPELINE_OPTIONS: PipelineOptions = { aspect: 'stretch', varietySize: 256, thumbSize: 96, batchSize: 16 };
@@ -65,7 +72,8 @@ export function describePreprocessing(extractor: Extractor, opts: PipelineOption
  * Exported so a caller can tell which files are already cached without running the pipeline.
  */
 export function pipelineCacheKey(fileSha256: string, extractor: Pick<Extractor, 'id' | 'weightsHash'>, opts: PipelineOptions): string {
-  const preprocessVersion = `${PREPROCESS_VERSION};aspect=${opts.aspect};variety=${opts.varietySize ?? 'off'};thumb=${opts.thumbSize}`;
+  const augment = opts.augment ? `;augment=${AUGMENT_VERSION}:${opts.augment.seed}` : '';
+  const preprocessVersion = `${PREPROCESS_VERSION};aspect=${opts.aspect};variety=${opts.varietySize ?? 'off'};thumb=${opts.thumbSize}${augment}`;
   return cacheKey({ fileSha256, extractorId: extractor.id, weightsHash: extractor.weightsHash, preprocessVersion });
 }
 
@@ -186,7 +194,8 @@ export async function processItems(
       emit(i, { path: item.path, label: item.label, skipped: 'empty file (zero bytes)' });
       continue;
     }
-    const key = pipelineCacheKey(await sha256Hex(bytes), extractor, opts);
+    const sha = await sha256Hex(bytes);
+    const key = pipelineCacheKey(sha, extractor, opts);
     const hit = cache ? await cache.get(key) : undefined;
     if (hit) {
       counts.cached++;
@@ -204,13 +213,17 @@ export async function processItems(
       continue;
     }
     const multi = images.length > 1;
-    const frames = images.map((img, fi) => {
+    const frames = images.map((decoded, fi) => {
+      const augmentation = opts.augment ? augmentationParams(augmentationSeed(sha, opts.augment.seed, fi)) : null;
+      const img = augmentation ? applyAugmentation(decoded, augmentation) : decoded;
       const prepared = prepare(img, extractor, opts);
+      const meta: Record<string, unknown> = { ...img.meta, width: img.width, height: img.height, channels: img.channels };
+      if (augmentation) meta.augmentation = augmentation;
       const frameNo = img.meta.frame ?? fi + 1;
       return {
         idSuffix: multi ? `#${frameNo}` : '',
         ...prepared,
-        meta: { ...img.meta, width: img.width, height: img.height, channels: img.channels } as Record<string, unknown>,
+        meta,
       };
     });
     pending.push({ index: i, item: { path: item.path, label: item.label, key, frames } });
