@@ -27,8 +27,13 @@
  *   Wilcoxon signed-rank test (./wilcoxon.ts) on the per-seed accuracies (R+S vs R).
  * - simpleAugmentation: the same with R + A, A = features of augmented copies of R's
  *   images. Augmentations act on images, not features, so the image pipeline supplies
- *   A (e.g. horizontal flip, small rotation, contrast jitter; described by the caller
- *   in `augmentations`); without it the protocol is skipped with that reason.
+ *   A (./augment.ts: flip, rotation, contrast, one seeded copy per image; the caller
+ *   passes SIMPLE_AUGMENTATIONS as `augmentations`); without it the protocol is skipped
+ *   with that reason.
+ *
+ * Progress (onProgress): one unit per projection fitted, per probe trained and per
+ * cross-task fold; an event as each unit starts (done = units finished, stage = what
+ * runs now), and a last one ('Finished', done = total).
  * - tstr: probe trained on S alone, scored on H.
  * - crossTask: each trained probe (R-only and R+S, same seed) embeds a second labelled
  *   real set T with its penultimate layer (mlp hidden layer); an L2 logistic regression
