@@ -250,6 +250,13 @@ function pythag(a: number, b: number): number {
  */
 function tql(d: Float64Array, e: Float64Array, n: number, zt: Float64Array | null): void {
   const maxIter = 60;
+  // Global scale (EISPACK tql2's tst1): eigenvalues near zero (e.g. the Gram matrix of duplicated rows) never
+  // pass the local test |e| <= eps (|d_m| + |d_m+1|), because e stalls at rounding level of the matrix norm.
+  // The local test keeps small eigenvalues of graded matrices accurate; after LOCAL_TRIES sweeps the global one
+  // is accepted too, which is what EISPACK and LAPACK do for such blocks.
+  const LOCAL_TRIES = 30;
+  let anorm = 0;
+  for (let i = 0; i < n; i++) anorm = Math.max(anorm, Math.abs(d[i]) + (i < n - 1 ? Math.abs(e[i]) : 0));
   for (let l = 0; l < n; l++) {
     let iter = 0;
     for (;;) {
@@ -257,6 +264,7 @@ function tql(d: Float64Array, e: Float64Array, n: number, zt: Float64Array | nul
       for (; m < n - 1; m++) {
         const dd = Math.abs(d[m]) + Math.abs(d[m + 1]);
         if (Math.abs(e[m]) <= Number.EPSILON * dd || e[m] === 0) break;
+        if (iter >= LOCAL_TRIES && Math.abs(e[m]) <= Number.EPSILON * anorm) break;
       }
       if (m === l) break;
       if (++iter > maxIter) throw new Error('eigh: QL iteration did not converge');

@@ -127,3 +127,27 @@ describe('eigh', () => {
     expect(() => eigvalsh(Float64Array.of(1, NaN, NaN, 1), 2)).toThrow();
   });
 });
+
+describe('eigh on matrices with many zero eigenvalues', () => {
+  it('converges on the Gram matrix of duplicated rows (a mode-collapsed set) and keeps trace and rank', () => {
+    const rng = createRng(3);
+    const n = 200, d = 64, distinct = 3;
+    const base = Array.from({ length: distinct }, () => Array.from({ length: d }, () => rng() * 2 - 1));
+    const g = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < n; j++) {
+        let s = 0;
+        for (let k = 0; k < d; k++) s += base[i % distinct][k] * base[j % distinct][k];
+        g[i * n + j] = s;
+      }
+    }
+    const { values } = eigh(g, n);
+    let trace = 0;
+    for (let i = 0; i < n; i++) trace += g[i * n + i];
+    const sum = values.reduce((a, b) => a + b, 0);
+    expect(Math.abs(sum - trace) / trace).toBeLessThan(1e-12);
+    const max = Math.max(...values);
+    expect(values.filter((v) => v > 1e-9 * max)).toHaveLength(distinct);
+    expect(Math.min(...values)).toBeGreaterThan(-1e-9 * max);
+  });
+});
