@@ -5,8 +5,10 @@
  * subfolder), run through the shared image pipeline (src/pipeline/extract.ts: hash, cache, decode,
  * preprocess, batch, embed; TF.js wasm backend in Node), collected (src/pipeline/collect.ts) and scored
  * by evaluate() (src/core/evaluate.ts); optionally the utility protocols (src/core/utility/runUtility.ts)
- * run on the same features. A file that cannot be used is named on stderr with its reason, the run goes
- * on, and the report lists it in `skipped`. See docs/cli.md for the options and the report fields.
+ * run on the same features, plus features of one augmented copy of each real training image
+ * (src/imaging/augment.ts via PipelineOptions.augment) for the simple-augmentation reference. A file that
+ * cannot be used is named on stderr with its reason, the run goes on, and the report lists it in `skipped`.
+ * See docs/cli.md for the options and the report fields.
  */
 import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
@@ -22,6 +24,7 @@ import type { EvalStats, GainResult, SeedStats, TestSource, UtilityReport } from
 import { stratifiedSplit } from '../core/utility/split.ts';
 import { buildDataset, compareCodePoints, type Dataset, type DatasetFile } from '../imaging/dataset.ts';
 import { walkDirectory } from '../imaging/node.ts';
+import { describeAugmentationRun } from '../imaging/augment.ts';
 import type { CustomExtractorOptions, Extractor, ExtractorId, ModelSource, Normalise } from '../extractors/registry.ts';
 import { DEFAULT_PIPELINE_OPTIONS, describePreprocessing, pipelineCacheKey, type Aspect, type FileItem, type PipelineOptions, type Stage } from '../pipeline/extract.ts';
 import { addResult, newCollection, toFeatureSet, varietyOf, type SetCollection } from '../pipeline/collect.ts';
@@ -510,16 +513,8 @@ export async function runEvaluate(argv: string[], io: CliIO): Promise<number> {
 
   // ---- extraction --------------------------------------------------------------------------------
   const { processItems } = await import('../pipeline/extract.ts');
-  const progress = new Progress(io, totalFiles);
-  const collections: SetCollection[] = [];
-  const timings: Record<string, number> = { list: listMs, init: initMs };
-  const tExtract = performance.now();
-  for (const p of planned) {
-    const tSet = performance.now();
-    const c = newCollection(p.name, p.variety ? varietySize : null);
-    progress.set = p.name;
-    if (!io.stderrIsTTY) io.stderr(`extracting ${p.name}: ${p.files.length} files (${p.dir})\n`);
-    const items: FileItem[] = p.files.map((f) => {
+  const itemsOf = (p: PlannedSet): FileItem[] =>
+    p.files.map((f) => {
       const abs = resolve(p.dir, f.path);
       return {
         path: f.path,
@@ -532,7 +527,16 @@ export async function runEvaluate(argv: string[], io: CliIO): Promise<number> {
         },
       };
     });
-    await processItems(items, extractor, cache, opts, {
+  const progress = new Progress(io, totalFiles);
+  const collections: SetCollection[] = [];
+  const timings: Record<string, number> = { list: listMs, init: initMs };
+  const tExtract = performance.now();
+  for (const p of planned) {
+    const tSet = performance.now();
+    const c = newCollection(p.name, p.variety ? varietySize : null);
+    progress.set = p.name;
+    if (!io.stderrIsTTY) io.stderr(`extracting ${p.name}: ${p.files.length} files (${p.dir})\n`);
+    await processItems(itemsOf(p), extractor, cache, opts, {
       onItem: (r) => {
         addResult(c, r);
         // The CLI shows no audit thumbnails: drop them so memory holds only the features (~9 KiB an image less).
@@ -560,6 +564,42 @@ export async function runEvaluate(argv: string[], io: CliIO): Promise<number> {
   }
   progress.end();
   timings.extract = performance.now() - tExtract;
+  // The report's cache counts are those of the sets' features (not of the augmented copies below).
+  const cacheCounts = cache ? { hits: cache.hits, misses: cache.misses, writes: cache.writes } : null;
+
+  // ---- simple augmentation (utility reference): one augmented copy of each real TRAINING image ----------
+  // The real set's files here are its training part already (the utility test split is made before extraction).
+  let augmented: SetCollection | null = null;
+  const hasTestData = Boolean(values.test || values.holdout || splitFiles);
+  if (utilityMode === 'probe' && hasTestData && !realDs.hasUnlabelled && realDs.classes.length > 0) {
+    const tAugment = performance.now();
+    const realPlan = planned.find((p) => p.role === 'real')!;
+    const augProgress = new Progress(io, realPlan.files.length);
+    augProgress.set = 'augmented real';
+    if (!io.stderrIsTTY) io.stderr(`augmenting real (utility reference): ${realPlan.files.length} files\n`);
+    augmented = newCollection('augmented real', null);
+    await processItems(itemsOf(realPlan), extractor, cache, { ...opts, varietySize: null, augment: { seed } }, {
+      onItem: (r) => {
+        addResult(augmented!, r);
+        augmented!.thumbs.clear();
+        augProgress.done++;
+        if ('skipped' in r) augProgress.skipped++;
+        else if (r.fromCache) augProgress.cached++;
+        else augProgress.computed++;
+        augProgress.draw();
+      },
+      onStage: (s: Stage) => {
+        augProgress.stage = s;
+        augProgress.draw();
+      },
+    });
+    augProgress.end();
+    timings.augment = performance.now() - tAugment;
+    if (!io.stderrIsTTY) {
+      const a = augmented;
+      io.stderr(`augmented real: ${a.ids.length} images (${a.embedded} embedded, ${a.cached} from the cache, ${a.skipped.length} skipped)\n`);
+    }
+  }
   extractor.dispose();
 
   // ---- feature sets --------------------------------------------------------------------------------
@@ -638,7 +678,7 @@ export async function runEvaluate(argv: string[], io: CliIO): Promise<number> {
         files: sum('files'), images: sum('images'), embedded: sum('embedded'), cached: sum('cached'), skipped: sum('skipped'),
         ignored: datasets.reduce((a, d) => a + d.ignored, 0), batchSize: opts.batchSize, perSet,
       },
-      cache: cache ? { dir: cache.dir, hits: cache.hits, misses: cache.misses, writes: cache.writes, resumed } : null,
+      cache: cache ? { dir: cache.dir, ...cacheCounts, resumed } : null,
     },
     varietyBytes: varietyReal ? { real: varietyReal.pngBytes, sets: varietySets } : null,
     skipped: skipped.sort((a, b) => compareCodePoints(a.path, b.path)),
@@ -654,6 +694,10 @@ export async function runEvaluate(argv: string[], io: CliIO): Promise<number> {
     const { runUtility } = await import('../core/utility/runUtility.ts');
     const test = values.test ? fsOf.get('test')! : splitFiles ? fsOf.get('test')! : holdout;
     const crossTask = values['cross-task'] ? fsOf.get('cross-task')! : undefined;
+    const augmentedFs = augmented && augmented.ids.length > 0 ? toFeatureSet(augmented, dim) : null;
+    if (augmented && augmentedFs && augmentedFs.n < real.n) {
+      report.warnings.push(`simple augmentation: ${real.n - augmentedFs.n} of ${real.n} real training images could not be augmented`);
+    }
     const seeds = Array.from({ length: nSeeds }, (_, i) => i + 1);
     if (!io.stderrIsTTY) io.stderr(`utility: training probes with seeds ${seeds.join(', ')}\n`);
     const tUtility = performance.now();
@@ -663,6 +707,7 @@ export async function runEvaluate(argv: string[], io: CliIO): Promise<number> {
       // With no test data at all runUtility records why every protocol was skipped.
       test: test ?? { ids: [], labels: null, n: 0, dim, kind: 'continuous', data: new Float32Array(0) },
       synthetic,
+      ...(augmentedFs ? { augmented: augmentedFs, augmentations: describeAugmentationRun(augmentedFs.n, seed) } : {}),
       crossTask,
       seeds,
       probe: { ...DEFAULT_PROBE_CONFIG, steps: probeSteps },

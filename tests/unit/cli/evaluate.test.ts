@@ -286,8 +286,12 @@ describe('synthlens evaluate: utility', () => {
     expect(s.tstr!.accuracy.perSeed).toHaveLength(2);
     expect(s.crossTask!.gainPercent.perSeed).toHaveLength(2);
     expect(s.crossTask!.folds).toBe(5);
-    expect(s).toHaveProperty('simpleAugmentation', null);
-    expect(ur.skipped.map((k) => k.protocol)).toContain('simpleAugmentation');
+    // simple augmentation: one augmented copy of each real training image (the split's training part only)
+    expect(s.simpleAugmentation!.gainPercent.perSeed).toHaveLength(2);
+    expect(ur.simpleAugmentation).toEqual(s.simpleAugmentation);
+    expect(ur.skipped.map((k) => k.protocol)).not.toContain('simpleAugmentation');
+    expect(ur.counts.augmented).toEqual(ur.counts.realTrain);
+    expect(ur.settings.augmentations!.join(' ')).toMatch(/horizontal flip.*each of the \d+ real training image/);
     expect(U.stdout).toMatch(/^utility \(probe: /m);
     expect(U.stdout).toMatch(/intra-task gain % \(R\+S\)/);
     expect(U.stdout).toMatch(/cross-task gain %/);
