@@ -6,6 +6,12 @@ export interface CliIO {
   stderrIsTTY: boolean;
 }
 
+// A closed pipe on stdout (`synthlens ... | head`) ends the process quietly instead of with a stack trace.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
 export const processIO: CliIO = {
   stdout: (t) => { process.stdout.write(t); },
   stderr: (t) => { process.stderr.write(t); },

@@ -13,7 +13,7 @@ import { FileError, fsProblem, oneLine } from './errors.ts';
 
 async function readBytes(path: string): Promise<Uint8Array> {
   try {
-    return new Uint8Array(await readFile(path));
+    return await readFile(path); // a Buffer is a Uint8Array: no copy (the .npy reader may keep a view on it)
   } catch (e) {
     throw new FileError(path, fsProblem(e));
   }

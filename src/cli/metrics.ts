@@ -15,6 +15,14 @@ import { loadFeatureFile } from './loadFeatures.ts';
 import { formatReport } from './table.ts';
 import type { CliIO } from './io.ts';
 
+/**
+ * The engine's default column-tile cache (256 MiB) suits GPUs, where uploads are dear; on wasm in
+ * Node a re-upload costs little beside the block's matrix product, and the cache sits in the wasm
+ * heap, which never shrinks. 32 MiB measured about 50 MiB lower peak memory at N = M = 10,000,
+ * d = 2,048 (bench/metrics.ts).
+ */
+export const CLI_ENGINE_CACHE_MIB = 32;
+
 export const METRICS_USAGE = `Usage: synthlens metrics --real FILE --synthetic FILE [--synthetic FILE ...] [options]
 
 Compute fidelity, privacy, precision/recall/density/coverage, FID, KID, DCR,
@@ -35,6 +43,8 @@ Parameters:
   --kid-subset-size N   largest KID subset size (default ${DEFAULTS.kidSubsetSize})
   --kid-subsets N       number of KID subsets (default ${DEFAULTS.kidSubsets})
   --backend NAME        TF.js backend for the neighbour engine: wasm (default) or cpu
+  --engine-cache-mib N  TF.js memory for cached feature tiles (default ${CLI_ENGINE_CACHE_MIB};
+                        more uses more memory and re-uploads less)
 
 Outputs (the readable table goes to stdout unless --json -):
   --json OUT|-          the JSON report to a file, or alone to stdout with -
@@ -49,6 +59,7 @@ sibling "<name>.ids.csv" with "filename" and "label" columns.
 Exit status: 0 success, 2 bad input or options (one line on stderr), 1 internal error.
 `;
 
+
 const OPTIONS = {
   real: { type: 'string' },
   synthetic: { type: 'string', multiple: true },
@@ -61,6 +72,7 @@ const OPTIONS = {
   'kid-subset-size': { type: 'string' },
   'kid-subsets': { type: 'string' },
   backend: { type: 'string' },
+  'engine-cache-mib': { type: 'string' },
   json: { type: 'string' },
   csv: { type: 'string' },
   assignments: { type: 'string' },
@@ -129,6 +141,7 @@ export async function runMetrics(argv: string[], io: CliIO): Promise<number> {
   const seed = parseIntOption('seed', values.seed, DEFAULTS.seed, 0);
   const kidSubsetSize = parseIntOption('kid-subset-size', values['kid-subset-size'], DEFAULTS.kidSubsetSize, 2);
   const kidSubsets = parseIntOption('kid-subsets', values['kid-subsets'], DEFAULTS.kidSubsets, 1);
+  const cacheMib = parseIntOption('engine-cache-mib', values['engine-cache-mib'], CLI_ENGINE_CACHE_MIB, 0);
   const backendPref = values.backend ?? 'wasm';
   if (backendPref !== 'wasm' && backendPref !== 'cpu') throw new UsageError(`--backend must be wasm or cpu, got "${backendPref}"`);
   const setNames = synthPaths.map((p, i) => names[i] ?? basename(p, extname(p)));
@@ -171,7 +184,8 @@ export async function runMetrics(argv: string[], io: CliIO): Promise<number> {
     : undefined;
   const result = await evaluate({
     real, synthetic, holdout,
-    config: { k, tau, seed, kidSubsetSize, kidSubsets, backend, inputs: { real: values.real, synthetic: synthPaths, holdout: values.holdout ?? null } },
+    config: { k, tau, seed, kidSubsetSize, kidSubsets, backend, engineCacheMiB: cacheMib, inputs: { real: values.real, synthetic: synthPaths, holdout: values.holdout ?? null } },
+    engine: { tensorCacheBytes: cacheMib * 2 ** 20 },
     timings: { read: readMs },
     onProgress,
   });

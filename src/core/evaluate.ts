@@ -4,12 +4,16 @@
  *
  * Work done once per run: the real set's k-NN radii, its Gaussian statistics (FID), and the
  * held-out calibration (P, F, F^p and DCRs of H against R); then once per set. Per class the same
- * is done within each class (real rows of the class against synthetic rows of the class), cached
+ * is done within each class (real rows of the class against synthetic rows of the class), once
  * per class across sets. The caller registers a TF.js backend first (the neighbour engine uses it).
+ *
+ * Order, for peak memory: phase 1 computes every plain-JS dense metric (Gaussian statistics, FID,
+ * KID, Vendi: d x d float64 temporaries the garbage collector frees), phase 2 every neighbour
+ * metric (the TF.js wasm heap, which only grows). Interleaved, their peaks would add up.
  */
 import { classNames, rowsOfClass, type FeatureSet } from './features/featureSet.ts';
 import { InputError } from './features/csv.ts';
-import { computeRealRadii, type RealRadii } from './neighbours/engine.ts';
+import { computeRealRadii, type EngineOptions, type RealRadii } from './neighbours/engine.ts';
 import { neighbourMetrics, type NeighbourMetrics } from './metrics/neighbourMetrics.ts';
 import { frechetDistance, gaussianStats, type GaussianStats } from './metrics/fid.ts';
 import { kid } from './metrics/kid.ts';
@@ -55,6 +59,8 @@ export interface EvaluateInput {
   config: EvaluateConfig;
   /** PNG byte sizes of the mean images (file-size variety), filled by the image pipeline. */
   varietyBytes?: { real?: number; sets: Record<string, number> } | null;
+  /** Neighbour-engine settings (tile size, TF.js column-tile cache, compute mode); engine defaults otherwise. */
+  engine?: Pick<EngineOptions, 'tileSize' | 'tensorCacheBytes' | 'compute'>;
   /** Files the caller could not read, recorded in the report. */
   skipped?: { path: string; reason: string }[];
   /** Timings of earlier stages (decode, extract, read), merged into report.timings. */
@@ -81,8 +87,14 @@ export const DEFAULTS = DEFAULT_CONFIG;
 interface RealContext {
   fs: FeatureSet;
   radii: RealRadii;
-  stats: GaussianStats | null;
   holdout: { fs: FeatureSet; result: NeighbourMetrics } | null;
+}
+
+/** Phase-1 results of one set in one scope. */
+interface Dense {
+  fid: number | null;
+  kid: SetMetrics['kid'];
+  vendi: number | null;
 }
 
 const now = () => (typeof performance !== 'undefined' ? performance.now() : Date.now());
@@ -140,6 +152,7 @@ export async function evaluate(input: EvaluateInput): Promise<EvaluateResult> {
   validate(input, k);
   if (!(tau >= 0) || !Number.isFinite(tau)) throw new InputError(`tau must be a finite number >= 0, got ${tau}`);
   const { real, synthetic, signal, onProgress } = input;
+  const engineOptions = input.engine ?? {};
   const holdout = input.holdout ?? null;
   const discrete = real.kind === 'discrete';
   const timings: Record<string, number> = { ...(input.timings ?? {}) };
@@ -158,32 +171,17 @@ export async function evaluate(input: EvaluateInput): Promise<EvaluateResult> {
   if (holdout && real.labels && !holdout.labels) runWarnings.push('the holdout set has no class labels: per-class holdout calibration and memorisation rate are null');
   if (discrete) runWarnings.push('discrete features: FID and KID are not computed (they assume continuous features); distances are Hamming');
 
-  const realContext = async (fs: FeatureSet, hold: FeatureSet | null, scope: string): Promise<RealContext> => {
-    const radii = await time(scope === '' ? 'realRadii' : 'perClassRealRadii', () =>
-      computeRealRadii(fs, k, { signal, onProgress: progress('realRadii', scope || undefined) }));
-    const stats = discrete ? null : await time(scope === '' ? 'realGaussian' : 'perClassRealGaussian', () => gaussianStats(fs));
-    let h: RealContext['holdout'] = null;
-    if (hold && hold.n > 0) {
-      const result = await time(scope === '' ? 'holdout' : 'perClassHoldout', () =>
-        neighbourMetrics(fs, hold, { k, tau, radii, signal, onProgress: progress('holdout', scope || undefined) }));
-      h = { fs: hold, result };
-    }
-    return { fs, radii, stats, holdout: h };
-  };
-
-  /** Metrics of one set against one real context; pooled calls (where = '') time each stage as `<stage>:<set name>`. */
-  const setMetrics = async (ctx: RealContext, synth: FeatureSet, name: string, warnings: string[], where: string): Promise<{ metrics: SetMetrics; nm: NeighbourMetrics }> => {
+  /**
+   * Phase 1 (plain-JS linear algebra, no TF.js): FID, KID and Vendi of one set against one real
+   * scope. Runs before any neighbour work, see the two-phase note below.
+   */
+  const denseMetrics = async (stats: GaussianStats | null, realFs: FeatureSet, synth: FeatureSet, name: string, warnings: string[], where: string): Promise<Dense> => {
     const stage = <T>(s: string, fn: () => Promise<T> | T): Promise<T> => (where === '' ? time(`${s}:${name}`, fn) : Promise.resolve().then(fn));
-    const nm = await stage('neighbours', () => neighbourMetrics(ctx.fs, synth, {
-      k, tau, radii: ctx.radii, holdoutDcrs: ctx.holdout ? ctx.holdout.result.dcr.distances : null, signal,
-      onProgress: progress('neighbours', name),
-    }));
-    signal?.throwIfAborted();
     let fid: number | null = null;
     const tooSmall = synth.n < 2;
     if (tooSmall && !discrete) warnings.push(`${where}FID and KID are null: they need at least 2 synthetic rows, there is ${synth.n}`);
-    if (ctx.stats && !tooSmall) {
-      const fr = await stage('fid', () => frechetDistance(gaussianStats(synth), ctx.stats!));
+    if (stats && !tooSmall) {
+      const fr = await stage('fid', () => frechetDistance(gaussianStats(synth), stats));
       for (const w of fr.warnings) warnings.push(`${where}FID: ${w}`);
       fid = finiteOrNull(fr.fid, `${where}FID`, warnings);
     }
@@ -191,7 +189,7 @@ export async function evaluate(input: EvaluateInput): Promise<EvaluateResult> {
     signal?.throwIfAborted();
     let kidOut: SetMetrics['kid'] = null;
     if (!discrete && !tooSmall) {
-      const kr = await stage('kid', () => kid(ctx.fs, synth, { subsetSize: kidSubsetSize, subsets: kidSubsets, seed }));
+      const kr = await stage('kid', () => kid(realFs, synth, { subsetSize: kidSubsetSize, subsets: kidSubsets, seed }));
       for (const w of kr.warnings ?? []) warnings.push(`${where}KID: ${w}`);
       const mean = finiteOrNull(kr.mean, `${where}KID mean`, warnings);
       const std = finiteOrNull(kr.std, `${where}KID std`, warnings);
@@ -206,6 +204,17 @@ export async function evaluate(input: EvaluateInput): Promise<EvaluateResult> {
     for (const w of vr.warnings) warnings.push(`${where}${w}`);
     const vendiValue = finiteOrNull(vr.score, `${where}Vendi score`, warnings);
     onProgress?.({ stage: 'vendi', set: name, done: 1, total: 1 });
+    return { fid, kid: kidOut, vendi: vendiValue };
+  };
+
+  /** Phase 2: the neighbour engine's metrics of one set against one real context, merged with phase 1's. */
+  const neighbourPart = async (ctx: RealContext, synth: FeatureSet, name: string, dense: Dense, warnings: string[], where: string): Promise<{ metrics: SetMetrics; nm: NeighbourMetrics }> => {
+    const run = () => neighbourMetrics(ctx.fs, synth, {
+      ...engineOptions, k, tau, radii: ctx.radii, holdoutDcrs: ctx.holdout ? ctx.holdout.result.dcr.distances : null, signal,
+      onProgress: progress('neighbours', name),
+    });
+    const nm = where === '' ? await time(`neighbours:${name}`, run) : await run();
+    signal?.throwIfAborted();
     if (synth.n <= k) warnings.push(`${where}recall is null: it needs more than k = ${k} synthetic rows, there are ${synth.n}`);
     const fp = nm.fidelityPrivacy;
     const hfp = ctx.holdout?.result.fidelityPrivacy ?? null;
@@ -213,11 +222,11 @@ export async function evaluate(input: EvaluateInput): Promise<EvaluateResult> {
       fidelity: fp.fidelity, privacy: fp.privacy, fidelityPrivacy: fp.fidelityPrivacy,
       modeCollapseRuleApplied: fp.modeCollapseRuleApplied, featureStd: fp.featureStd,
       precision: nm.prdc.precision, recall: synth.n > k ? finiteOrNull(nm.prdc.recall, `${where}recall`, warnings) : null, density: nm.prdc.density, coverage: nm.prdc.coverage,
-      fid, kid: kidOut,
-      dcr: { ...pick3(nm.dcr.dcr) },
+      fid: dense.fid, kid: dense.kid,
+      dcr: pick3(nm.dcr.dcr),
       holdoutDcr: nm.dcr.holdoutDcr ? pick3(nm.dcr.holdoutDcr) : null,
       memorizationRate: nm.dcr.memorizationRate,
-      vendi: vendiValue,
+      vendi: dense.vendi,
       holdoutPrivacy: hfp ? hfp.privacy : null,
       holdoutFidelity: hfp ? hfp.fidelity : null,
       holdoutFidelityPrivacy: hfp ? hfp.fidelityPrivacy : null,
@@ -228,9 +237,6 @@ export async function evaluate(input: EvaluateInput): Promise<EvaluateResult> {
     }
     return { metrics, nm };
   };
-
-  // Real side, pooled: once.
-  const pooled = await realContext(real, holdout, '');
 
   // Variety (file size), when the caller measured it on the images.
   const variety = new Map<string, VarietyValue>();
@@ -252,47 +258,90 @@ export async function evaluate(input: EvaluateInput): Promise<EvaluateResult> {
     runWarnings.push('variety (file size of the mean image) is null: it needs the images, and this run had features only');
   }
 
+  // Plan: the pooled scope '' and, per set, the classes that can be evaluated (the rest get a warning).
+  const realLabels = classNames(real);
+  const realClassCount = classCounts(real.labels);
+  const warningsOf = synthetic.map(() => [] as string[]);
+  const classesOf: string[][] = synthetic.map(({ features }, si) => {
+    const warnings = warningsOf[si];
+    if (!real.labels || !features.labels) {
+      if (real.labels || features.labels) warnings.push(`no per-class metrics: ${real.labels ? 'this set' : 'the real set'} has no class labels`);
+      return [];
+    }
+    const synthLabels = classNames(features);
+    const ok: string[] = [];
+    for (const label of [...new Set([...realLabels, ...synthLabels])].sort()) {
+      const where = `class "${label}": `;
+      const realCount = realClassCount[label] ?? 0;
+      if (realCount === 0) warnings.push(`${where}no real rows; class skipped`);
+      else if (realCount < k + 1) warnings.push(`${where}${realCount} real rows, fewer than k + 1 = ${k + 1}; class skipped`);
+      else if (!synthLabels.includes(label)) warnings.push(`${where}no synthetic rows; class skipped`);
+      else ok.push(label);
+    }
+    return ok;
+  });
+  const scopes = ['', ...[...new Set(classesOf.flat())].sort()];
+  const realOf = (scope: string) => (scope === '' ? real : rowsOfClass(real, scope));
+  const synthOf = (si: number, scope: string) => (scope === '' ? synthetic[si].features : rowsOfClass(synthetic[si].features, scope));
+  const classTime = async <T>(si: number, scope: string, fn: () => Promise<T>): Promise<T> => (scope === '' ? fn() : time(`perClass:${synthetic[si].name}`, fn));
+
+  // Two phases. The TF.js wasm heap that the neighbour engine grows is never returned to the
+  // system, while the plain-JS float64 temporaries of FID, KID and Vendi (several d x d matrices)
+  // are freed by the garbage collector. Running all of phase 1 first keeps the two peaks apart,
+  // so peak memory is the larger of them, not their sum.
+  // Phase 1: Gaussian statistics of each real scope (held only while its sets are scored), FID, KID, Vendi.
+  const dense = new Map<string, Dense>(); // key `${si}\u0000${scope}`
+  for (const scope of scopes) {
+    const users = synthetic.map((_, si) => si).filter((si) => scope === '' || classesOf[si].includes(scope));
+    const realFs = realOf(scope);
+    const stats = discrete ? null : await time(scope === '' ? 'realGaussian' : 'perClassRealGaussian', () => gaussianStats(realFs));
+    for (const si of users) {
+      const where = scope === '' ? '' : `class "${scope}": `;
+      const d = await classTime(si, scope, () => denseMetrics(stats, realFs, synthOf(si, scope), synthetic[si].name, warningsOf[si], where));
+      dense.set(`${si}\u0000${scope}`, d);
+    }
+  }
+
+  // Phase 2: per real scope, its k-NN radii and holdout calibration once, then every set.
+  const contexts = new Map<string, RealContext>();
+  const results = new Map<string, { metrics: SetMetrics; nm?: NeighbourMetrics }>();
+  for (const scope of scopes) {
+    const realFs = realOf(scope);
+    const radii = await time(scope === '' ? 'realRadii' : 'perClassRealRadii', () =>
+      computeRealRadii(realFs, k, { ...engineOptions, signal, onProgress: progress('realRadii', scope || undefined) }));
+    const hold = scope === '' ? holdout : holdout?.labels ? rowsOfClass(holdout, scope) : null;
+    let h: RealContext['holdout'] = null;
+    if (hold && hold.n > 0) {
+      const result = await time(scope === '' ? 'holdout' : 'perClassHoldout', () =>
+        neighbourMetrics(realFs, hold, { ...engineOptions, k, tau, radii, signal, onProgress: progress('holdout', scope || undefined) }));
+      h = { fs: hold, result };
+    }
+    const ctx: RealContext = { fs: realFs, radii, holdout: h };
+    contexts.set(scope, ctx);
+    for (let si = 0; si < synthetic.length; si++) {
+      if (scope !== '' && !classesOf[si].includes(scope)) continue;
+      const where = scope === '' ? '' : `class "${scope}": `;
+      const key = `${si}\u0000${scope}`;
+      const r = await classTime(si, scope, () => neighbourPart(ctx, synthOf(si, scope), synthetic[si].name, dense.get(key)!, warningsOf[si], where));
+      results.set(key, scope === '' ? r : { metrics: r.metrics }); // per-class assignments are not kept
+    }
+  }
+
   const assignments = new Map<string, SetAssignments>();
   const syntheticDcrDistances = new Map<string, Float64Array>();
   const sets: ReportSet[] = [];
-  const classContexts = new Map<string, RealContext>();
-  const realLabels = classNames(real);
-
+  const pooled = contexts.get('')!;
   for (let si = 0; si < synthetic.length; si++) {
     const { name, features } = synthetic[si];
-    const warnings: string[] = [];
-    const { metrics, nm } = await setMetrics(pooled, features, name, warnings, '');
+    const warnings = warningsOf[si];
+    const { metrics, nm: pooledNm } = results.get(`${si}\u0000`)!;
+    const nm = pooledNm!;
     metrics.variety = variety.get(name) ?? null;
     if (input.varietyBytes && !metrics.variety) warnings.push('variety: no mean-image size for this set');
     assignments.set(name, toAssignments(nm, features, real));
     syntheticDcrDistances.set(name, nm.dcr.distances);
-
-    // Per class, when labels exist on both sides.
     const perClass: Record<string, SetMetrics> = {};
-    if (real.labels && features.labels) {
-      const synthLabels = classNames(features);
-      const all = [...new Set([...realLabels, ...synthLabels])].sort();
-      await time(`perClass:${name}`, async () => {
-        for (const label of all) {
-          const where = `class "${label}": `;
-          const realCount = realLabels.includes(label) ? real.labels!.filter((l) => l === label).length : 0;
-          if (realCount === 0) { warnings.push(`${where}no real rows; class skipped`); continue; }
-          if (realCount < k + 1) { warnings.push(`${where}${realCount} real rows, fewer than k + 1 = ${k + 1}; class skipped`); continue; }
-          if (!synthLabels.includes(label)) { warnings.push(`${where}no synthetic rows; class skipped`); continue; }
-          let ctx = classContexts.get(label);
-          if (!ctx) {
-            const holdC = holdout?.labels ? rowsOfClass(holdout, label) : null;
-            ctx = await realContext(rowsOfClass(real, label), holdC, label);
-            classContexts.set(label, ctx);
-          }
-          const synthC = rowsOfClass(features, label);
-          const r = await setMetrics(ctx, synthC, name, warnings, where);
-          perClass[label] = r.metrics;
-        }
-      });
-    } else if (real.labels || features.labels) {
-      warnings.push(`no per-class metrics: ${real.labels ? 'this set' : 'the real set'} has no class labels`);
-    }
+    for (const label of classesOf[si]) perClass[label] = results.get(`${si}\u0000${label}`)!.metrics;
     const rs: ReportSet = { name, count: features.n, classes: classCounts(features.labels), metrics, perClass, warnings };
     if (nm.engine) {
       const e = nm.engine;
@@ -301,6 +350,7 @@ export async function evaluate(input: EvaluateInput): Promise<EvaluateResult> {
     sets.push(rs);
     onProgress?.({ stage: 'sets', done: si + 1, total: synthetic.length });
   }
+  const classContexts = new Map([...contexts].filter(([scope]) => scope !== ''));
 
   let holdoutReport: Report['holdout'] = null;
   if (holdout && pooled.holdout) {

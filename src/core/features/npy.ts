@@ -132,6 +132,8 @@ function readLittleFloat32(bytes: Uint8Array): { values: Float32Array; shape: nu
   const count = parsed.shape.reduce((a, b) => a * b, 1);
   const start = 10 + headerLen;
   if (bytes.length - start < count * 4) return null;
+  // A view when the data is 4-byte aligned (np.save pads the header to 64 bytes): no copy.
+  if ((bytes.byteOffset + start) % 4 === 0) return { values: new Float32Array(bytes.buffer, bytes.byteOffset + start, count), shape: parsed.shape };
   const copy = bytes.slice(start, start + count * 4);
   return { values: new Float32Array(copy.buffer, 0, count), shape: parsed.shape };
 }
@@ -143,7 +145,8 @@ export interface NpyReadOptions {
 }
 
 /**
- * Read an .npy feature matrix (1-D -> n x 1, 2-D -> n x d). Throws InputError for other ranks,
+ * Read an .npy feature matrix (1-D -> n x 1, 2-D -> n x d). For little-endian float32 files the
+ * returned data is a view on `bytes` (no copy): do not modify `bytes` afterwards. Throws InputError for other ranks,
  * an empty array, NaN/Infinity (row and column), and non-integer values when kind is 'discrete'.
  */
 export function readFeaturesNpy(bytes: Uint8Array, opts: NpyReadOptions = {}): FeatureSet {

@@ -1,0 +1,19 @@
+#!/usr/bin/env node
+// Benchmarks (not tests): `npm run bench -- <name> [options]` runs bench/<name>.ts through tsx.
+import { register } from 'tsx/esm/api';
+
+const BENCHES = {
+  metrics: '../bench/metrics.ts',
+  extract: '../bench/extract.ts',
+  'extract-browser': '../bench/extractBrowser.ts',
+  utility: '../bench/utility.ts',
+};
+
+const [name, ...args] = process.argv.slice(2);
+if (!name || !(name in BENCHES)) {
+  process.stderr.write(`usage: npm run bench -- <${Object.keys(BENCHES).join('|')}> [options]\n`);
+  process.exit(2);
+}
+register();
+const mod = await import(BENCHES[name]);
+process.exitCode = await mod.main(args);
