@@ -359,6 +359,8 @@ export class Run {
         }
       },
     });
+    const missing = results.findIndex((r) => r === undefined);
+    if (missing >= 0) throw new Error(`internal error: no result for ${items[missing].path}`);
     const c = newCollection(input.name, varietySize, { deferVariety: true });
     for (let i = 0; i < results.length; i++) {
       const r = results[i];

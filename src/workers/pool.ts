@@ -50,8 +50,17 @@ export class PipelinePool {
         const start = next;
         const slice = items.slice(start, Math.min(items.length, start + chunk));
         next += slice.length;
+        // Per-item results travel on the callback's own MessagePort, the return value on the worker's port:
+        // messages on different ports are not ordered, so wait for every item before taking the next chunk.
         let k = 0;
-        const counts = await remote.process(slice, Comlink.proxy((r: ItemResult) => hooks.onResult(start + k++, r)), onStage);
+        let allDelivered!: () => void;
+        const delivered = new Promise<void>((resolve) => (allDelivered = resolve));
+        const onItem = (r: ItemResult) => {
+          hooks.onResult(start + k++, r);
+          if (k === slice.length) allDelivered();
+        };
+        const counts = await remote.process(slice, Comlink.proxy(onItem), onStage);
+        if (k < slice.length && !this.cancelled) await delivered;
         totals.cached += counts.cached;
         totals.embedded += counts.embedded;
         totals.skipped += counts.skipped;
