@@ -64,7 +64,6 @@ describe('evaluating folders in the app', () => {
     await page.locator('[data-testid=results-view]').waitFor({ timeout: 300_000 });
     await page.screenshot({ path: 'test-results/folders-results.png', fullPage: true });
     const report = JSON.parse((await downloadText(page, '[data-testid=export-json]')).text);
-    writeFileSync('test-results/folders-report-run1.json', JSON.stringify(report, null, 1));
 
     // Skipped with reasons (the empty file at listing, the text file at decoding); .DS_Store ignored.
     const skipped = report.skipped.map((s: { path: string }) => s.path).sort();
@@ -110,7 +109,6 @@ describe('evaluating folders in the app', () => {
     await expect(page.locator('[data-testid=resume-note]').innerText({ timeout: 120_000 })).resolves.toMatch(/60 of 61/);
     await page.locator('[data-testid=results-view]').waitFor({ timeout: 300_000 });
     const again = JSON.parse((await downloadText(page, '[data-testid=export-json]')).text);
-    writeFileSync('test-results/folders-report-run2.json', JSON.stringify(again, null, 1));
     expect(again.sets[0].metrics.fidelity).toBe(report.sets[0].metrics.fidelity);
     expect(again.config.cache).toEqual({ hits: 60, misses: 0 });
 
