@@ -2,6 +2,10 @@
  * The page-side run orchestrator. It does no heavy work itself: files go to the pipeline worker pool
  * (decode, embed, cache), features go to the engine worker (metrics, utility); the page only collects
  * results, feeds the variety accumulators, and reports progress at most a few times a second.
+ *
+ * With utility on, the real training images go through the pool a second time with simple augmentation
+ * (src/imaging/augment.ts: flip, small rotation, contrast; seeded by file hash and the run seed): their
+ * features are the utility evaluator's "simple augmentation" reference (progress row "augmented real").
  */
 import * as Comlink from 'comlink';
 import type { Dataset } from '../imaging/dataset.ts';
@@ -10,12 +14,14 @@ import type { BrowserBackend } from '../extractors/backend.ts';
 import { DEFAULT_PROBE_CONFIG } from '../core/utility/probe.ts';
 import { splitRealSet } from '../core/utility/runUtility.ts';
 import type { UtilityProgress, UtilityReport } from '../core/utility/types.ts';
-import type { FeatureSet } from '../core/features/featureSet.ts';
+import { makeFeatureSet, type FeatureSet } from '../core/features/featureSet.ts';
 import type { EvaluateProgress } from '../core/evaluate.ts';
 import { describePreprocessing, type ItemResult, type PipelineOptions } from '../pipeline/extract.ts';
 import { addResult, newCollection, toFeatureSet, type SetCollection } from '../pipeline/collect.ts';
 import type { VarietyResult } from '../core/metrics/variety.ts';
 import { PipelinePool, type WorkItem } from '../workers/pool.ts';
+import type { PipelineInit } from '../workers/pipeline.worker.ts';
+import { describeAugmentationRun } from '../imaging/augment.ts';
 import { engine } from '../workers/bridge.ts';
 import type { RunResult, SetRole, SetSummary, Thumb } from './types.ts';
 
@@ -59,7 +65,8 @@ export type SetStage = 'waiting' | 'reading' | 'decoding' | 'embedding' | 'done'
 
 export interface SetProgress {
   name: string;
-  role: SetRole;
+  /** 'utility': the second pass over the real training images, augmented (utility's simple-augmentation reference). */
+  role: SetRole | 'utility';
   stage: SetStage;
   done: number;
   total: number;
@@ -76,7 +83,10 @@ export interface RunProgress {
   sets: SetProgress[];
   metrics: { stage: string; done: number; total: number } | null;
   utility: { stage: string; done: number; total: number } | null;
-  /** Files found in the cache before this run (shown as "resuming, X of Y done"). */
+  /**
+   * Files of the user's sets found in the cache (shown as "resuming, X of Y done"), set when they have all been
+   * looked up (not counting the augmented copies made for utility).
+   */
   resumed: number;
 }
 
@@ -151,14 +161,15 @@ export class Run {
     const pipelineOptions: PipelineOptions = { aspect: s.aspect, varietySize: s.varietySize, thumbSize: 96, batchSize: 16 };
     this.pool = new PipelinePool(this.poolSize);
     try {
-      const init = await this.pool.init({
+      const poolInit: PipelineInit = {
         extractorId: s.extractorId,
         backendOrder: s.backendOrder,
         customFiles: s.custom?.files,
         customOptions: s.custom?.options,
         options: pipelineOptions,
         useCache: s.useCache,
-      });
+      };
+      const init = await this.pool.init(poolInit);
       this.progress.backend = init.backend;
       this.progress.extractor = init.spec.id;
       this.progress.phase = 'extracting';
@@ -173,9 +184,9 @@ export class Run {
         collections.push(await this.extractSet(sets[si], this.progress.sets[si], s.varietySize));
       }
       timings.extract = performance.now() - tExtract;
-      const warnings = await this.pool.takeWarnings();
-      this.pool.terminate();
-      this.pool = null;
+      // The resume note is a summary, set once every set is through (each set's row shows its cache hits live).
+      this.progress.resumed = this.progress.sets.reduce((a, x) => a + x.cached, 0);
+      this.emit(true);
       this.check();
 
       // Feature sets, built once.
@@ -192,7 +203,7 @@ export class Run {
       const synthIndices = sets.map((x, i) => (x.role === 'synthetic' ? i : -1)).filter((i) => i >= 0);
       let realFs = features[realIndex];
       let utilityTest: FeatureSet | null = holdoutIndex >= 0 ? features[holdoutIndex] : null;
-      const runWarnings = [...warnings];
+      const runWarnings: string[] = [];
       let testSource: { kind: 'held-out' } | { kind: 'split'; testFraction: number; seed: number } = { kind: 'held-out' };
       if (s.utility !== 'off' && holdoutIndex < 0 && realFs.labels) {
         // Utility needs real test data never trained on: split R, and exclude the test part from every metric
@@ -209,6 +220,24 @@ export class Run {
         );
       }
       const synthetic = synthIndices.map((i) => ({ name: sets[i].name, features: features[i] }));
+
+      // Simple-augmentation reference for utility: the real TRAINING images (after any split) once more, augmented.
+      let augmented: { features: FeatureSet; augmentations: string[] } | null = null;
+      if (s.utility !== 'off' && utilityTest && realFs.labels) {
+        const tAugment = performance.now();
+        try {
+          augmented = await this.augmentTraining(sets[realIndex], realFs, poolInit, s.seed, dim, runWarnings);
+        } catch (e) {
+          if (this.cancelled || (e as Error)?.name === 'AbortError') throw e;
+          // The rest of the run does not depend on it: the utility report says the reference was not measured.
+          runWarnings.push(`Simple augmentation (utility reference) failed: ${(e as Error)?.message ?? String(e)}`);
+        }
+        timings.augment = performance.now() - tAugment;
+      }
+      runWarnings.unshift(...(await this.pool.takeWarnings()));
+      this.pool.terminate();
+      this.pool = null;
+      this.check();
 
       // Metrics in the engine worker.
       this.progress.phase = 'metrics';
@@ -275,6 +304,7 @@ export class Run {
               realTrain: realFs,
               test: utilityTest,
               synthetic,
+              ...(augmented ? { augmented: augmented.features, augmentations: augmented.augmentations } : {}),
               crossTask: crossIndex >= 0 ? features[crossIndex] : undefined,
               seeds: s.utilitySeeds,
               probe: { ...DEFAULT_PROBE_CONFIG },
@@ -292,6 +322,11 @@ export class Run {
       await nextTask();
       const report = evaluated.report;
       report.warnings.push(...runWarnings);
+      if (utility) {
+        // Like the CLI: the utility report at the top level and per set, so the exported JSON carries it.
+        report.utility = utility;
+        for (const set of report.sets) set.utility = utility.sets.find((u) => u.name === set.name) ?? null;
+      }
       report.timings = { ...report.timings, ...timings, total: performance.now() - t0 };
       const summaries: SetSummary[] = sets.map((x, i) => {
         const c = collections[i];
@@ -328,7 +363,68 @@ export class Run {
     }
   }
 
-  private async extractSet(input: SetInput, p: SetProgress, varietySize: number): Promise<SetCollection> {
+  /**
+   * Runs the files of the real training rows (`train`: the real set, or its training part after the utility split)
+   * through the pool again with PipelineOptions.augment, and returns the augmented features of exactly those rows
+   * (a multi-frame file split across train and test keeps only its training frames), labelled like them.
+   */
+  private async augmentTraining(
+    input: SetInput,
+    train: FeatureSet,
+    poolInit: PipelineInit,
+    seed: number,
+    dim: number,
+    warnings: string[],
+  ): Promise<{ features: FeatureSet; augmentations: string[] } | null> {
+    const trainIds = new Set(train.ids);
+    const paths = new Set(input.dataset.files.map((f) => f.path));
+    const wanted = new Set<string>();
+    for (const id of train.ids) {
+      if (paths.has(id)) wanted.add(id);
+      else {
+        const frame = /^(.*)#\d+$/.exec(id);
+        if (frame && paths.has(frame[1])) wanted.add(frame[1]);
+      }
+    }
+    const files = input.dataset.files.filter((f) => wanted.has(f.path));
+    const p: SetProgress = {
+      name: 'augmented real',
+      role: 'utility',
+      stage: 'waiting',
+      done: 0,
+      total: files.length,
+      cached: 0,
+      skipped: 0,
+      imagesPerSec: null,
+      etaSec: null,
+    };
+    this.progress.sets.push(p);
+    this.progress.phase = 'extracting';
+    this.emit(true);
+    // The pool's options are set at init: load them with augmentation (no variety images are needed).
+    await this.pool!.init({ ...poolInit, options: { ...poolInit.options, varietySize: null, augment: { seed } } });
+    this.check();
+    const c = await this.extractSet({ ...input, name: p.name, dataset: { ...input.dataset, files, skipped: [] } }, p, null);
+    const rows: number[] = [];
+    c.ids.forEach((id, i) => {
+      if (trainIds.has(id) && c.labels[i] !== null) rows.push(i);
+    });
+    if (rows.length < train.n) {
+      const reasons = [...new Set(c.skipped.map((k) => k.reason))].slice(0, 3).join('; ');
+      warnings.push(`Simple augmentation: ${train.n - rows.length} of ${train.n} real training images could not be augmented${reasons ? ` (${reasons})` : ''}.`);
+    }
+    if (rows.length === 0) return null;
+    const data = new Float32Array(rows.length * dim);
+    rows.forEach((r, j) => data.set(c.features[r], j * dim));
+    const features = makeFeatureSet(data, rows.length, dim, {
+      ids: rows.map((r) => `${c.ids[r]} (augmented)`),
+      labels: rows.map((r) => c.labels[r] as string),
+      kind: 'continuous',
+    });
+    return { features, augmentations: describeAugmentationRun(rows.length, seed) };
+  }
+
+  private async extractSet(input: SetInput, p: SetProgress, varietySize: number | null): Promise<SetCollection> {
     const files = input.dataset.files;
     const items: WorkItem[] = files.map((f) => ({ path: f.path, label: f.label, file: input.files.get(f.path)! }));
     const results: (ItemResult | undefined)[] = new Array(items.length);
@@ -337,15 +433,19 @@ export class Run {
     p.skipped = input.dataset.skipped.length;
     this.emit(true);
     let computed = 0;
+    // Per-file results come through a Comlink callback on a port of its own, so the last of them can arrive after
+    // pool.run() has resolved on the worker's main port: wait until every file's result is in.
+    let received = 0;
+    let allIn: () => void = () => {};
+    const arrived = new Promise<void>((resolve) => (allIn = resolve));
     await this.pool!.run(items, {
       onResult: (i, r) => {
+        if (results[i] === undefined && ++received === items.length) allIn();
         results[i] = r;
         p.done++;
         if ('skipped' in r) p.skipped++;
-        else if (r.fromCache) {
-          p.cached++;
-          this.progress.resumed++;
-        } else computed++;
+        else if (r.fromCache) p.cached++;
+        else computed++;
         const secs = (performance.now() - started) / 1000;
         p.imagesPerSec = secs > 0 ? p.done / secs : null;
         const rate = computed > 0 ? computed / secs : p.imagesPerSec;
@@ -359,6 +459,8 @@ export class Run {
         }
       },
     });
+    if (received < items.length) await arrived;
+    this.check();
     const missing = results.findIndex((r) => r === undefined);
     if (missing >= 0) throw new Error(`internal error: no result for ${items[missing].path}`);
     const c = newCollection(input.name, varietySize, { deferVariety: true });
