@@ -47,6 +47,17 @@ export const SIMPLE_AUGMENTATIONS: readonly string[] = Object.freeze([
   `contrast gain uniform in [${GAIN_RANGE[0]}, ${GAIN_RANGE[1]}] around the image mean, values clamped to [0, 1]`,
 ]);
 
+/**
+ * The utility report's `augmentations` for one run: SIMPLE_AUGMENTATIONS plus how many copies were made and how
+ * they were seeded.
+ */
+export function describeAugmentationRun(images: number, runSeed: number): string[] {
+  return [
+    ...SIMPLE_AUGMENTATIONS,
+    `one augmented copy of each of the ${images} real training image(s), embedded like the originals; parameters seeded by the file's SHA-256, the run seed ${runSeed} and the frame number`,
+  ];
+}
+
 export interface AugmentationParams {
   flip: boolean;
   /** Degrees, positive = counter-clockwise as displayed. */

@@ -5,6 +5,7 @@ import {
   augmentationParams,
   augmentationSeed,
   augmentImage,
+  describeAugmentationRun,
   GAIN_RANGE,
   MAX_ROTATION_DEG,
   SIMPLE_AUGMENTATIONS,
@@ -171,6 +172,9 @@ describe('augmentImage: seeds and ranges', () => {
     expect(Math.max(...ps.map((p) => p.gain))).toBeGreaterThan(1.18);
     expect(SIMPLE_AUGMENTATIONS).toHaveLength(3);
     expect(SIMPLE_AUGMENTATIONS.join(' ')).toMatch(/flip.*0\.5.*-10, \+10.*0\.8, 1\.2/);
+    const run = describeAugmentationRun(24, 2020);
+    expect(run.slice(0, 3)).toEqual([...SIMPLE_AUGMENTATIONS]);
+    expect(run[3]).toMatch(/each of the 24 real training image.*run seed 2020/);
   });
 
   it('augmented values stay in [0, 1] for seeded random images', () => {
