@@ -16,9 +16,12 @@
  * core, when /usr/bin/python3 has torch and torchvision (Debian: apt-get install python3-torch
  * python3-torchvision); otherwise the table says the anchor is unavailable and why.
  *
+ * Browser half, in the same run: the same figures in chromium on the same PNGs, the app's worker pool, a
+ * WebGPU row and the chromium / Node ratios (bench/extractBrowser.ts); --no-browser skips it.
+ *
  * Options: --images 32  --inception-images 8  --size 256 (PNG side)  --repeats 3  --batch 16
  *          --extractors pixels,mobilenet-v2,inception-v3  --backend wasm|cpu  --python /usr/bin/python3
- *          --no-torch  --keep (keep the temporary folder)
+ *          --no-torch  --keep (keep the temporary folder)  --no-browser  --no-webgpu
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -34,6 +37,8 @@ import { walkDirectory } from '../src/imaging/node.ts';
 import { DEFAULT_PIPELINE_OPTIONS, processItems, type FileItem, type PipelineOptions } from '../src/pipeline/extract.ts';
 import type { Extractor, ExtractorId } from '../src/extractors/registry.ts';
 import { DiskFeatureCache } from '../src/cli/diskCache.ts';
+import { sha256Hex } from '../src/extractors/sha256.ts';
+import { DEFAULT_BROWSER_EXTRACT, runBrowserExtract, type NodeExtractFigures } from './extractBrowser.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -102,6 +107,8 @@ export async function main(argv: string[]): Promise<number> {
       python: { type: 'string', default: '/usr/bin/python3' },
       'no-torch': { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
+      'no-browser': { type: 'boolean', default: false },
+      'no-webgpu': { type: 'boolean', default: false },
     },
   });
   const nImages = Number(values.images);
@@ -117,6 +124,8 @@ export async function main(argv: string[]): Promise<number> {
 
   const rows: string[][] = [];
   const notes: string[] = [];
+  const nodeFigures: NodeExtractFigures = {};
+  let nodeImagesSha256: string | undefined;
   try {
     // Demo phantoms at `size` px (grayscale PNG), one folder.
     const need = Math.max(nImages, nInception);
@@ -130,6 +139,7 @@ export async function main(argv: string[]): Promise<number> {
     const ds = buildDataset('images', await walkDirectory(join(dir, 'images')));
     const allItems: FileItem[] = ds.files.map((f) => ({ path: f.path, label: f.label, read: () => f.entry.read() }));
     const meanBytes = ds.files.reduce((a, f) => a + f.size, 0) / ds.files.length;
+    nodeImagesSha256 = await sha256Hex(await Promise.all(allItems.map((it) => it.read())));
     notes.push(`images: ${ds.files.length} demo phantom PNGs, ${size} x ${size} 8-bit grayscale, mean ${(meanBytes / 1024).toFixed(1)} KiB (written in ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
     const opts: PipelineOptions = { ...DEFAULT_PIPELINE_OPTIONS, batchSize: batch };
 
@@ -164,6 +174,7 @@ export async function main(argv: string[]): Promise<number> {
       ]);
       const { bytes } = await fill.size();
       e.dispose();
+      nodeFigures[id] = { n, pipeline: pipe, model, cached };
       rows.push([
         id, `${e.inputSize} px, ${e.dim}-d`, String(n), fmt(load.wall, 2), rates(n, pipe), rates(n, model), rates(n, first), rates(n, cached), `${fmt(pipe.wall / cached.wall, 0)}x`,
       ]);
@@ -206,6 +217,16 @@ export async function main(argv: string[]): Promise<number> {
       'cached = second run with the disk cache filled; speed-up = pipeline wall time / cached wall time',
     line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line), '', ...notes.map((n) => `- ${n}`),
   ];
+  if (!values['no-browser']) {
+    const browser = await runBrowserExtract({
+      ...DEFAULT_BROWSER_EXTRACT,
+      ids, images: nImages, inceptionImages: nInception, size, repeats, batch,
+      webgpu: !values['no-webgpu'],
+      poolExtractors: DEFAULT_BROWSER_EXTRACT.poolExtractors.filter((id) => ids.includes(id)),
+      nodeImagesSha256, node: nodeFigures,
+    });
+    out.push('', ...browser);
+  }
   process.stdout.write(out.join('\n') + '\n');
   return 0;
 }
