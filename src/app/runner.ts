@@ -433,14 +433,8 @@ export class Run {
     p.skipped = input.dataset.skipped.length;
     this.emit(true);
     let computed = 0;
-    // Per-file results come through a Comlink callback on a port of its own, so the last of them can arrive after
-    // pool.run() has resolved on the worker's main port: wait until every file's result is in.
-    let received = 0;
-    let allIn: () => void = () => {};
-    const arrived = new Promise<void>((resolve) => (allIn = resolve));
     await this.pool!.run(items, {
       onResult: (i, r) => {
-        if (results[i] === undefined && ++received === items.length) allIn();
         results[i] = r;
         p.done++;
         if ('skipped' in r) p.skipped++;
@@ -459,8 +453,6 @@ export class Run {
         }
       },
     });
-    if (received < items.length) await arrived;
-    this.check();
     const missing = results.findIndex((r) => r === undefined);
     if (missing >= 0) throw new Error(`internal error: no result for ${items[missing].path}`);
     const c = newCollection(input.name, varietySize, { deferVariety: true });
