@@ -3,7 +3,7 @@
  * the results views' demo builder (src/ui/results/demoResult.ts, real core, utility off); the utility
  * report is either the demo's MobileNetV2 report (dev/utility-mobilenet.json, written by
  * tests/unit/utility/bench/makeDevFixture.ts) or computed here with runUtility on 16 x 16 pooled
- * pixels of the demo phantoms, with image-level simple augmentation (src/core/utility/augment.ts) and a
+ * pixels of the demo phantoms, with image-level simple augmentation (src/imaging/augment.ts) and a
  * cross-task set (standard vs shifted population). When done, <body data-ready="true">.
  * Query: ?variant=mobilenet|complete|skips|none
  */
@@ -15,7 +15,8 @@ import { buildDemoResult } from '../src/ui/results/demoResult.ts';
 import type { RunResult } from '../src/app/types.ts';
 import type { UtilityReport } from '../src/core/utility/types.ts';
 import { makeFeatureSet, type FeatureSet } from '../src/core/features/featureSet.ts';
-import { DEFAULT_PROBE_CONFIG, runUtility, augmentImage, augmentationParams, SIMPLE_AUGMENTATIONS } from '../src/core/utility/index.ts';
+import { DEFAULT_PROBE_CONFIG, runUtility } from '../src/core/utility/index.ts';
+import { augmentImage, augmentationSeed, describeAugmentationRun } from '../src/imaging/augment.ts';
 import { generateDemoSet, type DemoSet, type DemoSetName } from '../src/demo/phantoms.ts';
 import mobilenetReport from './utility-mobilenet.json';
 import '../src/ui/global.css';
@@ -55,7 +56,7 @@ async function computed(kind: 'complete' | 'skips'): Promise<UtilityReport> {
     return runUtility({ realTrain: pooled(realImgs, real.width), test: holdout, synthetic: [{ name: 'normal only', features: normals }, synth[1]], seeds: [1], probe: { ...DEFAULT_PROBE_CONFIG } });
   }
   const augmented = pooled(
-    realImgs.map((im, i) => ({ label: im.label, pixels: augmentImage({ width: real.width, height: real.height, channels: 1, data: im.pixels }, augmentationParams(2020, i)).data })),
+    realImgs.map((im, i) => ({ label: im.label, pixels: augmentImage({ width: real.width, height: real.height, channels: 1, data: Float32Array.from(im.pixels), meta: { format: 'demo', bitDepth: 8 } }, augmentationSeed(i.toString(16).padStart(8, '0'), 2020)).data })),
     real.width,
   );
   // a second task: which population a real-looking phantom comes from (standard vs shifted)
@@ -65,7 +66,7 @@ async function computed(kind: 'complete' | 'skips'): Promise<UtilityReport> {
     test: holdout,
     synthetic: synth,
     augmented,
-    augmentations: [...SIMPLE_AUGMENTATIONS],
+    augmentations: describeAugmentationRun(realImgs.length, 2020),
     crossTask: pooled(ct, real.width),
     seeds: [1, 2, 3, 4, 5],
     probe: { ...DEFAULT_PROBE_CONFIG },

@@ -32,12 +32,3 @@ export { runUtility, splitRealSet, pairedTest, gainStats, CROSS_TASK_FOLDS, PROB
 export { fitProjection, sampleRows, PCA_MAX_ROWS, PCA_RELATIVE_TOLERANCE, type FeatureProjection } from './projection.ts';
 export { fitLogisticRegression, type LogisticRegressionModel, type LogisticRegressionOptions } from './logisticRegression.ts';
 export type * from './types.ts';
-export {
-  augmentImage,
-  augmentationParams,
-  SIMPLE_AUGMENTATIONS,
-  MAX_ROTATION_DEG,
-  CONTRAST_RANGE,
-  type AugmentationParams,
-  type PlainImage,
-} from './augment.ts';

@@ -27,8 +27,8 @@
  *   Wilcoxon signed-rank test (./wilcoxon.ts) on the per-seed accuracies (R+S vs R).
  * - simpleAugmentation: the same with R + A, A = features of augmented copies of R's
  *   images. Augmentations act on images, not features, so the image pipeline supplies
- *   A (./augment.ts: flip, rotation, contrast, one seeded copy per image; the caller
- *   passes SIMPLE_AUGMENTATIONS as `augmentations`); without it the protocol is skipped
+ *   A (src/imaging/augment.ts: flip, rotation, contrast, one seeded copy per image; the
+ *   caller passes describeAugmentationRun(...) as `augmentations`); without it the protocol is skipped
  *   with that reason.
  *
  * Progress (onProgress): one unit per projection fitted, per probe trained and per
