@@ -182,7 +182,7 @@ export async function evaluate(input: EvaluateInput): Promise<EvaluateResult> {
     if (tooSmall && !discrete) warnings.push(`${where}FID and KID are null: they need at least 2 synthetic rows, there is ${synth.n}`);
     if (stats && !tooSmall) {
       const fr = await stage('fid', () => frechetDistance(gaussianStats(synth), stats));
-      for (const w of fr.warnings) warnings.push(`${where}FID: ${w}`);
+      for (const w of fr.warnings) warnings.push(`${where}FID: ${w.replace(/^FID:\s*/, "")}`);
       fid = finiteOrNull(fr.fid, `${where}FID`, warnings);
     }
     onProgress?.({ stage: 'fid', set: name, done: 1, total: 1 });
