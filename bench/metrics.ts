@@ -80,7 +80,7 @@ export async function main(argv: string[]): Promise<number> {
   const sizes = values.sizes.split(',').map(Number);
   const reps = values.repeats.split(',').map(Number);
   const d = Number(values.dim);
-  const dir = mkdtempSync(join(tmpdir(), 'synthlens-bench-'));
+  const dir = mkdtempSync(join(tmpdir(), 'synthlens-bench-metrics-'));
   const rows: string[][] = [];
   const notes: string[] = [];
   process.stderr.write(`bench metrics: ${cpus().length} CPUs, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, node ${process.version}, folder ${dir}\n`);

@@ -18,10 +18,11 @@ import type { CliIO } from './io.ts';
 /**
  * The engine's default column-tile cache (256 MiB) suits GPUs, where uploads are dear; on wasm in
  * Node a re-upload costs little beside the block's matrix product, and the cache sits in the wasm
- * heap, which never shrinks. 32 MiB measured about 50 MiB lower peak memory at N = M = 10,000,
- * d = 2,048 (bench/metrics.ts).
+ * heap, which never shrinks. At N = M = 10,000, d = 2,048 (bench/metrics.ts) peak memory was
+ * 688 MiB with the engine default, 594 MiB with 32 MiB and 522 MiB with 0, at no measurable cost
+ * in time.
  */
-export const CLI_ENGINE_CACHE_MIB = 32;
+export const CLI_ENGINE_CACHE_MIB = 0;
 
 export const METRICS_USAGE = `Usage: synthlens metrics --real FILE --synthetic FILE [--synthetic FILE ...] [options]
 
