@@ -40,3 +40,20 @@ export function fsProblem(e: unknown): string {
     default: return `cannot read the file: ${oneLine((e as Error)?.message ?? String(e))}`;
   }
 }
+
+/** An integer option value (>= min), or `def` when absent; a UsageError names the option otherwise. */
+export function intOption(name: string, value: string | undefined, def: number, min: number): number {
+  if (value === undefined) return def;
+  if (!/^[+]?\d+$/.test(value.trim())) throw new UsageError(`--${name} must be an integer, got "${value}"`);
+  const v = Number(value);
+  if (!Number.isSafeInteger(v) || v < min) throw new UsageError(`--${name} must be an integer >= ${min}, got "${value}"`);
+  return v;
+}
+
+/** A finite non-negative number option value, or `def` when absent. */
+export function floatOption(name: string, value: string | undefined, def: number): number {
+  if (value === undefined) return def;
+  const v = Number(value);
+  if (value.trim() === '' || !Number.isFinite(v) || v < 0) throw new UsageError(`--${name} must be a finite number >= 0, got "${value}"`);
+  return v;
+}

@@ -29,7 +29,7 @@ import type { CustomExtractorOptions, Extractor, ExtractorId, ModelSource, Norma
 import { DEFAULT_PIPELINE_OPTIONS, describePreprocessing, pipelineCacheKey, type Aspect, type FileItem, type PipelineOptions, type Stage } from '../pipeline/extract.ts';
 import { addResult, newCollection, toFeatureSet, varietyOf, type SetCollection } from '../pipeline/collect.ts';
 import { CacheDirError, DiskFeatureCache, sha256Bytes } from './diskCache.ts';
-import { EXIT_OK, FileError, UsageError, fsProblem, oneLine } from './errors.ts';
+import { EXIT_OK, FileError, UsageError, floatOption, fsProblem, intOption, oneLine } from './errors.ts';
 import { parseCommandArgs } from './metrics.ts';
 import { formatReport } from './table.ts';
 import type { CliIO } from './io.ts';
@@ -133,20 +133,7 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-function intOption(name: string, value: string | undefined, def: number, min: number): number {
-  if (value === undefined) return def;
-  if (!/^[+]?\d+$/.test(value.trim())) throw new UsageError(`--${name} must be an integer, got "${value}"`);
-  const v = Number(value);
-  if (!Number.isSafeInteger(v) || v < min) throw new UsageError(`--${name} must be an integer >= ${min}, got "${value}"`);
-  return v;
-}
 
-function floatOption(name: string, value: string | undefined, def: number): number {
-  if (value === undefined) return def;
-  const v = Number(value);
-  if (value.trim() === '' || !Number.isFinite(v) || v < 0) throw new UsageError(`--${name} must be a finite number >= 0, got "${value}"`);
-  return v;
-}
 
 function choice<T extends string>(name: string, value: string | undefined, allowed: readonly T[], def: T): T {
   if (value === undefined) return def;

@@ -10,7 +10,7 @@ import type { EvaluateProgress } from '../core/evaluate.ts';
 import { DEFAULT_CONFIG as DEFAULTS } from '../core/report/schema.ts';
 import { reportToJson } from '../core/report/json.ts';
 import { assignmentsToCsv, metricsToCsv } from '../core/report/csv.ts';
-import { FileError, UsageError, EXIT_OK, fsProblem } from './errors.ts';
+import { FileError, UsageError, EXIT_OK, floatOption, fsProblem, intOption } from './errors.ts';
 import { loadFeatureFile } from './loadFeatures.ts';
 import { formatReport } from './table.ts';
 import type { CliIO } from './io.ts';
@@ -80,20 +80,7 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-function parseIntOption(name: string, value: string | undefined, def: number, min: number): number {
-  if (value === undefined) return def;
-  if (!/^[+]?\d+$/.test(value.trim())) throw new UsageError(`--${name} must be an integer, got "${value}"`);
-  const v = Number(value);
-  if (!Number.isSafeInteger(v) || v < min) throw new UsageError(`--${name} must be an integer >= ${min}, got "${value}"`);
-  return v;
-}
 
-function parseFloatOption(name: string, value: string | undefined, def: number): number {
-  if (value === undefined) return def;
-  const v = Number(value);
-  if (value.trim() === '' || !Number.isFinite(v) || v < 0) throw new UsageError(`--${name} must be a finite number >= 0, got "${value}"`);
-  return v;
-}
 
 /** Parse argv with node:util parseArgs, turning its errors into one-line UsageErrors. */
 export function parseCommandArgs<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T, command: string) {
@@ -137,12 +124,12 @@ export async function runMetrics(argv: string[], io: CliIO): Promise<number> {
   const kindText = values.features ?? 'continuous';
   if (kindText !== 'continuous' && kindText !== 'discrete') throw new UsageError(`--features must be continuous or discrete, got "${kindText}"`);
   const kind = kindText as FeatureKind;
-  const k = parseIntOption('k', values.k, DEFAULTS.k, 1);
-  const tau = parseFloatOption('tau', values.tau, DEFAULTS.tau);
-  const seed = parseIntOption('seed', values.seed, DEFAULTS.seed, 0);
-  const kidSubsetSize = parseIntOption('kid-subset-size', values['kid-subset-size'], DEFAULTS.kidSubsetSize, 2);
-  const kidSubsets = parseIntOption('kid-subsets', values['kid-subsets'], DEFAULTS.kidSubsets, 1);
-  const cacheMib = parseIntOption('engine-cache-mib', values['engine-cache-mib'], CLI_ENGINE_CACHE_MIB, 0);
+  const k = intOption('k', values.k, DEFAULTS.k, 1);
+  const tau = floatOption('tau', values.tau, DEFAULTS.tau);
+  const seed = intOption('seed', values.seed, DEFAULTS.seed, 0);
+  const kidSubsetSize = intOption('kid-subset-size', values['kid-subset-size'], DEFAULTS.kidSubsetSize, 2);
+  const kidSubsets = intOption('kid-subsets', values['kid-subsets'], DEFAULTS.kidSubsets, 1);
+  const cacheMib = intOption('engine-cache-mib', values['engine-cache-mib'], CLI_ENGINE_CACHE_MIB, 0);
   const backendPref = values.backend ?? 'wasm';
   if (backendPref !== 'wasm' && backendPref !== 'cpu') throw new UsageError(`--backend must be wasm or cpu, got "${backendPref}"`);
   const setNames = synthPaths.map((p, i) => names[i] ?? basename(p, extname(p)));
