@@ -46,6 +46,13 @@ export interface VarietyResult {
   count: number;
 }
 
+/** Running per-class sums of a VarietyAccumulator (see state()). */
+export interface VarietyState {
+  width: number;
+  height: number;
+  groups: { label: string | null; sum: Float64Array; count: number }[];
+}
+
 export class VarietyAccumulator {
   readonly width: number;
   readonly height: number;
@@ -80,6 +87,30 @@ export class VarietyAccumulator {
 
   get count(): number {
     return this.total;
+  }
+
+  /**
+   * The running sums, to hand to another thread (transferable buffers) and rebuild there with
+   * fromState(). Sums of 8-bit values in float64 are exact, so the result does not depend on the
+   * order in which images were added.
+   */
+  state(): VarietyState {
+    return {
+      width: this.width,
+      height: this.height,
+      groups: [...this.sums].map(([label, { sum, count }]) => ({ label, sum, count })),
+    };
+  }
+
+  static fromState(st: VarietyState): VarietyAccumulator {
+    const acc = new VarietyAccumulator(st.width, st.height);
+    const size = st.width * st.height;
+    for (const g of st.groups) {
+      if (g.sum.length !== size) throw new Error(`variety sums have ${g.sum.length} values, expected ${size}`);
+      acc.sums.set(g.label, { sum: g.sum, count: g.count });
+      acc.total += g.count;
+    }
+    return acc;
   }
 
   /** The mean image and its PNG size. Throws when no image was added. */
