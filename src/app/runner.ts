@@ -6,24 +6,35 @@
  * With utility on, the real training images go through the pool a second time with simple augmentation
  * (src/imaging/augment.ts: flip, small rotation, contrast; seeded by file hash and the run seed): their
  * features are the utility evaluator's "simple augmentation" reference (progress row "augmented real").
+ *
+ * Memory per image is its feature vector (and, within a budget, its audit thumbnail): results are added to their
+ * set as they arrive (OrderedAdder), the variety images are summed on arrival and dropped, and thumbnails past
+ * the budget are redrawn from the file when the audit shows them (./thumbs.ts). Without a held-out set, the
+ * utility test part of the real set is split off by FILE before extraction (like the CLI), so it never enters
+ * the real set's metrics or variety and the frames of one file stay on one side.
  */
 import * as Comlink from 'comlink';
 import type { Dataset } from '../imaging/dataset.ts';
 import type { CustomExtractorOptions, ExtractorId } from '../extractors/registry.ts';
 import type { BrowserBackend } from '../extractors/backend.ts';
 import { DEFAULT_PROBE_CONFIG } from '../core/utility/probe.ts';
-import { splitRealSet } from '../core/utility/runUtility.ts';
+import { stratifiedSplit } from '../core/utility/split.ts';
 import type { UtilityProgress, UtilityReport } from '../core/utility/types.ts';
 import { makeFeatureSet, type FeatureSet } from '../core/features/featureSet.ts';
 import type { EvaluateProgress } from '../core/evaluate.ts';
-import { describePreprocessing, type ItemResult, type PipelineOptions } from '../pipeline/extract.ts';
-import { addResult, newCollection, toFeatureSet, type SetCollection } from '../pipeline/collect.ts';
+import { describePreprocessing, type PipelineOptions } from '../pipeline/extract.ts';
+import { DEFAULT_THUMB_BUDGET_BYTES, newCollection, OrderedAdder, ThumbBudget, toFeatureSet, type SetCollection } from '../pipeline/collect.ts';
 import type { VarietyResult } from '../core/metrics/variety.ts';
 import { PipelinePool, type WorkItem } from '../workers/pool.ts';
 import type { PipelineInit } from '../workers/pipeline.worker.ts';
 import { describeAugmentationRun } from '../imaging/augment.ts';
 import { engine } from '../workers/bridge.ts';
 import type { RunResult, SetRole, SetSummary, Thumb } from './types.ts';
+import { OnDemandThumbs } from './thumbs.ts';
+
+/** Share of the real files held out as utility test data when there is no held-out set. */
+export const UTILITY_SPLIT_FRACTION = 0.2;
+const THUMB_SIZE = 96;
 
 export interface SetInput {
   name: string;
@@ -65,7 +76,10 @@ export type SetStage = 'waiting' | 'reading' | 'decoding' | 'embedding' | 'done'
 
 export interface SetProgress {
   name: string;
-  /** 'utility': the second pass over the real training images, augmented (utility's simple-augmentation reference). */
+  /**
+   * 'utility': the second pass over the real training images, augmented (utility's simple-augmentation reference),
+   * or the real set's utility test part (split off when there is no held-out set).
+   */
   role: SetRole | 'utility';
   stage: SetStage;
   done: number;
@@ -112,6 +126,9 @@ export class Run {
   private cancelled = false;
   private lastEmit = 0;
   readonly progress: RunProgress;
+  /** The real set's utility test part, split off by file (null with a held-out set or without utility). */
+  private readonly utilitySplit: { train: SetInput; test: SetInput; warning: string } | null;
+  private readonly thumbBudget = new ThumbBudget(DEFAULT_THUMB_BUDGET_BYTES);
 
   constructor(
     private inputs: RunInputs,
@@ -119,12 +136,24 @@ export class Run {
     private onProgress: (p: RunProgress) => void,
     private poolSize?: number,
   ) {
+    this.utilitySplit = this.splitForUtility();
     const all = this.orderedSets();
+    const row = (s: SetInput, role: SetProgress['role']): SetProgress => ({
+      name: s.name,
+      role,
+      stage: 'waiting',
+      done: 0,
+      total: s.dataset.files.length,
+      cached: 0,
+      skipped: 0,
+      imagesPerSec: null,
+      etaSec: null,
+    });
     this.progress = {
       phase: 'starting',
       backend: null,
       extractor: null,
-      sets: all.map((s) => ({ name: s.name, role: s.role, stage: 'waiting', done: 0, total: s.dataset.files.length, cached: 0, skipped: 0, imagesPerSec: null, etaSec: null })),
+      sets: [...all.map((s) => row(s, s.role)), ...(this.utilitySplit ? [row(this.utilitySplit.test, 'utility')] : [])],
       metrics: null,
       utility: null,
       resumed: 0,
@@ -132,8 +161,32 @@ export class Run {
   }
 
   private orderedSets(): SetInput[] {
-    const { real, holdout, synthetic, crossTask } = this.inputs;
+    const { holdout, synthetic, crossTask } = this.inputs;
+    const real = this.utilitySplit?.train ?? this.inputs.real;
     return [real, ...(holdout ? [holdout] : []), ...synthetic, ...(crossTask ? [crossTask] : [])];
+  }
+
+  /**
+   * Utility needs real test data never trained on. Without a held-out set, a stratified share of the real FILES
+   * (by class subfolder, seeded) is split off before extraction, as the CLI does: it is left out of every other
+   * metric (the real set's variety included), and all frames of a multi-frame file stay on one side.
+   */
+  private splitForUtility(): { train: SetInput; test: SetInput; warning: string } | null {
+    const { real, holdout } = this.inputs;
+    if (this.settings.utility === 'off' || holdout) return null;
+    const files = real.dataset.files;
+    if (files.length < 2 || files.some((f) => f.label === null)) return null;
+    if (new Set(files.map((f) => f.label)).size < 2) return null;
+    const { trainIdx, testIdx } = stratifiedSplit(files.map((f) => f.label as string), UTILITY_SPLIT_FRACTION, this.settings.seed);
+    const part = (idx: Int32Array) => Array.from(idx, (i) => files[i]);
+    const testFiles = part(testIdx);
+    return {
+      train: { ...real, dataset: { ...real.dataset, files: part(trainIdx) } },
+      test: { ...real, name: `${real.name} (utility test part)`, dataset: { ...real.dataset, files: testFiles, skipped: [] } },
+      warning:
+        `No held-out set: a stratified ${UTILITY_SPLIT_FRACTION * 100}% of the real files (${testFiles.length} of ${files.length}, seed ${this.settings.seed}) ` +
+        'is the utility test data and is excluded from every other metric (fidelity, privacy, PRDC, FID, KID, DCR, Vendi, variety).',
+    };
   }
 
   private emit(force = false): void {
@@ -158,7 +211,7 @@ export class Run {
     const t0 = performance.now();
     const timings: Record<string, number> = {};
     const s = this.settings;
-    const pipelineOptions: PipelineOptions = { aspect: s.aspect, varietySize: s.varietySize, thumbSize: 96, batchSize: 16 };
+    const pipelineOptions: PipelineOptions = { aspect: s.aspect, varietySize: s.varietySize, thumbSize: THUMB_SIZE, batchSize: 16 };
     this.pool = new PipelinePool(this.poolSize);
     try {
       const poolInit: PipelineInit = {
@@ -183,6 +236,10 @@ export class Run {
         this.check();
         collections.push(await this.extractSet(sets[si], this.progress.sets[si], s.varietySize));
       }
+      // The real set's utility test part (no variety images, no thumbnails: it is not shown or measured).
+      const testCollection = this.utilitySplit
+        ? await this.extractSet(this.utilitySplit.test, this.progress.sets[sets.length], null, false)
+        : null;
       timings.extract = performance.now() - tExtract;
       // The resume note is a summary, set once every set is through (each set's row shows its cache hits live).
       this.progress.resumed = this.progress.sets.reduce((a, x) => a + x.cached, 0);
@@ -193,7 +250,7 @@ export class Run {
       const dim = init.spec.dim;
       const features: FeatureSet[] = [];
       for (const c of collections) {
-        features.push(toFeatureSet(c, dim));
+        features.push(toFeatureSet(c, dim, { release: true }));
         await nextTask();
       }
       const indexOf = (role: SetRole) => sets.findIndex((x) => x.role === role);
@@ -201,23 +258,17 @@ export class Run {
       const holdoutIndex = indexOf('holdout');
       const crossIndex = indexOf('crossTask');
       const synthIndices = sets.map((x, i) => (x.role === 'synthetic' ? i : -1)).filter((i) => i >= 0);
-      let realFs = features[realIndex];
-      let utilityTest: FeatureSet | null = holdoutIndex >= 0 ? features[holdoutIndex] : null;
+      const realFs = features[realIndex];
       const runWarnings: string[] = [];
+      let utilityTest: FeatureSet | null = holdoutIndex >= 0 ? features[holdoutIndex] : null;
       let testSource: { kind: 'held-out' } | { kind: 'split'; testFraction: number; seed: number } = { kind: 'held-out' };
-      if (s.utility !== 'off' && holdoutIndex < 0 && realFs.labels) {
-        // Utility needs real test data never trained on: split R, and exclude the test part from every metric
-        // (the variety of the real set included).
-        const split = splitRealSet(realFs, 0.2, s.seed);
-        realFs = split.train;
-        utilityTest = split.test;
-        testSource = { kind: 'split', testFraction: 0.2, seed: s.seed };
-        const testIds = new Set(split.test.ids);
-        const realCol = collections[realIndex];
-        if (realCol.grays) realCol.grays = realCol.grays.filter((g) => !testIds.has(g.id));
-        runWarnings.push(
-          `No held-out set: a stratified 20% of the real set (${split.test.n} images, seed ${s.seed}) is the utility test data and is excluded from every other metric.`,
-        );
+      if (this.utilitySplit && testCollection) {
+        utilityTest = toFeatureSet(testCollection, dim, { release: true });
+        testSource = { kind: 'split', testFraction: UTILITY_SPLIT_FRACTION, seed: s.seed };
+        runWarnings.push(this.utilitySplit.warning);
+        if (testCollection.skipped.length) {
+          runWarnings.push(`Utility test part: ${testCollection.skipped.length} file(s) skipped (${testCollection.skipped.slice(0, 3).map((k) => `${k.path}: ${k.reason}`).join('; ')}).`);
+        }
       }
       const synthetic = synthIndices.map((i) => ({ name: sets[i].name, features: features[i] }));
 
@@ -244,12 +295,13 @@ export class Run {
       this.progress.metrics = { stage: 'starting', done: 0, total: 1 };
       this.emit(true);
       const tMetrics = performance.now();
-      // Variety (mean image and its PNG size) in the worker; the grayscale images are transferred, not copied.
+      // Variety (mean image and its PNG size): the sums were made on arrival; the mean and the PNG are made in the
+      // engine worker (the sums are transferred, not copied).
       const varieties: (VarietyResult | null)[] = [];
       for (const c of collections) {
-        const grays = c.grays ?? [];
-        c.grays = null;
-        varieties.push(grays.length ? await engine().variety(Comlink.transfer(grays, grays.map((g) => g.gray.buffer as ArrayBuffer)), s.varietySize) : null);
+        const st = c.variety && c.variety.count > 0 ? c.variety.state() : null;
+        c.variety = null;
+        varieties.push(st ? await engine().varietyOfState(Comlink.transfer(st, st.groups.map((g) => g.sum.buffer as ArrayBuffer))) : null);
         await nextTask();
       }
       const varietyReal = varieties[realIndex];
@@ -346,6 +398,9 @@ export class Run {
       });
       const thumbs = new Map<string, Map<string, Thumb>>();
       sets.forEach((x, i) => thumbs.set(x.name, collections[i].thumbs));
+      const dropped = collections.reduce((a, c) => a + c.thumbsDropped, 0);
+      const filesOf = new Map(sets.map((x) => [x.name, x.files]));
+      const onDemand = new OnDemandThumbs({ files: (name) => filesOf.get(name), maxSide: THUMB_SIZE });
       this.progress.phase = 'done';
       this.emit(true);
       performance.mark('synthlens:run-end');
@@ -355,6 +410,11 @@ export class Run {
         assignments: Object.fromEntries(evaluated.assignments),
         dcr: { sets: Object.fromEntries(evaluated.syntheticDcrDistances), holdout: evaluated.holdoutDcrDistances ?? null },
         thumb: (setName, id) => thumbs.get(setName)?.get(id),
+        loadThumb: (setName, id) => {
+          const kept = thumbs.get(setName)?.get(id);
+          return kept ? Promise.resolve(kept) : onDemand.load(setName, id);
+        },
+        thumbsKept: { kept: this.thumbBudget.used, dropped },
         utility,
       };
     } finally {
@@ -404,7 +464,7 @@ export class Run {
     // The pool's options are set at init: load them with augmentation (no variety images are needed).
     await this.pool!.init({ ...poolInit, options: { ...poolInit.options, varietySize: null, augment: { seed } } });
     this.check();
-    const c = await this.extractSet({ ...input, name: p.name, dataset: { ...input.dataset, files, skipped: [] } }, p, null);
+    const c = await this.extractSet({ ...input, name: p.name, dataset: { ...input.dataset, files, skipped: [] } }, p, null, false);
     const rows: number[] = [];
     c.ids.forEach((id, i) => {
       if (trainIds.has(id) && c.labels[i] !== null) rows.push(i);
@@ -424,10 +484,15 @@ export class Run {
     return { features, augmentations: describeAugmentationRun(rows.length, seed) };
   }
 
-  private async extractSet(input: SetInput, p: SetProgress, varietySize: number | null): Promise<SetCollection> {
+  /**
+   * Runs one set through the pool. Results are added to the collection as they arrive (in input order, see
+   * OrderedAdder), so only the vectors (and thumbnails within the budget) stay in memory.
+   */
+  private async extractSet(input: SetInput, p: SetProgress, varietySize: number | null, keepThumbs = true): Promise<SetCollection> {
     const files = input.dataset.files;
     const items: WorkItem[] = files.map((f) => ({ path: f.path, label: f.label, file: input.files.get(f.path)! }));
-    const results: (ItemResult | undefined)[] = new Array(items.length);
+    const c = newCollection(input.name, varietySize, { thumbBudget: keepThumbs ? this.thumbBudget : new ThumbBudget(0) });
+    const adder = new OrderedAdder(c);
     const started = performance.now();
     p.stage = 'reading';
     p.skipped = input.dataset.skipped.length;
@@ -435,7 +500,7 @@ export class Run {
     let computed = 0;
     await this.pool!.run(items, {
       onResult: (i, r) => {
-        results[i] = r;
+        adder.add(i, r);
         p.done++;
         if ('skipped' in r) p.skipped++;
         else if (r.fromCache) p.cached++;
@@ -453,14 +518,7 @@ export class Run {
         }
       },
     });
-    const missing = results.findIndex((r) => r === undefined);
-    if (missing >= 0) throw new Error(`internal error: no result for ${items[missing].path}`);
-    const c = newCollection(input.name, varietySize, { deferVariety: true });
-    for (let i = 0; i < results.length; i++) {
-      const r = results[i];
-      if (r) addResult(c, r);
-      if (i % 256 === 255) await nextTask();
-    }
+    if (adder.added !== items.length) throw new Error(`internal error: no result for ${items[adder.added].path}`);
     p.stage = 'done';
     p.etaSec = 0;
     this.emit(true);

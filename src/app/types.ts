@@ -39,6 +39,13 @@ export interface RunResult {
   dcr: { sets: Record<string, Float64Array>; holdout: Float64Array | null };
   /** Thumbnail of an image of a set (`setName`, image id), or undefined when none was kept. */
   thumb(setName: string, id: string): Thumb | undefined;
+  /**
+   * The thumbnail, drawn again from the file when it was not kept in memory (a run keeps thumbnails only within
+   * a budget); undefined when the file cannot be read. Absent for results that have no files (the demo fixtures).
+   */
+  loadThumb?(setName: string, id: string): Promise<Thumb | undefined>;
+  /** Bytes of thumbnails kept in memory and how many were dropped past the budget (app runs only). */
+  thumbsKept?: { kept: number; dropped: number };
   /** Utility per synthetic set name, when the utility evaluator ran. */
   utility: UtilityReport | null;
 }

@@ -8,7 +8,7 @@ import { evaluate, type EvaluateInput, type EvaluateProgress, type EvaluateResul
 import { runUtility } from '../core/utility/runUtility.ts';
 import type { UtilityInput, UtilityProgress, UtilityReport } from '../core/utility/types.ts';
 import { varietyOfImages } from '../pipeline/collect.ts';
-import type { VarietyResult } from '../core/metrics/variety.ts';
+import { VarietyAccumulator, type VarietyResult, type VarietyState } from '../core/metrics/variety.ts';
 
 let backendPromise: Promise<string> | null = null;
 let controller = new AbortController();
@@ -37,6 +37,10 @@ const api = {
     return runUtility({ ...input, signal: controller.signal, onProgress });
   },
 
+  /** File-size variety of one set from its running per-class sums (mean per class, PNG size). */
+  varietyOfState(state: VarietyState): VarietyResult {
+    return VarietyAccumulator.fromState(state).result();
+  },
   /** File-size variety of one set from its grayscale images (mean per class, PNG size). */
   variety(images: { gray: Uint8Array; label: string | null }[], size: number): VarietyResult | null {
     return varietyOfImages(images, size);
