@@ -25,7 +25,7 @@ import type { EvaluateProgress } from '../core/evaluate.ts';
 import { describePreprocessing, type PipelineOptions } from '../pipeline/extract.ts';
 import { DEFAULT_THUMB_BUDGET_BYTES, newCollection, OrderedAdder, ThumbBudget, toFeatureSet, type SetCollection } from '../pipeline/collect.ts';
 import type { VarietyResult } from '../core/metrics/variety.ts';
-import { PipelinePool, type WorkItem } from '../workers/pool.ts';
+import { defaultPoolSize, PipelinePool, type WorkItem } from '../workers/pool.ts';
 import type { PipelineInit } from '../workers/pipeline.worker.ts';
 import { describeAugmentationRun } from '../imaging/augment.ts';
 import { engine } from '../workers/bridge.ts';
@@ -212,7 +212,7 @@ export class Run {
     const timings: Record<string, number> = {};
     const s = this.settings;
     const pipelineOptions: PipelineOptions = { aspect: s.aspect, varietySize: s.varietySize, thumbSize: THUMB_SIZE, batchSize: 16 };
-    this.pool = new PipelinePool(this.poolSize);
+    this.pool = new PipelinePool(this.poolSize ?? defaultPoolSize(s.extractorId));
     try {
       const poolInit: PipelineInit = {
         extractorId: s.extractorId,

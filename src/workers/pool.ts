@@ -8,9 +8,15 @@ import type { ExtractorSpec } from '../extractors/registry.ts';
 import type { ItemResult, Stage } from '../pipeline/extract.ts';
 import type { PipelineInit, PipelineWorkerApi, WorkItem } from './pipeline.worker.ts';
 
-export function defaultPoolSize(): number {
-  const cores = globalThis.navigator?.hardwareConcurrency ?? 2;
-  return Math.max(1, Math.min(4, cores));
+/**
+ * Workers for a run: one per logical core, so decoding, preprocessing and inference overlap across cores.
+ * Each worker holds its own copy of the model, so the count is capped by the model's size: 8 for the small
+ * models (MobileNetV2, about 14 MB of weights in memory; pixels, none), 4 for InceptionV3 and custom models
+ * (about 95 MB each), keeping the tab's memory bounded on many-core machines.
+ */
+export function defaultPoolSize(extractorId?: string, cores = globalThis.navigator?.hardwareConcurrency ?? 2): number {
+  const cap = extractorId === 'mobilenet-v2' || extractorId === 'pixels' ? 8 : 4;
+  return Math.max(1, Math.min(cap, cores));
 }
 
 export class PipelinePool {
