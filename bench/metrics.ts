@@ -13,7 +13,7 @@
  *          --python /usr/bin/python3  --no-baseline  --keep (keep the temporary folder)
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir, cpus, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,10 +22,10 @@ import { writeNpy } from '../src/core/features/npy.ts';
 import { createRng } from '../src/core/random.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const TIME = '/usr/bin/time';
+export const TIME = '/usr/bin/time';
 
 /** n x d float32 standard normals (Box-Muller on the seeded mulberry32 generator) plus a shift. */
-function gaussian(n: number, d: number, seed: number, shift: number): Float32Array {
+export function gaussian(n: number, d: number, seed: number, shift: number): Float32Array {
   const rng = createRng(seed);
   const out = new Float32Array(n * d);
   for (let i = 0; i < out.length; i += 2) {
@@ -38,9 +38,61 @@ function gaussian(n: number, d: number, seed: number, shift: number): Float32Arr
   return out;
 }
 
-interface Measured { wallS: number; peakMiB: number; ok: boolean; stderr: string }
+/**
+ * Writes the same .npy bytes as writeNpy(gaussian(n, d, seed, shift), [n, d]) to `path`, a block of rows at a
+ * time (about 32 MiB), so that a 100,000 x 1,280 set never sits whole in memory. Returns the bytes written.
+ */
+export function writeGaussianNpy(path: string, n: number, d: number, seed: number, shift: number): number {
+  const header = writeNpy(new Float32Array(0), [0, d]);
+  // writeNpy's header for shape (0, d), rewritten for (n, d) with numpy's padding to a multiple of 64.
+  const text = new TextDecoder().decode(header.subarray(10)).trimEnd().replace(`(0, ${d})`, `(${n}, ${d})`);
+  const total = Math.ceil((10 + text.length + 1) / 64) * 64;
+  const head = new Uint8Array(total);
+  head.set(header.subarray(0, 8));
+  const padded = text.padEnd(total - 11, ' ') + '\n';
+  head[8] = padded.length & 0xff;
+  head[9] = padded.length >> 8;
+  for (let i = 0; i < padded.length; i++) head[10 + i] = padded.charCodeAt(i);
+  const rng = createRng(seed);
+  const rows = Math.max(1, Math.floor((32 << 20) / (4 * d)));
+  const block = new Float32Array(rows * d);
+  const bytes = new Uint8Array(block.buffer);
+  const little = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+  if (!little) throw new Error('writeGaussianNpy: big-endian host');
+  const fd = openSync(path, 'w');
+  let written = 0;
+  try {
+    written += writeSync(fd, head);
+    // Box-Muller pairs run across the whole n x d stream, as in gaussian(): a pair may straddle two blocks.
+    let spare: number | null = null;
+    let left = n * d;
+    while (left > 0) {
+      const m = Math.min(block.length, left);
+      for (let i = 0; i < m; i++) {
+        if (spare !== null) {
+          block[i] = spare;
+          spare = null;
+          continue;
+        }
+        const u = 1 - rng();
+        const v = rng();
+        const r = Math.sqrt(-2 * Math.log(u));
+        block[i] = r * Math.cos(2 * Math.PI * v) + shift;
+        if (left - i > 1) spare = r * Math.sin(2 * Math.PI * v) + shift;
+      }
+      written += writeSync(fd, bytes, 0, m * 4);
+      left -= m;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return written;
+}
 
-function measure(cmd: string, args: string[]): Measured {
+export interface Measured { wallS: number; peakMiB: number; ok: boolean; stderr: string }
+
+/** Runs `cmd args` under /usr/bin/time -v (cwd: the repository root): wall time, peak RSS, exit status, stderr. */
+export function measure(cmd: string, args: string[]): Measured {
   const r = spawnSync(TIME, ['-v', cmd, ...args], { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 28 });
   const err = r.stderr ?? '';
   const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(err);
@@ -49,13 +101,13 @@ function measure(cmd: string, args: string[]): Measured {
   return { wallS, peakMiB: rss ? Number(rss[1]) / 1024 : NaN, ok: r.status === 0, stderr: err };
 }
 
-const median = (v: number[]) => {
+export const median = (v: number[]) => {
   const s = [...v].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
-function fmt(x: number, digits = 1): string {
+export function fmt(x: number, digits = 1): string {
   return Number.isFinite(x) ? x.toFixed(digits) : '-';
 }
 
