@@ -77,8 +77,8 @@ export type SetStage = 'waiting' | 'reading' | 'decoding' | 'embedding' | 'done'
 export interface SetProgress {
   name: string;
   /**
-   * 'utility': the second pass over the real training images, augmented (utility's simple-augmentation reference),
-   * or the real set's utility test part (split off when there is no held-out set).
+   * 'utility': the second pass over the real training images, augmented (utility's simple-augmentation reference).
+   * The real set's utility test part (split off when there is no held-out set) is a 'real' row of its own.
    */
   role: SetRole | 'utility';
   stage: SetStage;
@@ -98,8 +98,8 @@ export interface RunProgress {
   metrics: { stage: string; done: number; total: number } | null;
   utility: { stage: string; done: number; total: number } | null;
   /**
-   * Files of the user's sets found in the cache (shown as "resuming, X of Y done"), set when they have all been
-   * looked up (not counting the augmented copies made for utility).
+   * Files of the user's sets found in the cache so far (shown live as "Resuming: X of Y images were already
+   * embedded"; not counting the augmented copies made for utility).
    */
   resumed: number;
 }
@@ -153,7 +153,7 @@ export class Run {
       phase: 'starting',
       backend: null,
       extractor: null,
-      sets: [...all.map((s) => row(s, s.role)), ...(this.utilitySplit ? [row(this.utilitySplit.test, 'utility')] : [])],
+      sets: [...all.map((s) => row(s, s.role)), ...(this.utilitySplit ? [row(this.utilitySplit.test, 'real')] : [])],
       metrics: null,
       utility: null,
       resumed: 0,
@@ -241,8 +241,6 @@ export class Run {
         ? await this.extractSet(this.utilitySplit.test, this.progress.sets[sets.length], null, false)
         : null;
       timings.extract = performance.now() - tExtract;
-      // The resume note is a summary, set once every set is through (each set's row shows its cache hits live).
-      this.progress.resumed = this.progress.sets.reduce((a, x) => a + x.cached, 0);
       this.emit(true);
       this.check();
 
@@ -503,7 +501,10 @@ export class Run {
         adder.add(i, r);
         p.done++;
         if ('skipped' in r) p.skipped++;
-        else if (r.fromCache) p.cached++;
+        else if (r.fromCache) {
+          p.cached++;
+          if (p.role !== 'utility') this.progress.resumed++;
+        }
         else computed++;
         const secs = (performance.now() - started) / 1000;
         p.imagesPerSec = secs > 0 ? p.done / secs : null;
