@@ -2,17 +2,15 @@
  * Float64 column means and cross-product matrices of row-major feature data
  * (the moment computations behind covariance, FID and the Vendi dual kernel).
  *
- * crossProduct accumulates S = sum_r s_r^2 (x_r - c)(x_r - c)^T block by block:
- * 256 rows at a time are centred, scaled, transposed into a d x 256 float64 panel and
- * multiplied with themselves by the blocked kernel of gemm.ts (lower triangle only),
- * so memory stays O(d^2 + 256 d) whatever the number of rows, and the two-pass
- * (centre first) formula keeps the rounding error of numpy.cov.
+ * crossProduct accumulates S = sum_r s_r^2 (x_r - c)(x_r - c)^T with the blocked product of
+ * gemm.ts, reading the data as the transposed operand X^T (centred and scaled while it is
+ * packed, in float64), so memory stays O(d^2) whatever the number of rows and no copy of
+ * the data is made; the two-pass (centre first) formula keeps the rounding error of
+ * numpy.cov.
  */
-import { gemmNT, mirrorLower } from './gemm.ts';
+import { columnsOperand, gemm, type NumericRows } from './gemm.ts';
 
-export type NumericRows = Float32Array | Float64Array | Int32Array | Uint16Array;
-
-const ROW_BLOCK = 256;
+export type { NumericRows };
 
 /** Mean of each column of the n x d row-major data, in float64. */
 export function columnMeans(data: NumericRows, n: number, d: number): Float64Array {
@@ -38,21 +36,9 @@ export interface CrossProductOptions {
  * Float64Array (not divided by anything).
  */
 export function crossProduct(data: NumericRows, n: number, d: number, opts: CrossProductOptions = {}): Float64Array {
-  const c = opts.center;
-  const scale = opts.rowScale;
   const out = new Float64Array(d * d);
-  const panel = new Float64Array(d * ROW_BLOCK);
-  for (let r0 = 0; r0 < n; r0 += ROW_BLOCK) {
-    const rb = Math.min(ROW_BLOCK, n - r0);
-    for (let r = 0; r < rb; r++) {
-      const o = (r0 + r) * d;
-      const s = scale ? scale[r0 + r] : 1;
-      if (c) for (let j = 0; j < d; j++) panel[j * ROW_BLOCK + r] = (data[o + j] - c[j]) * s;
-      else for (let j = 0; j < d; j++) panel[j * ROW_BLOCK + r] = data[o + j] * s;
-    }
-    gemmNT(d, d, rb, panel, 0, ROW_BLOCK, panel, 0, ROW_BLOCK, out, 0, d, { lower: true });
-  }
-  mirrorLower(out, d);
+  const op = columnsOperand(data, d, opts.center, opts.rowScale);
+  gemm(d, d, n, op, op, out, 0, d, { symmetric: true });
   return out;
 }
 
