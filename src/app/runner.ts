@@ -120,6 +120,41 @@ function abortError(): Error {
   return Object.assign(new Error('The run was cancelled.'), { name: 'AbortError' });
 }
 
+/** The real set split into a training part and the utility test part (see splitRealFilesForUtility). */
+export interface UtilitySplit {
+  train: SetInput;
+  test: SetInput;
+  warning: string;
+}
+
+/**
+ * Utility needs real test data never trained on. Without a held-out set, a stratified share of the real FILES
+ * (by class subfolder, seeded; src/core/utility/split.ts, the same split as `synthlens evaluate`) is split off
+ * before extraction: it is left out of every other metric (the real set's variety included), and all frames of
+ * a multi-frame file stay on one side. Null when utility is off, a held-out set exists, or the real files are
+ * not all in class subfolders of at least two classes (utility then says why it cannot run).
+ */
+export function splitRealFilesForUtility(
+  real: SetInput,
+  hasHoldout: boolean,
+  settings: Pick<RunSettings, 'utility' | 'seed'>,
+): UtilitySplit | null {
+  if (settings.utility === 'off' || hasHoldout) return null;
+  const files = real.dataset.files;
+  if (files.length < 2 || files.some((f) => f.label === null)) return null;
+  if (new Set(files.map((f) => f.label)).size < 2) return null;
+  const { trainIdx, testIdx } = stratifiedSplit(files.map((f) => f.label as string), UTILITY_SPLIT_FRACTION, settings.seed);
+  const part = (idx: Int32Array) => Array.from(idx, (i) => files[i]);
+  const testFiles = part(testIdx);
+  return {
+    train: { ...real, dataset: { ...real.dataset, files: part(trainIdx) } },
+    test: { ...real, name: `${real.name} (utility test part)`, dataset: { ...real.dataset, files: testFiles, skipped: [] } },
+    warning:
+      `No held-out set: a stratified ${UTILITY_SPLIT_FRACTION * 100}% of the real files (${testFiles.length} of ${files.length}, seed ${settings.seed}) ` +
+      'is the utility test data and is excluded from every other metric (fidelity, privacy, PRDC, FID, KID, DCR, Vendi, variety).',
+  };
+}
+
 /** Runs extraction, metrics and (optionally) utility; onProgress gets snapshots (throttled). */
 export class Run {
   private pool: PipelinePool | null = null;
@@ -127,7 +162,7 @@ export class Run {
   private lastEmit = 0;
   readonly progress: RunProgress;
   /** The real set's utility test part, split off by file (null with a held-out set or without utility). */
-  private readonly utilitySplit: { train: SetInput; test: SetInput; warning: string } | null;
+  private readonly utilitySplit: UtilitySplit | null;
   private readonly thumbBudget = new ThumbBudget(DEFAULT_THUMB_BUDGET_BYTES);
 
   constructor(
@@ -166,27 +201,8 @@ export class Run {
     return [real, ...(holdout ? [holdout] : []), ...synthetic, ...(crossTask ? [crossTask] : [])];
   }
 
-  /**
-   * Utility needs real test data never trained on. Without a held-out set, a stratified share of the real FILES
-   * (by class subfolder, seeded) is split off before extraction, as the CLI does: it is left out of every other
-   * metric (the real set's variety included), and all frames of a multi-frame file stay on one side.
-   */
-  private splitForUtility(): { train: SetInput; test: SetInput; warning: string } | null {
-    const { real, holdout } = this.inputs;
-    if (this.settings.utility === 'off' || holdout) return null;
-    const files = real.dataset.files;
-    if (files.length < 2 || files.some((f) => f.label === null)) return null;
-    if (new Set(files.map((f) => f.label)).size < 2) return null;
-    const { trainIdx, testIdx } = stratifiedSplit(files.map((f) => f.label as string), UTILITY_SPLIT_FRACTION, this.settings.seed);
-    const part = (idx: Int32Array) => Array.from(idx, (i) => files[i]);
-    const testFiles = part(testIdx);
-    return {
-      train: { ...real, dataset: { ...real.dataset, files: part(trainIdx) } },
-      test: { ...real, name: `${real.name} (utility test part)`, dataset: { ...real.dataset, files: testFiles, skipped: [] } },
-      warning:
-        `No held-out set: a stratified ${UTILITY_SPLIT_FRACTION * 100}% of the real files (${testFiles.length} of ${files.length}, seed ${this.settings.seed}) ` +
-        'is the utility test data and is excluded from every other metric (fidelity, privacy, PRDC, FID, KID, DCR, Vendi, variety).',
-    };
+  private splitForUtility(): UtilitySplit | null {
+    return splitRealFilesForUtility(this.inputs.real, this.inputs.holdout !== null, this.settings);
   }
 
   private emit(force = false): void {
