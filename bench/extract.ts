@@ -93,6 +93,114 @@ function runTorch(python: string, model: string, images: number, batch: number, 
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as TorchResult;
 }
 
+export interface NodeExtractOptions {
+  ids: ExtractorId[];
+  images: number;
+  inceptionImages: number;
+  /** PNG side in pixels. */
+  size: number;
+  repeats: number;
+  batch: number;
+  backend: 'wasm' | 'cpu';
+  /** Keep the temporary folder. */
+  keep?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface NodeExtractResult {
+  /** TF.js backend in use. */
+  backend: string;
+  /** Table rows (see main's header) and notes. */
+  rows: string[][];
+  notes: string[];
+  /** Medians per extractor: pipeline, model alone, cached run (seconds per run of n images). */
+  figures: NodeExtractFigures;
+  /** SHA-256 of the PNGs in order (the browser half checks it reads the same bytes). */
+  imagesSha256: string;
+  /** The temporary folder (removed unless keep). */
+  dir: string;
+}
+
+/**
+ * The Node half: per extractor, model alone, pipeline and cached run on demo phantom PNGs written to a temporary
+ * folder, interleaved rounds after a warm-up, medians (see the file header).
+ */
+export async function runNodeExtract(o: NodeExtractOptions): Promise<NodeExtractResult> {
+  const log = o.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const { ids, size, repeats, batch } = o;
+  const nImages = o.images;
+  const nInception = o.inceptionImages;
+  const dir = mkdtempSync(join(tmpdir(), 'synthlens-bench-extract-'));
+  const [{ initNodeBackend, shippedModelSource }, { loadExtractor }] = await Promise.all([import('../src/cli/tfBackend.ts'), import('../src/extractors/registry.ts')]);
+  const backend = await initNodeBackend(o.backend);
+  log(`bench extract: ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, node ${process.version}, TF.js ${backend}, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}, folder ${dir}`);
+  const rows: string[][] = [];
+  const notes: string[] = [];
+  const figures: NodeExtractFigures = {};
+  let imagesSha256 = '';
+  try {
+    // Demo phantoms at `size` px (grayscale PNG), one folder.
+    const need = Math.max(nImages, nInception);
+    const t0 = performance.now();
+    const demo = generateDemo({ size, counts: { real: need, holdout: 0, faithful: 0, copies: 0, collapsed: 0, 'low-fidelity': 0, shifted: 0 } });
+    for (const f of demoAsPng(demo)) {
+      const p = join(dir, 'images', f.path);
+      mkdirSync(dirname(p), { recursive: true });
+      writeFileSync(p, f.bytes);
+    }
+    const ds = buildDataset('images', await walkDirectory(join(dir, 'images')));
+    const allItems: FileItem[] = ds.files.map((f) => ({ path: f.path, label: f.label, read: () => f.entry.read() }));
+    const meanBytes = ds.files.reduce((a, f) => a + f.size, 0) / ds.files.length;
+    imagesSha256 = await sha256Hex(await Promise.all(allItems.map((it) => it.read())));
+    notes.push(`images: ${ds.files.length} demo phantom PNGs, ${size} x ${size} 8-bit grayscale, mean ${(meanBytes / 1024).toFixed(1)} KiB (written in ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+    const opts: PipelineOptions = { ...DEFAULT_PIPELINE_OPTIONS, batchSize: batch };
+
+    for (const id of ids) {
+      const n = id === 'inception-v3' ? nInception : nImages;
+      const items = allItems.slice(0, n);
+      log(`  ${id}: loading`);
+      let ex: Extractor;
+      const load = await timed(async () => {
+        ex = await loadExtractor(id, id === 'pixels' ? undefined : await shippedModelSource(id as 'mobilenet-v2' | 'inception-v3'));
+      });
+      const e = ex!;
+      // model alone on a pre-made batch in [0, 1]
+      const rng = createRng(7);
+      const per = e.inputSize * e.inputSize * e.channels;
+      const input = Float32Array.from({ length: n * per }, () => rng());
+      const cacheDir = join(dir, `cache-${id}`);
+      const fill = await DiskFeatureCache.open(cacheDir);
+      log(`  ${id}: first run with the cache, ${n} images`);
+      const first = await timed(() => processItems(items, e, fill, opts));
+      log(`  ${id}: model alone, pipeline, cached run: ${n} images, 1 + ${repeats} rounds`);
+      const [model, pipe, cached] = await interleaved(repeats, [
+        () => e.embed(input, n),
+        async () => {
+          const c = await processItems(items, e, null, opts);
+          if (c.embedded !== n) throw new Error(`${id}: ${c.embedded} of ${n} embedded`);
+        },
+        async () => {
+          const c = await processItems(items, e, await DiskFeatureCache.open(cacheDir), opts);
+          if (c.cached !== n) throw new Error(`${id}: ${c.cached} of ${n} from the cache`);
+        },
+      ]);
+      const { bytes } = await fill.size();
+      e.dispose();
+      figures[id] = { n, pipeline: pipe, model, cached };
+      rows.push([
+        id, `${e.inputSize} px, ${e.dim}-d`, String(n), fmt(load.wall, 2), rates(n, pipe), rates(n, model), rates(n, first), rates(n, cached), `${fmt(pipe.wall / cached.wall, 0)}x`,
+      ]);
+      notes.push(
+        `${id}: pipeline ${fmt(pipe.wall, 2)} s wall, ${fmt(pipe.cpu, 2)} s CPU; model alone ${fmt(model.wall, 2)} s wall, ${fmt(model.cpu, 2)} s CPU ` +
+          `(${fmt((100 * model.cpu) / pipe.cpu, 0)}% of the pipeline's CPU time); cached run ${fmt(cached.wall, 3)} s for ${n} images; cache ${(bytes / n / 1024).toFixed(1)} KiB per image`,
+      );
+    }
+  } finally {
+    if (!o.keep) rmSync(dir, { recursive: true, force: true });
+  }
+  return { backend, rows, notes, figures, imagesSha256, dir };
+}
+
 export async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
@@ -117,94 +225,30 @@ export async function main(argv: string[]): Promise<number> {
   const repeats = Number(values.repeats);
   const batch = Number(values.batch);
   const ids = values.extractors.split(',').map((s) => s.trim()) as ExtractorId[];
-  const dir = mkdtempSync(join(tmpdir(), 'synthlens-bench-extract-'));
-  const [{ initNodeBackend, shippedModelSource }, { loadExtractor }] = await Promise.all([import('../src/cli/tfBackend.ts'), import('../src/extractors/registry.ts')]);
-  const backend = await initNodeBackend(values.backend as 'wasm' | 'cpu');
-  process.stderr.write(`bench extract: ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, node ${process.version}, TF.js ${backend}, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}, folder ${dir}\n`);
-
-  const rows: string[][] = [];
-  const notes: string[] = [];
-  const nodeFigures: NodeExtractFigures = {};
-  let nodeImagesSha256: string | undefined;
-  try {
-    // Demo phantoms at `size` px (grayscale PNG), one folder.
-    const need = Math.max(nImages, nInception);
-    const t0 = performance.now();
-    const demo = generateDemo({ size, counts: { real: need, holdout: 0, faithful: 0, copies: 0, collapsed: 0, 'low-fidelity': 0, shifted: 0 } });
-    for (const f of demoAsPng(demo)) {
-      const p = join(dir, 'images', f.path);
-      mkdirSync(dirname(p), { recursive: true });
-      writeFileSync(p, f.bytes);
-    }
-    const ds = buildDataset('images', await walkDirectory(join(dir, 'images')));
-    const allItems: FileItem[] = ds.files.map((f) => ({ path: f.path, label: f.label, read: () => f.entry.read() }));
-    const meanBytes = ds.files.reduce((a, f) => a + f.size, 0) / ds.files.length;
-    nodeImagesSha256 = await sha256Hex(await Promise.all(allItems.map((it) => it.read())));
-    notes.push(`images: ${ds.files.length} demo phantom PNGs, ${size} x ${size} 8-bit grayscale, mean ${(meanBytes / 1024).toFixed(1)} KiB (written in ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
-    const opts: PipelineOptions = { ...DEFAULT_PIPELINE_OPTIONS, batchSize: batch };
-
-    for (const id of ids) {
-      const n = id === 'inception-v3' ? nInception : nImages;
-      const items = allItems.slice(0, n);
-      process.stderr.write(`  ${id}: loading\n`);
-      let ex: Extractor;
-      const load = await timed(async () => {
-        ex = await loadExtractor(id, id === 'pixels' ? undefined : await shippedModelSource(id as 'mobilenet-v2' | 'inception-v3'));
-      });
-      const e = ex!;
-      // model alone on a pre-made batch in [0, 1]
-      const rng = createRng(7);
-      const per = e.inputSize * e.inputSize * e.channels;
-      const input = Float32Array.from({ length: n * per }, () => rng());
-      const cacheDir = join(dir, `cache-${id}`);
-      const fill = await DiskFeatureCache.open(cacheDir);
-      process.stderr.write(`  ${id}: first run with the cache, ${n} images\n`);
-      const first = await timed(() => processItems(items, e, fill, opts));
-      process.stderr.write(`  ${id}: model alone, pipeline, cached run: ${n} images, 1 + ${repeats} rounds\n`);
-      const [model, pipe, cached] = await interleaved(repeats, [
-        () => e.embed(input, n),
-        async () => {
-          const c = await processItems(items, e, null, opts);
-          if (c.embedded !== n) throw new Error(`${id}: ${c.embedded} of ${n} embedded`);
-        },
-        async () => {
-          const c = await processItems(items, e, await DiskFeatureCache.open(cacheDir), opts);
-          if (c.cached !== n) throw new Error(`${id}: ${c.cached} of ${n} from the cache`);
-        },
-      ]);
-      const { bytes } = await fill.size();
-      e.dispose();
-      nodeFigures[id] = { n, pipeline: pipe, model, cached };
-      rows.push([
-        id, `${e.inputSize} px, ${e.dim}-d`, String(n), fmt(load.wall, 2), rates(n, pipe), rates(n, model), rates(n, first), rates(n, cached), `${fmt(pipe.wall / cached.wall, 0)}x`,
-      ]);
-      notes.push(
-        `${id}: pipeline ${fmt(pipe.wall, 2)} s wall, ${fmt(pipe.cpu, 2)} s CPU; model alone ${fmt(model.wall, 2)} s wall, ${fmt(model.cpu, 2)} s CPU ` +
-          `(${fmt((100 * model.cpu) / pipe.cpu, 0)}% of the pipeline's CPU time); cached run ${fmt(cached.wall, 3)} s for ${n} images; cache ${(bytes / n / 1024).toFixed(1)} KiB per image`,
-      );
-    }
-
-    // PyTorch anchor.
-    if (values['no-torch']) {
-      notes.push('PyTorch anchor: skipped (--no-torch)');
+  const node = await runNodeExtract({
+    ids, images: nImages, inceptionImages: nInception, size, repeats, batch, backend: values.backend as 'wasm' | 'cpu', keep: values.keep,
+  });
+  const { backend, rows, notes } = node;
+  const nodeFigures = node.figures;
+  const nodeImagesSha256 = node.imagesSha256;
+  // PyTorch anchor.
+  if (values['no-torch']) {
+    notes.push('PyTorch anchor: skipped (--no-torch)');
+  } else {
+    const why = torchUnavailable(values.python);
+    if (why) {
+      notes.push(`PyTorch anchor unavailable: ${why}`);
     } else {
-      const why = torchUnavailable(values.python);
-      if (why) {
-        notes.push(`PyTorch anchor unavailable: ${why}`);
-      } else {
-        const threadsAll = cpus().length;
-        for (const [model, n] of [['mobilenet_v2', nImages], ['inception_v3', nInception]] as const) {
-          for (const threads of [...new Set([1, threadsAll])]) {
-            process.stderr.write(`  PyTorch ${model}, ${threads} thread(s)\n`);
-            const r = runTorch(values.python, model, n, Math.min(batch, n), repeats, threads);
-            rows.push([`torch ${model}`, `${threads} thread(s)`, String(n), '-', '-', `${fmt(r.imagesPerSecond)} / ${fmt(r.imagesPerCpuSecond)}`, '-', '-', '-']);
-            if (threads === 1) notes.push(`PyTorch ${r.torch} / torchvision ${r.torchvision} CPU, random weights (weights=None), features up to the global average pool, batch ${r.batch}, inference_mode`);
-          }
+      const threadsAll = cpus().length;
+      for (const [model, n] of [['mobilenet_v2', nImages], ['inception_v3', nInception]] as const) {
+        for (const threads of [...new Set([1, threadsAll])]) {
+          process.stderr.write(`  PyTorch ${model}, ${threads} thread(s)\n`);
+          const r = runTorch(values.python, model, n, Math.min(batch, n), repeats, threads);
+          rows.push([`torch ${model}`, `${threads} thread(s)`, String(n), '-', '-', `${fmt(r.imagesPerSecond)} / ${fmt(r.imagesPerCpuSecond)}`, '-', '-', '-']);
+          if (threads === 1) notes.push(`PyTorch ${r.torch} / torchvision ${r.torchvision} CPU, random weights (weights=None), features up to the global average pool, batch ${r.batch}, inference_mode`);
         }
       }
     }
-  } finally {
-    if (!values.keep) rmSync(dir, { recursive: true, force: true });
   }
 
   const header = ['extractor', 'input', 'images', 'load s', 'pipeline', 'model alone', '1st run + cache write', 'cached 2nd run', 'cache speed-up'];

@@ -60,9 +60,17 @@ export interface BrowserExtractOptions {
   nodeImagesSha256?: string;
   node?: NodeExtractFigures;
   log?: (line: string) => void;
+  /** Filled with the medians behind the tables, for callers that compute their own ratios (bench/scale.ts). */
+  figures?: BrowserExtractFigures;
 }
 
-export const DEFAULT_BROWSER_EXTRACT: Omit<BrowserExtractOptions, 'node' | 'log' | 'nodeImagesSha256'> = {
+/** Seconds per run of n images, medians: on the page's thread, and through the app's worker pool per pool size. */
+export interface BrowserExtractFigures {
+  page: Record<string, { n: number; pipeline: Timed; model: Timed; cachedIdb: Timed }>;
+  pool: Record<string, { workers: number; n: number; pipeline: Timed }[]>;
+}
+
+export const DEFAULT_BROWSER_EXTRACT: Omit<BrowserExtractOptions, 'node' | 'log' | 'nodeImagesSha256' | 'figures'> = {
   ids: ['pixels', 'mobilenet-v2', 'inception-v3'],
   images: 32,
   inceptionImages: 8,
@@ -177,6 +185,7 @@ export async function runBrowserExtract(o: BrowserExtractOptions): Promise<strin
       if (o.webgpu && id === 'mobilenet-v2') wasmFeatures = await b.call('features', o.webgpuImages);
       await b.call('unload');
       browserTimed[id] = { n, pipeline: pipe, model, cachedIdb };
+      if (o.figures) o.figures.page[id] = browserTimed[id];
       rows.push([
         id, 'wasm', `${loaded.inputSize} px, ${loaded.dim}-d`, String(n), fmt(loaded.ms / 1000, 2),
         rates(n, pipe), rates(n, model), sig(model.cpu / pipe.cpu), rates(n, firstT), rates(n, cachedMem), rates(n, cachedIdb), `${fmt(pipe.wall / cachedIdb.wall, 0)}x`,
@@ -203,6 +212,7 @@ export async function runBrowserExtract(o: BrowserExtractOptions): Promise<strin
       const pooledCached: Timed = { wall: median(cachedRuns.map((t) => t.wall)), cpu: median(cachedRuns.map((t) => t.cpu)) };
       await b.call('poolStop', 'cached');
       const single = browserTimed[id]?.pipeline;
+      if (o.figures) o.figures.pool[id] = sizes.map((s, i) => ({ workers: s, n, pipeline: timedPools[i] }));
       sizes.forEach((s, i) => {
         const t = timedPools[i];
         poolRows.push([

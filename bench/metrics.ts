@@ -13,7 +13,7 @@
  *          --python /usr/bin/python3  --no-baseline  --keep (keep the temporary folder)
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir, cpus, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,7 +24,7 @@ import { createRng } from '../src/core/random.ts';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const TIME = '/usr/bin/time';
 
-/** n x d float32 standard normals (Box-Muller on the seeded mulberry32 generator) plus a shift. */
+/** n x d float32 standard normals (Box-Muller on the seeded mulberry32 generator) plus a shift, in memory (writeGaussianNpy streams the same values to a file). */
 export function gaussian(n: number, d: number, seed: number, shift: number): Float32Array {
   const rng = createRng(seed);
   const out = new Float32Array(n * d);
@@ -111,6 +111,25 @@ export function fmt(x: number, digits = 1): string {
   return Number.isFinite(x) ? x.toFixed(digits) : '-';
 }
 
+/** The per-stage times of a `synthlens metrics --json` report, in seconds: "read 0.1, realRadii 40.2, ...". */
+export function stageTimes(oursJson: string): string {
+  const t = JSON.parse(readFileSync(oursJson, 'utf8')).timings as Record<string, number>;
+  return Object.entries(t).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)}`).join(', ');
+}
+
+/** Both tools' values side by side and their per-stage times, from their JSON outputs. */
+export function comparisonNotes(n: number, oursJson: string, baseJson: string): string[] {
+  const o = JSON.parse(readFileSync(oursJson, 'utf8')).sets[0].metrics;
+  const b = JSON.parse(readFileSync(baseJson, 'utf8'));
+  const diffs = ['fidelity', 'privacy', 'fidelityPrivacy', 'precision', 'recall', 'density', 'coverage']
+    .map((key) => `${key} ${o[key]} vs ${b[key]}`);
+  return [
+    `N = ${n}: ${diffs.join('; ')}; FID ${o.fid} vs ${b.fid}; KID mean ${o.kid?.mean} vs ${b.kid.mean} (different subset draws)`,
+    `N = ${n}: synthlens stages (s): ${stageTimes(oursJson)}`,
+    `N = ${n}: baseline stages (s): ${Object.entries(b.timings as Record<string, number>).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}`,
+  ];
+}
+
 export async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
@@ -142,8 +161,8 @@ export async function main(argv: string[]): Promise<number> {
       const repeats = reps[Math.min(si, reps.length - 1)];
       const realPath = join(dir, `real_${n}.npy`);
       const synthPath = join(dir, `synth_${n}.npy`);
-      writeFileSync(realPath, writeNpy(gaussian(n, d, 1000 + n, 0), [n, d]));
-      writeFileSync(synthPath, writeNpy(gaussian(n, d, 2000 + n, 0.05), [n, d]));
+      writeGaussianNpy(realPath, n, d, 1000 + n, 0);
+      writeGaussianNpy(synthPath, n, d, 2000 + n, 0.05);
       const ours: Measured[] = [];
       const base: Measured[] = [];
       const oursJson = join(dir, `ours_${n}.json`);
@@ -165,16 +184,7 @@ export async function main(argv: string[]): Promise<number> {
       const bw = base.length ? median(base.map((m) => m.wallS)) : NaN;
       const bm = base.length ? median(base.map((m) => m.peakMiB)) : NaN;
       rows.push([`${n}`, `${d}`, `${repeats}`, fmt(ow), fmt(bw), fmt(ow / bw, 2), fmt(om, 0), fmt(bm, 0), fmt(om / bm, 3)]);
-      if (base.length) {
-        const o = JSON.parse(readFileSync(oursJson, 'utf8')).sets[0].metrics;
-        const b = JSON.parse(readFileSync(baseJson, 'utf8'));
-        const diffs = ['fidelity', 'privacy', 'fidelityPrivacy', 'precision', 'recall', 'density', 'coverage']
-          .map((key) => `${key} ${o[key]} vs ${b[key]}`);
-        notes.push(`N = ${n}: ${diffs.join('; ')}; FID ${o.fid} vs ${b.fid}; KID mean ${o.kid?.mean} vs ${b.kid.mean} (different subset draws)`);
-        const t = JSON.parse(readFileSync(oursJson, 'utf8')).timings as Record<string, number>;
-        notes.push(`N = ${n}: synthlens stages (s): ${Object.entries(t).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)}`).join(', ')}`);
-        notes.push(`N = ${n}: baseline stages (s): ${Object.entries(b.timings as Record<string, number>).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}`);
-      }
+      if (base.length) notes.push(...comparisonNotes(n, oursJson, baseJson));
     }
   } finally {
     if (!values.keep) rmSync(dir, { recursive: true, force: true });

@@ -7,6 +7,7 @@ const BENCHES = {
   extract: '../bench/extract.ts',
   'extract-browser': '../bench/extractBrowser.ts',
   utility: '../bench/utility.ts',
+  scale: '../bench/scale.ts',
 };
 
 const [name, ...args] = process.argv.slice(2);
