@@ -7,7 +7,8 @@
  * Order: every copy-set member first (assignment 0), then the others; within each group by
  * distance to the nearest real (ascending), ties by set order, then by image index. The first
  * `limit` pairs are found with a bounded max-heap (O(N log limit), no full sort), so a run with
- * 100k images per set stays responsive when a filter or the limit changes.
+ * 100k images per set stays responsive when a filter or the limit changes; they come back as row
+ * references (selectPairOrder), and the view makes AuditPair objects only for the rows it shows.
  */
 import { ASSIGNMENT_NAMES, type SetAssignments } from '../../core/report/csv.ts';
 import type { RunResult } from '../../app/types.ts';
@@ -136,18 +137,49 @@ export function pairAt(src: AuditSource, i: number): AuditPair {
   };
 }
 
+/** The first pairs in audit order, as row references (no AuditPair objects: make those with pairAt for the rows shown). */
+export interface PairOrder {
+  /** The j-th pair is row `row[j]` of source `source[j]` (index into the sources passed in); both have `length` entries. */
+  source: Int32Array;
+  row: Int32Array;
+  length: number;
+  /** Images that pass the filter, and how many of them are copies. */
+  matched: number;
+  copies: number;
+}
+
 /**
  * The first `limit` pairs in audit order among the images that pass `filter`, with the counts of
- * matching images and copies. One pass over the images with a bounded max-heap of size `limit`.
+ * matching images and copies. A small `limit` (under 1/64 of the matches): one pass with a bounded
+ * max-heap of size `limit` (O(N log limit)); a larger one: every match sorted (sortAll), then cut.
+ * Only typed arrays are made, so 100,000 pairs cost 800 kB here; the AuditPair objects are made
+ * for the rows on screen (pairAt). The order for a limit is a prefix of the order for any larger one.
  */
-export function selectPairs(sources: readonly AuditSource[], filter: PairFilter, limit: number): PairSelection {
+export function selectPairOrder(sources: readonly AuditSource[], filter: PairFilter, limit: number): PairOrder {
   const cap = Math.max(0, Math.floor(limit));
+  const wanted = (s: number) => filter.set == null || sources[s].name === filter.set;
+  let matched = 0;
+  let copies = 0;
+  for (let s = 0; s < sources.length; s++) {
+    if (!wanted(s)) continue;
+    const a = sources[s].a;
+    if (filter.label != null && !a.labels) continue;
+    for (let i = 0, n = a.ids.length; i < n; i++) {
+      if (filter.label != null && a.labels![i] !== filter.label) continue;
+      matched++;
+      if (a.set[i] === 0) copies++;
+    }
+  }
+  if (cap * 64 > matched) {
+    const all = sortAll(sources, filter, matched);
+    const length = Math.min(cap, matched);
+    return { source: all.source.subarray(0, length), row: all.row.subarray(0, length), length, matched, copies };
+  }
+
   // Max-heap (the pair that comes last in audit order at the top) of at most `cap` entries.
   const hs = new Int32Array(cap);
   const hi = new Int32Array(cap);
   let size = 0;
-  let matched = 0;
-  let copies = 0;
 
   const siftUp = (pos: number) => {
     const s = hs[pos];
@@ -178,33 +210,120 @@ export function selectPairs(sources: readonly AuditSource[], filter: PairFilter,
     hi[pos] = i;
   };
 
-  for (let s = 0; s < sources.length; s++) {
-    const src = sources[s];
-    if (filter.set != null && src.name !== filter.set) continue;
-    const a = src.a;
-    const labels = a.labels;
-    if (filter.label != null && !labels) continue;
-    const n = a.ids.length;
-    for (let i = 0; i < n; i++) {
-      if (filter.label != null && labels![i] !== filter.label) continue;
-      matched++;
-      if (a.set[i] === 0) copies++;
-      if (cap === 0) continue;
-      if (size < cap) {
-        hs[size] = s;
-        hi[size] = i;
-        siftUp(size++);
-      } else if (after(sources, hs[0], hi[0], s, i)) {
-        hs[0] = s;
-        hi[0] = i;
-        siftDown(0);
+  if (cap > 0) {
+    for (let s = 0; s < sources.length; s++) {
+      if (!wanted(s)) continue;
+      const a = sources[s].a;
+      const labels = a.labels;
+      if (filter.label != null && !labels) continue;
+      for (let i = 0, n = a.ids.length; i < n; i++) {
+        if (filter.label != null && labels![i] !== filter.label) continue;
+        if (size < cap) {
+          hs[size] = s;
+          hi[size] = i;
+          siftUp(size++);
+        } else if (after(sources, hs[0], hi[0], s, i)) {
+          hs[0] = s;
+          hi[0] = i;
+          siftDown(0);
+        }
       }
     }
   }
 
   const order = Array.from({ length: size }, (_, j) => j);
   order.sort((x, y) => (after(sources, hs[x], hi[x], hs[y], hi[y]) ? 1 : after(sources, hs[y], hi[y], hs[x], hi[x]) ? -1 : 0));
-  return { pairs: order.map((j) => pairAt(sources[hs[j]], hi[j])), matched, copies };
+  const source = new Int32Array(size);
+  const row = new Int32Array(size);
+  order.forEach((j, k) => {
+    source[k] = hs[j];
+    row[k] = hi[j];
+  });
+  return { source, row, length: size, matched, copies };
+}
+
+/** The first `limit` pairs of an order (views on its arrays, no copy). */
+export function prefixOrder(o: PairOrder, limit: number): PairOrder {
+  const length = Math.max(0, Math.min(o.length, Math.floor(limit)));
+  return { source: o.source.subarray(0, length), row: o.row.subarray(0, length), length, matched: o.matched, copies: o.copies };
+}
+
+/** Largest number of matches whose sort keys (below) are exact integers in a float64. */
+const MAX_KEYED = 2 ** 26;
+
+/**
+ * Every match (`matched` of them) in audit order. Each match gets one integer key,
+ * (group * U + rank of its distance among the U distinct distances) * matched + its position in
+ * the (set, index) enumeration, so one native numeric sort of the keys (no comparator) gives the
+ * order (group, distance, set, index) exactly; beyond MAX_KEYED matches, a comparator sort.
+ */
+function sortAll(sources: readonly AuditSource[], filter: PairFilter, matched: number): Pick<PairOrder, 'source' | 'row' | 'length'> {
+  // Matches in (set, index) order, so a tie on (group, distance) is broken by the position in this enumeration.
+  const ms = new Int32Array(matched);
+  const mi = new Int32Array(matched);
+  const group = new Uint8Array(matched);
+  const dist = new Float64Array(matched);
+  let m = 0;
+  for (let s = 0; s < sources.length; s++) {
+    if (filter.set != null && sources[s].name !== filter.set) continue;
+    const a = sources[s].a;
+    if (filter.label != null && !a.labels) continue;
+    for (let i = 0, n = a.ids.length; i < n; i++) {
+      if (filter.label != null && a.labels![i] !== filter.label) continue;
+      ms[m] = s;
+      mi[m] = i;
+      group[m] = a.set[i] === 0 ? 0 : 1;
+      dist[m] = distKey(a.distance[i]);
+      m++;
+    }
+  }
+  const source = new Int32Array(matched);
+  const row = new Int32Array(matched);
+  if (matched > MAX_KEYED) {
+    const perm = new Int32Array(matched);
+    for (let j = 0; j < matched; j++) perm[j] = j;
+    perm.sort((x, y) => group[x] - group[y] || (dist[x] < dist[y] ? -1 : dist[x] > dist[y] ? 1 : 0) || x - y);
+    for (let k = 0; k < matched; k++) {
+      source[k] = ms[perm[k]];
+      row[k] = mi[perm[k]];
+    }
+    return { source, row, length: matched };
+  }
+  // The distinct distances, ascending (Infinity, from NaN, last).
+  const distinct = dist.slice().sort();
+  let u = 0;
+  for (let j = 0; j < matched; j++) if (u === 0 || distinct[j] !== distinct[u - 1]) distinct[u++] = distinct[j];
+  const keys = new Float64Array(matched);
+  for (let e = 0; e < matched; e++) {
+    // Rank of dist[e] among distinct[0..u): binary search (it is present).
+    const d = dist[e];
+    let lo = 0;
+    let hi = u - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (distinct[mid] < d) lo = mid + 1;
+      else hi = mid;
+    }
+    keys[e] = (group[e] * u + lo) * matched + e;
+  }
+  keys.sort();
+  for (let k = 0; k < matched; k++) {
+    const e = keys[k] % matched;
+    source[k] = ms[e];
+    row[k] = mi[e];
+  }
+  return { source, row, length: matched };
+}
+
+/**
+ * The first `limit` pairs in audit order among the images that pass `filter`, as AuditPair
+ * objects, with the counts of matching images and copies (selectPairOrder, then pairAt for each).
+ */
+export function selectPairs(sources: readonly AuditSource[], filter: PairFilter, limit: number): PairSelection {
+  const o = selectPairOrder(sources, filter, limit);
+  const pairs: AuditPair[] = new Array(o.length);
+  for (let j = 0; j < o.length; j++) pairs[j] = pairAt(sources[o.source[j]], o.row[j]);
+  return { pairs, matched: o.matched, copies: o.copies };
 }
 
 /** Class labels offered by the class filter: those of `set` (or of every set), sorted. */
