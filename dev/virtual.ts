@@ -4,6 +4,7 @@
  * virtual.fixture.ts. When done, <body data-ready="true">; window.__timings holds the mount times (ms).
  */
 import '../src/ui/global.css';
+import '../src/ui/print.css';
 import { mountLists } from './virtual.fixture.ts';
 
 const n = Number(new URLSearchParams(location.search).get('n') ?? 100_000);
