@@ -9,9 +9,10 @@
  * R is rank x n, row-major, upper trapezoidal (R[t, j] = 0 for j < t, stored as zeros).
  * Blocked right-looking form: within a panel of NB pivots each row of R is computed
  * from the current Schur complement minus the panel's earlier rows; after the panel
- * the trailing Schur complement is updated once with the blocked product of gemm.ts.
+ * the trailing Schur complement is updated once (both triangles) with the blocked product
+ * of gemm.ts.
  */
-import { gemmNT } from './gemm.ts';
+import { gemm, rowsOperand, wasmMatrix } from './gemm.ts';
 
 export interface PivotedCholesky {
   n: number;
@@ -31,7 +32,10 @@ const NB = 48;
  */
 export function pivotedCholesky(a: Float64Array, n: number, relTol?: number): PivotedCholesky {
   if (a.length < n * n) throw new Error(`matrix has ${a.length} entries, expected ${n} x ${n}`);
-  const s = a.slice(0, n * n); // Schur complement, permuted in place (full storage)
+  // Schur complement, permuted in place (full storage); row t of R overwrites row t of it
+  // (columns >= t) once pivot t is taken, so R and the Schur complement share one n x n array
+  const s = wasmMatrix(n * n);
+  s.set(a.subarray(0, n * n));
   const perm = new Int32Array(n);
   const diag = new Float64Array(n);
   let maxDiag = 0;
@@ -42,7 +46,7 @@ export function pivotedCholesky(a: Float64Array, n: number, relTol?: number): Pi
     if (diag[i] > maxDiag) maxDiag = diag[i];
   }
   const tol = (relTol ?? n * Number.EPSILON) * maxDiag;
-  const r = new Float64Array(n * n);
+  const r = s;
   let rank = 0;
   let done = maxDiag <= 0;
   const negT = new Float64Array(n * NB);
@@ -54,10 +58,8 @@ export function pivotedCholesky(a: Float64Array, n: number, relTol?: number): Pi
       let q = k;
       for (let j = k + 1; j < n; j++) if (diag[j] > diag[q]) q = j;
       if (!(diag[q] > tol)) { done = true; break; }
-      if (q !== k) swapPivot(s, r, perm, diag, n, k, q);
-      const row = k * n;
-      const srow = k * n;
-      for (let j = k; j < n; j++) r[row + j] = s[srow + j];
+      if (q !== k) swapPivot(s, perm, diag, n, k, q);
+      const row = k * n; // row k of the Schur complement becomes row k of R
       // subtract the contributions of this panel's earlier rows (earlier panels are in s already)
       let t = k0;
       for (; t + 1 < k; t += 2) {
@@ -94,25 +96,24 @@ export function pivotedCholesky(a: Float64Array, n: number, relTol?: number): Pi
         negT[i * NB + t] = -v;
       }
     }
-    gemmNT(m, m, nb, negT, 0, NB, posT, 0, NB, s, kEnd * n + kEnd, n, { lower: true });
-    // mirror the updated lower triangle of the trailing block
-    for (let i = kEnd; i < n; i++) {
-      for (let j = i + 1; j < n; j++) s[i * n + j] = s[j * n + i];
-    }
+    // both triangles of the trailing block (symmetric mode: the lower one computed, mirrored block by block)
+    gemm(m, m, nb, rowsOperand(negT, 0, NB), rowsOperand(posT, 0, NB), s, kEnd * n + kEnd, n, { symmetric: true });
   }
+  // R is upper trapezoidal: clear what is left of the Schur complement left of the diagonal
+  for (let t = 0; t < rank; t++) r.fill(0, t * n, t * n + t);
   return { n, rank, perm, r: r.subarray(0, rank * n) };
 }
 
-/** Exchange pivot positions k and q (q > k) in the Schur complement, R's computed rows, perm and diag. */
-function swapPivot(s: Float64Array, r: Float64Array, perm: Int32Array, diag: Float64Array, n: number, k: number, q: number): void {
+/**
+ * Exchange pivot positions k and q (q > k) in the Schur complement, R's computed rows (rows
+ * < k of the same array: their columns k and q are exchanged by the column swap), perm and
+ * diag.
+ */
+function swapPivot(s: Float64Array, perm: Int32Array, diag: Float64Array, n: number, k: number, q: number): void {
   let tmp = perm[k]; perm[k] = perm[q]; perm[q] = tmp;
   tmp = diag[k]; diag[k] = diag[q]; diag[q] = tmp;
-  for (let t = 0; t < k; t++) {
-    const o = t * n;
-    tmp = r[o + k]; r[o + k] = r[o + q]; r[o + q] = tmp;
-  }
-  // symmetric swap of rows and columns k and q of s (entries in rows/cols >= k suffice,
-  // but the whole rows are swapped for simplicity: rows < k are never read again)
+  // symmetric swap of rows and columns k and q (whole rows: columns < k of rows >= k are
+  // never read again; whole columns: rows < k hold R, whose columns k and q trade places)
   const rk = k * n, rq = q * n;
   for (let j = 0; j < n; j++) { tmp = s[rk + j]; s[rk + j] = s[rq + j]; s[rq + j] = tmp; }
   for (let i = 0; i < n; i++) { const o = i * n; tmp = s[o + k]; s[o + k] = s[o + q]; s[o + q] = tmp; }

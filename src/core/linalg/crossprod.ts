@@ -8,7 +8,7 @@
  * the data is made; the two-pass (centre first) formula keeps the rounding error of
  * numpy.cov.
  */
-import { columnsOperand, gemm, type NumericRows } from './gemm.ts';
+import { columnsOperand, gemm, wasmMatrix, type NumericRows } from './gemm.ts';
 
 export type { NumericRows };
 
@@ -29,6 +29,8 @@ export interface CrossProductOptions {
   center?: Float64Array;
   /** Multiply row r by rowScale[r] (after centring). */
   rowScale?: Float64Array;
+  /** crossProduct only: write S here (zeroed d x d, e.g. from symmetricMatrix) instead of a new array. */
+  out?: Float64Array;
 }
 
 /**
@@ -36,7 +38,7 @@ export interface CrossProductOptions {
  * Float64Array (not divided by anything).
  */
 export function crossProduct(data: NumericRows, n: number, d: number, opts: CrossProductOptions = {}): Float64Array {
-  const out = new Float64Array(d * d);
+  const out = opts.out ?? wasmMatrix(d * d);
   const op = columnsOperand(data, d, opts.center, opts.rowScale);
   gemm(d, d, n, op, op, out, 0, d, { symmetric: true });
   return out;

@@ -5,16 +5,25 @@
  * Reference for the tests: numpy.linalg.eigh / scipy.linalg.eigh (LAPACK dsyevd).
  *
  * Cost for n x n: about (2/3) n^3 multiply-adds for the eigenvalues alone (half of
- * them in cache-blocked matrix products, see tridiagonalize), about 3-4 n^3 more when
- * the eigenvectors are requested.
+ * them in cache-blocked matrix products, see tridiagonalize, the other half in symmetric
+ * matrix-vector products), about 3-4 n^3 more when the eigenvectors are requested.
+ * Where WebAssembly SIMD is available (./wasm/kernels.ts) the working matrix lives in a
+ * WebAssembly memory of its own and the symmetric matrix-vector products run there
+ * (symv4), the panel updates through gemm.ts; a caller that builds its matrix with
+ * symmetricMatrix() and passes overwrite = true saves the copy.
  */
 
-import { gemmNT } from './gemm.ts';
+import { gemm, rowsOperand, wasmMatrix, wasmMatrixExtra } from './gemm.ts';
+import { wasmAvailable, type WasmKernels } from './wasm/kernels.ts';
 
 export interface EighOptions {
   /** Also return eigenvectors (default false). */
   vectors?: boolean;
-  /** Allow the input array to be used as work space (it is destroyed). Default false. */
+  /**
+   * Allow the input array to be used as work space (it is destroyed). Default false. With
+   * the WebAssembly kernels only an array from symmetricMatrix() is used in place; others
+   * are copied (and left alone).
+   */
   overwrite?: boolean;
 }
 
@@ -39,12 +48,20 @@ export function eigh(a: Float64Array, n: number, opts: EighOptions = {}): EighRe
   for (let i = 0; i < n * n; i++) {
     if (!Number.isFinite(a[i])) throw new Error('eigh: matrix has non-finite entries');
   }
-  const work = opts.overwrite ? a : a.slice(0, n * n);
+  const own = a.length === n * n && isEighMatrix(a, n) ? wasmMatrixExtra(a) : null;
+  let work: Float64Array;
+  if (opts.overwrite && own) work = a;
+  else if (opts.overwrite && !own && (n < WASM_MIN_ORDER || !wasmAvailable())) work = a;
+  else {
+    work = symmetricMatrix(n);
+    work.set(a.subarray(0, n * n));
+  }
   const d = new Float64Array(n);
   const e = new Float64Array(n);
   if (n === 0) return opts.vectors ? { values: d, vectors: new Float64Array(0) } : { values: d };
   const tau = opts.vectors ? new Float64Array(n) : null;
-  tridiagonalize(work, n, d, e, tau);
+  const ext = isEighMatrix(work, n) ? wasmMatrixExtra(work) : null;
+  tridiagonalize(work, n, d, e, tau, ext ? ext.kernels : null, ext ? ext.extraAt : 0);
   let zt: Float64Array | null = null;
   if (tau) {
     zt = accumulateQt(work, n, tau);
@@ -60,6 +77,25 @@ export function eigh(a: Float64Array, n: number, opts: EighOptions = {}): EighRe
     for (let r = 0; r < n; r++) vectors[r * n + i] = zt[src + r];
   }
   return { values, vectors };
+}
+
+/** Orders below this run in plain JS (the WebAssembly memory would cost more than it saves). */
+const WASM_MIN_ORDER = 48;
+
+/**
+ * A zeroed n x n row-major Float64Array that eigh / eigvalsh with overwrite = true
+ * decompose in place: it sits at the start of a WebAssembly memory of its own, followed
+ * by the work vectors of the tridiagonalisation (a plain Float64Array where WebAssembly
+ * is not used). The memory is freed with the array.
+ */
+export function symmetricMatrix(n: number): Float64Array {
+  return n >= WASM_MIN_ORDER && wasmAvailable() ? wasmMatrix(n * n, (PANEL + 1) * n) : new Float64Array(n * n);
+}
+
+/** Whether `a` comes from symmetricMatrix(n): a wasmMatrix with room for the work vectors. */
+function isEighMatrix(a: Float64Array, n: number): boolean {
+  const ext = wasmMatrixExtra(a);
+  return ext !== null && a.length === n * n && ext.extraValues >= (PANEL + 1) * n;
 }
 
 /** Eigenvalues only, ascending. */
@@ -84,16 +120,19 @@ const PANEL = 32;
  * thus streamed once per step (read only) plus once per panel, instead of read and
  * written at every step.
  */
-function tridiagonalize(a: Float64Array, n: number, d: Float64Array, e: Float64Array, tau: Float64Array | null): void {
+function tridiagonalize(a: Float64Array, n: number, d: Float64Array, e: Float64Array, tau: Float64Array | null, wk: WasmKernels | null, extraAt: number): void {
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < i; j++) a[i * n + j] = a[j * n + i];
   }
   e[n - 1] = 0;
   if (tau) tau.fill(0);
-  const up = new Float64Array(PANEL * n); // u_t of the current panel, row t (zero before index k_t + 1)
+  // u_t of the current panel, row t (zero before index k_t + 1), and p: in the kernels'
+  // memory after the matrix when the WebAssembly symv4 is used
+  const upAt = extraAt, pAt = upAt + PANEL * n;
+  const up = wk ? new Float64Array(wk.memory.buffer, upAt * 8, PANEL * n) : new Float64Array(PANEL * n);
+  const p = wk ? new Float64Array(wk.memory.buffer, pAt * 8, n) : new Float64Array(n);
   const wp = new Float64Array(PANEL * n); // w_t likewise
   const col = new Float64Array(n);
-  const p = new Float64Array(n);
   const cu = new Float64Array(PANEL), cw = new Float64Array(PANEL);
   const pm = new Float64Array(n * 2 * PANEL);
   const qm = new Float64Array(n * 2 * PANEL);
@@ -137,7 +176,8 @@ function tridiagonalize(a: Float64Array, n: number, d: Float64Array, e: Float64A
         for (let j = k + 1; j < n; j++) a[k * n + j] = up[urow + j];
       }
       // 3. p = A_old u over the trailing lower triangle (read only) ...
-      symvLower(a, n, k + 1, up.subarray(urow, urow + n), p);
+      if (wk) symvLowerWasm(wk, a, n, k + 1, up.subarray(urow, urow + n), (upAt + urow) * 8, p, pAt * 8);
+      else symvLower(a, n, k + 1, up.subarray(urow, urow + n), p);
       // ... minus the panel's pending updates: p -= sum_t u_t (w_t . u) + w_t (u_t . u)
       for (let q = 0; q < nb; q++) {
         const o = q * n;
@@ -167,7 +207,8 @@ function tridiagonalize(a: Float64Array, n: number, d: Float64Array, e: Float64A
         qm[o + q] = wq; qm[o + nb + q] = uq;
       }
     }
-    gemmNT(m, m, w2, pm, 0, w2, qm, 0, w2, a, k1 * n + k1, n, { lower: true });
+    // (entries above the diagonal of the trailing block are never read: they may take partial sums)
+    gemm(m, m, w2, rowsOperand(pm, 0, w2), rowsOperand(qm, 0, w2), a, k1 * n + k1, n, { lower: true, upperMayChange: true });
   }
   if (n >= 2) {
     d[n - 2] = a[(n - 2) * n + n - 2];
@@ -195,6 +236,21 @@ function symvLower(a: Float64Array, n: number, k: number, u: Float64Array, p: Fl
       p[j] += v0 * u0 + v1 * u1 + v2 * u2 + v3 * u3;
     }
     p[i] += acc0; p[i + 1] += acc1; p[i + 2] += acc2; p[i + 3] += acc3;
+    for (let r = 0; r < 4; r++) symvRowTail(a, n, i + r, i, u, p);
+  }
+  for (; i < n; i++) symvRowTail(a, n, i, k, u, p);
+}
+
+/**
+ * symvLower with the matrix, u and p in wk's memory (the matrix at byte 0, row stride n):
+ * the columns left of each group of four rows go through the SIMD kernel, the small
+ * triangles by the diagonal through symvRowTail.
+ */
+function symvLowerWasm(wk: WasmKernels, a: Float64Array, n: number, k: number, u: Float64Array, uAt: number, p: Float64Array, pAt: number): void {
+  p.fill(0, k, n);
+  let i = k;
+  for (; i + 3 < n; i += 4) {
+    wk.symv4(0, n * 8, k, i, uAt, pAt);
     for (let r = 0; r < 4; r++) symvRowTail(a, n, i + r, i, u, p);
   }
   for (; i < n; i++) symvRowTail(a, n, i, k, u, p);

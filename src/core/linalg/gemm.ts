@@ -174,6 +174,8 @@ const BP = AP + MC * KC;
 const CB = BP + NC * KC;
 const WORKSPACE_VALUES = CB + MC * LDCB;
 const ALL_TILES = 1 << 30;
+/** Source rows per pass of columnsOperand's packing. */
+const PACK_ROWS = 16;
 
 /**
  * A matrix as read by the products: element (i, p), row i over the inner dimension p.
@@ -185,11 +187,25 @@ export interface Operand {
   pack(dst: Float64Array, off: number, i0: number, rows: number, p0: number, kc: number): void;
 }
 
-/** Element (i, p) = src[off + i ld + p], or src[idx[i] ld + p] when a row index list is given. */
-export function rowsOperand(src: NumericRows, off: number, ld: number, idx?: Int32Array): Operand {
+/**
+ * Element (i, p) = src[off + i ld + p], or src[idx[i] ld + p] when a row index list is given;
+ * times scale[i] when a scale per row is given.
+ */
+export function rowsOperand(src: NumericRows, off: number, ld: number, idx?: Int32Array, scale?: Float64Array): Operand {
   const base = idx ? (i: number) => idx[i] * ld : (i: number) => off + i * ld;
   return {
     pack(dst, o, i0, rows, p0, kc) {
+      if (scale) {
+        for (let b = 0; b < rows; b += 4) {
+          const q = o + b * kc;
+          dst.fill(0, q, q + 4 * kc);
+          for (let r = 0; r < Math.min(4, rows - b); r++) {
+            const rr = base(i0 + b + r) + p0, sr = scale[i0 + b + r];
+            for (let p = 0; p < kc; p++) dst[q + 4 * p + r] = src[rr + p] * sr;
+          }
+        }
+        return;
+      }
       for (let b = 0; b < rows; b += 4) {
         const nr = Math.min(4, rows - b);
         let q = o + b * kc;
@@ -221,18 +237,29 @@ export function columnsOperand(src: NumericRows, d: number, center?: Float64Arra
     pack(dst, o, i0, rows, p0, kc) {
       const full = rows & ~3; // rows in complete micro-panels; the last one is zero-padded
       if (full < rows) dst.fill(0, o + full * kc, o + full * kc + 4 * kc);
-      for (let p = 0; p < kc; p++) {
-        const row = (p0 + p) * d + i0;
-        const s = rowScale ? rowScale[p0 + p] : 1;
-        let q = o + 4 * p;
-        for (let b = 0; b < full; b += 4, q += 4 * kc) {
+      // PACK_ROWS source rows at a time, so that each micro-panel receives a contiguous run
+      // (writing one value into every panel per source row would hit one cache set each time)
+      for (let pp = 0; pp < kc; pp += PACK_ROWS) {
+        const pe = Math.min(kc, pp + PACK_ROWS);
+        for (let b = 0; b < full; b += 4) {
           const ci = i0 + b;
-          dst[q] = (src[row + b] - c[ci]) * s;
-          dst[q + 1] = (src[row + b + 1] - c[ci + 1]) * s;
-          dst[q + 2] = (src[row + b + 2] - c[ci + 2]) * s;
-          dst[q + 3] = (src[row + b + 3] - c[ci + 3]) * s;
+          const c0 = c[ci], c1 = c[ci + 1], c2 = c[ci + 2], c3 = c[ci + 3];
+          let q = o + b * kc + 4 * pp;
+          for (let p = pp; p < pe; p++, q += 4) {
+            const row = (p0 + p) * d + ci;
+            const sc = rowScale ? rowScale[p0 + p] : 1;
+            dst[q] = (src[row] - c0) * sc;
+            dst[q + 1] = (src[row + 1] - c1) * sc;
+            dst[q + 2] = (src[row + 2] - c2) * sc;
+            dst[q + 3] = (src[row + 3] - c3) * sc;
+          }
         }
-        for (let b = full; b < rows; b++) dst[o + full * kc + 4 * p + (b - full)] = (src[row + b] - c[i0 + b]) * s;
+        for (let b = full; b < rows; b++) {
+          for (let p = pp; p < pe; p++) {
+            const sc = rowScale ? rowScale[p0 + p] : 1;
+            dst[o + full * kc + 4 * p + (b - full)] = (src[(p0 + p) * d + i0 + b] - c[i0 + b]) * sc;
+          }
+        }
       }
     },
   };
@@ -260,10 +287,21 @@ export function permutedOperand(src: Float64Array, n: number, perm: Int32Array):
 
 export interface OperandGemmOptions extends GemmOptions {
   /**
-   * C is square (m = n, same index space): entries are computed for j <= i only and
-   * written to both C[i][j] and C[j][i] (the diagonal once). Implies lower.
+   * With lower: the entries kept are j <= i + diagonal (default 0); e.g. the rows i0.. of a
+   * symmetric product whose lower triangle is built a row block at a time use diagonal = i0.
+   */
+  diagonal?: number;
+  /**
+   * C is square (m = n, same index space) and symmetric on entry (e.g. zero): entries are
+   * computed for j <= i only and the result is made symmetric. Implies lower.
    */
   symmetric?: boolean;
+  /**
+   * With lower: entries just above the kept ones (inside 4 x 4 tiles that straddle the
+   * boundary) may be overwritten with partial sums. Lets a product into a wasmMatrix()
+   * accumulate in place.
+   */
+  upperMayChange?: boolean;
 }
 
 let shared: WasmKernels | null = null;
@@ -274,10 +312,47 @@ function workspace(): WasmKernels {
   return shared;
 }
 
+interface OwnedMemory {
+  kernels: WasmKernels;
+  /** Value index and size of the caller's extra region, and value index of the product workspace. */
+  extraAt: number;
+  extraValues: number;
+  workspaceAt: number;
+}
+
+const owned = new WeakMap<ArrayBuffer, OwnedMemory>();
+
+/**
+ * A zeroed Float64Array of `values` entries at the start of a WebAssembly memory of its
+ * own, followed by `extraValues` more (see wasmMatrixExtra) and a product workspace: the
+ * products of this module accumulate into it in place, without the block-by-block copy into
+ * a JS array. A plain Float64Array where the WebAssembly kernels are not used. The memory is
+ * freed with the array.
+ */
+export function wasmMatrix(values: number, extraValues = 0): Float64Array {
+  if (!wasmAvailable()) return new Float64Array(values);
+  const extraAt = values + (values & 1);
+  const workspaceAt = extraAt + extraValues + (extraValues & 1);
+  const kernels = instantiate((workspaceAt + WORKSPACE_VALUES) * 8);
+  if (!kernels) return new Float64Array(values);
+  owned.set(kernels.memory.buffer, { kernels, extraAt, extraValues, workspaceAt });
+  return new Float64Array(kernels.memory.buffer, 0, values);
+}
+
+/** The kernels and the extra region (value index and size) of an array made by wasmMatrix, or null. */
+export function wasmMatrixExtra(a: Float64Array): { kernels: WasmKernels; extraAt: number; extraValues: number } | null {
+  const o = owned.get(a.buffer as ArrayBuffer);
+  return o && a.byteOffset === 0 ? { kernels: o.kernels, extraAt: o.extraAt, extraValues: o.extraValues } : null;
+}
+
 /**
  * C[cOff + i ldc + j] += sum_{p<k} A(i, p) B(j, p) for i < m, j < n, through the WebAssembly
  * kernel (callers check wasmAvailable() first, or use gemm()). triA / triB: A(i, p) = 0 for
  * p < i, B(j, p) = 0 for p < j (blocks made only of those zeros are skipped).
+ *
+ * When C lies in a wasmMatrix() memory the kernel accumulates into it directly (whole 4 x 4
+ * tiles; the edge strips and the other cases go through the workspace buffer and are added
+ * to C in JS).
  */
 export function gemmOperands(
   m: number, n: number, k: number, A: Operand, B: Operand,
@@ -285,36 +360,65 @@ export function gemmOperands(
 ): void {
   const sym = opts.symmetric === true;
   const lower = sym || opts.lower === true;
+  const diag = lower ? (sym ? 0 : opts.diagonal ?? 0) : 0;
   const triA = opts.triA === true, triB = opts.triB === true;
   if (m <= 0 || n <= 0 || k <= 0) return;
-  const ws = workspace();
+  const own = owned.get(C.buffer as ArrayBuffer);
+  const direct = own !== undefined && (!lower || sym || opts.upperMayChange === true);
+  const ws = direct ? own.kernels : workspace();
+  const base = direct ? own.workspaceAt : 0;
+  const ap = base + AP, bp = base + BP, cb = base + CB;
+  const c0 = C.byteOffset / 8 + cOff; // value index of C's block in ws's memory (direct mode)
   const f = ws.f64;
   for (let jc = 0; jc < n; jc += NC) {
     const nc = Math.min(NC, n - jc);
+    const icFirst = lower ? Math.max(0, jc - diag) : 0;
     for (let pc = triB ? Math.min(jc, k) : 0; pc < k; pc += KC) {
       const kc = Math.min(KC, k - pc);
       let packedB = false;
-      for (let ic = lower ? jc - (jc % MC) : 0; ic < m; ic += MC) {
+      for (let ic = icFirst - (icFirst % MC); ic < m; ic += MC) {
         if (triA && ic >= pc + kc) break;
         const mc = Math.min(MC, m - ic);
-        if (lower && ic + mc - 1 < jc) continue;
-        const ncEff = lower ? Math.min(nc, ic + mc - jc) : nc;
-        if (!packedB) { B.pack(f, BP, jc, nc, pc, kc); packedB = true; }
-        A.pack(f, AP, ic, mc, pc, kc);
-        const mc4 = (mc + 3) & ~3, nc4 = (ncEff + 3) & ~3;
-        ws.gemm(AP * 8, BP * 8, CB * 8, mc4, nc4, kc, LDCB * 8, lower ? ic - jc : ALL_TILES, 0);
-        addBlock(f, C, cOff, ldc, ic, jc, mc, ncEff, lower, sym);
+        if (lower && ic + mc - 1 + diag < jc) continue;
+        const ncEff = lower ? Math.min(nc, ic + mc + diag - jc) : nc;
+        if (!packedB) { B.pack(f, bp, jc, nc, pc, kc); packedB = true; }
+        A.pack(f, ap, ic, mc, pc, kc);
+        const low = lower ? ic + diag - jc : ALL_TILES;
+        if (!direct) {
+          ws.gemm(ap * 8, bp * 8, cb * 8, (mc + 3) & ~3, (ncEff + 3) & ~3, kc, LDCB * 8, low, 0);
+          addBlock(f, cb, C, cOff, ldc, ic, jc, mc, ncEff, lower, diag, sym);
+          continue;
+        }
+        const mcF = mc & ~3, ncF = ncEff & ~3;
+        if (mcF > 0 && ncF > 0) ws.gemm(ap * 8, bp * 8, (c0 + ic * ldc + jc) * 8, mcF, ncF, kc, ldc * 8, low, 1);
+        if (mcF < mc) { // last rows: one partial tile row through the buffer
+          ws.gemm((ap + mcF * kc) * 8, bp * 8, cb * 8, 4, (ncEff + 3) & ~3, kc, LDCB * 8, low + mcF, 0);
+          addBlock(f, cb, C, cOff, ldc, ic + mcF, jc, mc - mcF, ncEff, lower, diag, false);
+        }
+        if (ncF < ncEff && mcF > 0) { // last columns of the full rows
+          ws.gemm(ap * 8, (bp + ncF * kc) * 8, cb * 8, mcF, 4, kc, LDCB * 8, low - ncF, 0);
+          addBlock(f, cb, C, cOff, ldc, ic, jc + ncF, mcF, ncEff - ncF, lower, diag, false);
+        }
       }
+    }
+  }
+  if (direct && sym) {
+    for (let i = 0; i < m; i++) {
+      const row = cOff + i * ldc;
+      for (let j = i + 1; j < m; j++) C[row + j] = C[cOff + j * ldc + i];
     }
   }
 }
 
-/** C block (rows ic.., columns jc..) += the kernel's buffer; j <= i only in lower mode; mirrored in symmetric mode. */
-function addBlock(f: Float64Array, C: Float64Array, cOff: number, ldc: number, ic: number, jc: number, mc: number, nc: number, lower: boolean, sym: boolean): void {
+/**
+ * C block (rows ic.., columns jc..) += the buffer at value index cb (row stride LDCB); j <= i
+ * + diag only in lower mode; mirrored in symmetric mode.
+ */
+function addBlock(f: Float64Array, cb: number, C: Float64Array, cOff: number, ldc: number, ic: number, jc: number, mc: number, nc: number, lower: boolean, diag: number, sym: boolean): void {
   for (let r = 0; r < mc; r++) {
     const i = ic + r;
-    const jn = lower ? Math.min(nc, i - jc + 1) : nc;
-    const src = CB + r * LDCB, dst = cOff + i * ldc + jc;
+    const jn = lower ? Math.min(nc, i + diag - jc + 1) : nc;
+    const src = cb + r * LDCB, dst = cOff + i * ldc + jc;
     for (let j = 0; j < jn; j++) C[dst + j] += f[src + j];
   }
   if (!sym) return;
@@ -322,7 +426,7 @@ function addBlock(f: Float64Array, C: Float64Array, cOff: number, ldc: number, i
     const col = jc + j;
     const r0 = Math.max(0, col + 1 - ic);
     const dst = cOff + col * ldc + ic;
-    for (let r = r0; r < mc; r++) C[dst + r] += f[CB + r * LDCB + j];
+    for (let r = r0; r < mc; r++) C[dst + r] += f[cb + r * LDCB + j];
   }
 }
 
@@ -342,6 +446,17 @@ export function gemm(
   const a = materialise(A, m, k), b = materialise(B, n, k);
   const sym = opts.symmetric === true;
   if (!sym) {
+    if (opts.lower && (opts.diagonal ?? 0) !== 0) {
+      // the plain-JS kernel has no diagonal offset: the full block, then the kept entries
+      const t = new Float64Array(m * n);
+      gemmNTJs(m, n, k, a, 0, k, b, 0, k, t, 0, n, { triA: opts.triA, triB: opts.triB });
+      const dg = opts.diagonal ?? 0;
+      for (let i = 0; i < m; i++) {
+        const jn = Math.min(n, i + dg + 1);
+        for (let j = 0; j < jn; j++) C[cOff + i * ldc + j] += t[i * n + j];
+      }
+      return;
+    }
     gemmNTJs(m, n, k, a, 0, k, b, 0, k, C, cOff, ldc, opts);
     return;
   }

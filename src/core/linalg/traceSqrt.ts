@@ -13,9 +13,12 @@
  * The eigenvalues of M come from the float64 symmetric solver of eigh.ts; rounding
  * makes some of them tiny negatives, which are clamped to 0.
  */
-import { eigvalsh } from './eigh.ts';
-import { gemmNT, mirrorLower } from './gemm.ts';
+import { eigvalsh, symmetricMatrix } from './eigh.ts';
+import { gemm, gemmNT, mirrorLower, permutedOperand, rowsOperand, wasmMatrix } from './gemm.ts';
 import { pivotedCholesky, type PivotedCholesky } from './cholesky.ts';
+
+/** Rows of R per block of V = R B[P,P] (the only rank x n temporary, 2 MB at n = 2048). */
+const V_ROWS = 128;
 
 export interface TraceSqrtResult {
   /** Tr (A B)^{1/2}. */
@@ -44,23 +47,34 @@ export function traceSqrtProduct(a: Float64Array, b: Float64Array, n: number): T
   return traceSqrtProductFactored(pivotedCholesky(a, n), b);
 }
 
-/** Tr (A B)^{1/2} given the pivoted Cholesky factor of A. */
+/**
+ * Tr (A B)^{1/2} given the pivoted Cholesky factor of A: M = R B[P,P] R^T, built a block of
+ * R's rows at a time (V_I = R_I B[P,P], then the lower part of M[I, :] = V_I R^T), reading
+ * B through the permutation (no permuted copy) and writing M straight into the matrix that
+ * eigh decomposes in place.
+ */
 export function traceSqrtProductFactored(fa: PivotedCholesky, b: Float64Array): TraceSqrtResult {
   const { n, rank, perm, r } = fa;
   if (rank === 0) return { value: 0, order: 0, clampedMin: 0 };
-  const bp = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) {
-    const src = perm[i] * n, dst = i * n;
-    for (let j = 0; j < n; j++) bp[dst + j] = b[src + perm[j]];
+  const bp = permutedOperand(b, n, perm);
+  const rows = rowsOperand(r, 0, n);
+  const m = symmetricMatrix(rank);
+  const v = wasmMatrix(Math.min(V_ROWS, rank) * n);
+  for (let i0 = 0; i0 < rank; i0 += V_ROWS) {
+    const rb = Math.min(V_ROWS, rank - i0);
+    v.fill(0, 0, rb * n);
+    // V_I = R_I B[P,P]: R row t is zero before column t, so the inner index starts at i0
+    gemm(rb, n, n - i0, rowsOperand(r, i0 * n + i0, n), shiftedColumns(bp, i0), v, 0, n, { triA: true });
+    // M[i0 + a][u] = V_I[a] . R[u] for u <= i0 + a; R row u is zero before column u
+    gemm(rb, i0 + rb, n, rowsOperand(v, 0, n), rows, m, i0 * rank, rank, { lower: true, diagonal: i0, triB: true, upperMayChange: true });
   }
-  // V = R B[P,P]  (rank x n); R row t is zero before column t.
-  const v = new Float64Array(rank * n);
-  gemmNT(rank, n, n, r, 0, n, bp, 0, n, v, 0, n, { triA: true });
-  // M = V R^T (rank x rank, symmetric); R row u is zero before column u.
-  const m = new Float64Array(rank * rank);
-  gemmNT(rank, rank, n, v, 0, n, r, 0, n, m, 0, rank, { triB: true, lower: true });
   mirrorLower(m, rank);
   return traceSqrtPsd(m, rank);
+}
+
+/** The operand with its inner index shifted by `by` (element (i, p) = op(i, p + by)). */
+function shiftedColumns(op: ReturnType<typeof permutedOperand>, by: number): ReturnType<typeof permutedOperand> {
+  return { pack: (dst, o, i0, rows, p0, kc) => op.pack(dst, o, i0, rows, p0 + by, kc) };
 }
 
 /**
@@ -70,7 +84,7 @@ export function traceSqrtProductFactored(fa: PivotedCholesky, b: Float64Array): 
 export function traceSqrtProductGram(x: Float64Array, na: number, d: number, ca: number, b: Float64Array): TraceSqrtResult {
   const w = new Float64Array(na * d);
   gemmNT(na, d, d, x, 0, d, b, 0, d, w, 0, d); // W = X B (B symmetric: row j = column j)
-  const m = new Float64Array(na * na);
+  const m = symmetricMatrix(na);
   gemmNT(na, na, d, w, 0, d, x, 0, d, m, 0, na, { lower: true });
   mirrorLower(m, na);
   for (let i = 0; i < m.length; i++) m[i] *= ca;
@@ -90,7 +104,7 @@ export function traceSqrtProductGram2(
   const [p, np, q, nq] = na <= nb ? [x, na, y, nb] : [y, nb, x, na];
   const g = new Float64Array(np * nq);
   gemmNT(np, nq, d, p, 0, d, q, 0, d, g, 0, nq); // G = P Q^T (np x nq)
-  const h = new Float64Array(np * np);
+  const h = symmetricMatrix(np);
   gemmNT(np, np, nq, g, 0, nq, g, 0, nq, h, 0, np, { lower: true });
   mirrorLower(h, np);
   const res = traceSqrtPsd(h, np);

@@ -19,16 +19,19 @@
  * When m equals both set sizes every subset is a permutation of both sets and the value
  * does not depend on the draw: it is computed once and std is 0.
  *
- * Work: each subset costs about 2 m^2 d multiply-adds. When it is cheaper and the
- * kernel matrix of the union of both sets fits in `cacheLimit` values, that matrix is
- * computed once (packed lower triangle) and subsets only sum its entries; when m equals
- * one set's size, that set's own kernel sum and its kernel sums against each row of the
- * other set are computed once.
+ * Work: a kernel entry costs d multiply-adds (float64, WebAssembly SIMD products of
+ * ../linalg/gemm.ts, reading the float32 features directly, no float64 copy). Each subset
+ * needs about 2 m^2 entries (lower triangle of the kernel of its 2m rows). When the
+ * subsets together need more entries than the lower triangle of the whole union
+ * [real; synth], (N + M)^2 / 2, the union's kernel is computed once instead, a block of
+ * rows at a time (never stored whole), and every entry is added to the sums of the subsets
+ * that contain both of its rows. When m equals one set's size, that set's own kernel sum
+ * and the kernel sums of each row of the other set against it are computed once.
+ * Kernel values are held a block of rows at a time: at most about 2^21 values (16 MB).
  */
 import type { FeatureSet } from '../features/featureSet.ts';
 import { createRng, sampleWithoutReplacement } from '../random.ts';
-import { gemmNT } from '../linalg/gemm.ts';
-import { toFloat64Rows, type NumericRows } from '../linalg/crossprod.ts';
+import { gemm, wasmMatrix, type NumericRows, type Operand } from '../linalg/gemm.ts';
 
 export interface KidResult {
   mean: number;
@@ -49,21 +52,21 @@ export interface KidOptions {
   /** Seed of the subset generator (default 2020, torch-fidelity's). */
   seed?: number;
   /**
-   * Largest number of float64 kernel values kept in memory to share work across subsets
-   * (default 4,000,000, i.e. 32 MB); 0 evaluates every subset directly.
+   * 'auto' (default): the cheaper of the two ways below; 'direct': every subset from its own
+   * rows; 'shared': the kernel of the union of both sets once, shared by all subsets.
    */
-  cacheLimit?: number;
+  engine?: 'auto' | 'direct' | 'shared';
 }
 
-const DEFAULT_CACHE_LIMIT = 4_000_000;
-const ROW_BLOCK = 64;
+/** Most kernel values held at once (one block of rows). */
+const BLOCK_VALUES = 1 << 21;
 
 export function kid(real: FeatureSet, synth: FeatureSet, opts: KidOptions = {}): KidResult {
   if (real.dim !== synth.dim) throw new Error(`KID: feature dimensions differ (${real.dim} vs ${synth.dim})`);
   const subsetSize = opts.subsetSize ?? 1000;
   const subsets = opts.subsets ?? 100;
   const seed = opts.seed ?? 2020;
-  const cacheLimit = opts.cacheLimit ?? DEFAULT_CACHE_LIMIT;
+  const engine = opts.engine ?? 'auto';
   if (!Number.isInteger(subsetSize) || subsetSize < 1) throw new Error(`KID: invalid subset size ${subsetSize}`);
   if (!Number.isInteger(subsets) || subsets < 1) throw new Error(`KID: invalid number of subsets ${subsets}`);
   const d = real.dim;
@@ -90,20 +93,21 @@ export function kid(real: FeatureSet, synth: FeatureSet, opts: KidOptions = {}):
 
   if (m === nR && m === nS) {
     notes.push('Every subset contains all rows of both sets, so every draw gives the same value (std 0).');
-    const x = toFloat64Rows(real.data, nR, d);
-    const y = toFloat64Rows(synth.data, nS, d);
-    const v = mmdUnbiased(kernelSumOffDiag(x, m, d), kernelSumOffDiag(y, m, d), kernelSumCross(x, m, y, m, d), m);
+    const all = Int32Array.from({ length: m }, (_, i) => i);
+    const v = subsetMmd(real.data, synth.data, d, all, all, m);
     return { mean: v, std: 0, subsetSize: m, subsets, note: notes.join(' '), warnings };
   }
 
-  const evaluate = chooseEngine(real, synth, m, subsets, cacheLimit);
   const rng = createRng(seed);
-  const values = new Float64Array(subsets);
+  const draws: { ix: Int32Array; iy: Int32Array }[] = [];
   for (let s = 0; s < subsets; s++) {
     const ix = sampleWithoutReplacement(rng, nR, m);
     const iy = sampleWithoutReplacement(rng, nS, m);
-    values[s] = evaluate(ix, iy);
+    draws.push({ ix, iy });
   }
+  const values = chooseShared(nR, nS, m, subsets, engine)
+    ? sharedEngine(real.data, nR, synth.data, nS, d, draws, m)
+    : directEngine(real.data, nR, synth.data, nS, d, draws, m);
   let mean = 0;
   for (let s = 0; s < subsets; s++) mean += values[s];
   mean /= subsets;
@@ -117,178 +121,209 @@ function mmdUnbiased(sxx: number, syy: number, sxy: number, m: number): number {
   return (sxx + syy) / (m * (m - 1)) - (2 * sxy) / (m * m);
 }
 
-type Engine = (ix: Int32Array, iy: Int32Array) => number;
-
-function chooseEngine(real: FeatureSet, synth: FeatureSet, m: number, subsets: number, cacheLimit: number): Engine {
-  const nR = real.n, nS = synth.n, d = real.dim;
+/** Whether the shared union pass costs fewer kernel entries than the direct per-subset ones. */
+function chooseShared(nR: number, nS: number, m: number, subsets: number, engine: 'auto' | 'direct' | 'shared'): boolean {
+  if (engine !== 'auto') return engine === 'shared';
   const t = nR + nS;
-  const cacheEntries = (t * (t + 1)) / 2;
   const realFixed = m === nR, synthFixed = m === nS;
   const perSubset = (realFixed ? 0 : m * m / 2) + (synthFixed ? 0 : m * m / 2) + (realFixed || synthFixed ? 0 : m * m);
-  const directCost = subsets * perSubset + (realFixed ? nR * nR / 2 + nR * nS : 0) + (synthFixed ? nS * nS / 2 + nR * nS : 0);
-  if (cacheEntries <= cacheLimit && cacheEntries < directCost) return cachedEngine(real, synth, m);
-  return directEngine(real, synth, m, d);
-}
-
-/** Kernel of the union [real; synth] kept as a packed lower triangle; subsets sum its entries. */
-function cachedEngine(real: FeatureSet, synth: FeatureSet, m: number): Engine {
-  const nR = real.n, nS = synth.n, d = real.dim, t = nR + nS;
-  const z = new Float64Array(t * d);
-  z.set(toFloat64Rows(real.data, nR, d), 0);
-  z.set(toFloat64Rows(synth.data, nS, d), nR * d);
-  const packed = new Float64Array((t * (t + 1)) / 2);
-  const temp = new Float64Array(ROW_BLOCK * t);
-  for (let i0 = 0; i0 < t; i0 += ROW_BLOCK) {
-    const rb = Math.min(ROW_BLOCK, t - i0);
-    const i1 = i0 + rb;
-    temp.fill(0, 0, rb * i1);
-    if (i0 > 0) gemmNT(rb, i0, d, z, i0 * d, d, z, 0, d, temp, 0, i1);
-    gemmNT(rb, rb, d, z, i0 * d, d, z, i0 * d, d, temp, i0, i1, { lower: true });
-    for (let r = 0; r < rb; r++) {
-      const i = i0 + r;
-      const dst = (i * (i + 1)) / 2, src = r * i1;
-      for (let j = 0; j <= i; j++) {
-        const u = temp[src + j] / d + 1;
-        packed[dst + j] = u * u * u;
-      }
-    }
-  }
-  const sx = new Int32Array(m), sy = new Int32Array(m);
-  return (ix, iy) => {
-    sx.set(ix); sx.sort();
-    for (let b = 0; b < m; b++) sy[b] = iy[b] + nR;
-    sy.sort();
-    let sxx = 0, syy = 0, sxy = 0;
-    for (let a = 1; a < m; a++) {
-      const ra = sx[a], o = (ra * (ra + 1)) / 2;
-      let acc = 0;
-      for (let b = 0; b < a; b++) acc += packed[o + sx[b]];
-      sxx += acc;
-    }
-    for (let a = 1; a < m; a++) {
-      const ra = sy[a], o = (ra * (ra + 1)) / 2;
-      let acc = 0;
-      for (let b = 0; b < a; b++) acc += packed[o + sy[b]];
-      syy += acc;
-    }
-    for (let a = 0; a < m; a++) {
-      const ra = sy[a], o = (ra * (ra + 1)) / 2;
-      let acc = 0;
-      for (let b = 0; b < m; b++) acc += packed[o + sx[b]];
-      sxy += acc;
-    }
-    return mmdUnbiased(2 * sxx, 2 * syy, sxy, m);
-  };
-}
-
-/** Every subset evaluated from its rows; a set used whole (m equals its size) is summed once. */
-function directEngine(real: FeatureSet, synth: FeatureSet, m: number, d: number): Engine {
-  const nR = real.n, nS = synth.n;
-  const realFixed = m === nR, synthFixed = m === nS;
-  let fixedXX = 0, fixedYY = 0;
-  let crossR: Float64Array | null = null; // per synthetic row: sum of k over all real rows (real fixed)
-  let crossS: Float64Array | null = null; // per real row: sum of k over all synthetic rows (synth fixed)
-  if (realFixed) {
-    const x = toFloat64Rows(real.data, nR, d);
-    fixedXX = kernelSumOffDiag(x, nR, d);
-    crossR = crossSumsStreaming(x, nR, synth.data, nS, d);
-  }
-  if (synthFixed) {
-    const y = toFloat64Rows(synth.data, nS, d);
-    fixedYY = kernelSumOffDiag(y, nS, d);
-    crossS = crossSumsStreaming(y, nS, real.data, nR, d);
-  }
-  const x = new Float64Array(m * d), y = new Float64Array(m * d);
-  return (ix, iy) => {
-    let sxx: number, syy: number, sxy: number;
-    if (!realFixed) gatherRows(real.data, d, ix, x);
-    if (!synthFixed) gatherRows(synth.data, d, iy, y);
-    sxx = realFixed ? fixedXX : kernelSumOffDiag(x, m, d);
-    syy = synthFixed ? fixedYY : kernelSumOffDiag(y, m, d);
-    if (crossR) { sxy = 0; for (let b = 0; b < m; b++) sxy += crossR[iy[b]]; }
-    else if (crossS) { sxy = 0; for (let a = 0; a < m; a++) sxy += crossS[ix[a]]; }
-    else sxy = kernelSumCross(x, m, y, m, d);
-    return mmdUnbiased(sxx, syy, sxy, m);
-  };
-}
-
-function gatherRows(data: NumericRows, d: number, idx: Int32Array, out: Float64Array): void {
-  for (let r = 0; r < idx.length; r++) {
-    const src = idx[r] * d, dst = r * d;
-    for (let j = 0; j < d; j++) out[dst + j] = data[src + j];
-  }
-}
-
-/** sum_{i != j} k(x_i, x_j) over the n x d float64 rows. */
-export function kernelSumOffDiag(x: Float64Array, n: number, d: number): number {
-  const temp = new Float64Array(ROW_BLOCK * n);
-  let total = 0;
-  for (let i0 = 0; i0 < n; i0 += ROW_BLOCK) {
-    const rb = Math.min(ROW_BLOCK, n - i0);
-    const i1 = i0 + rb;
-    temp.fill(0, 0, rb * i1);
-    if (i0 > 0) gemmNT(rb, i0, d, x, i0 * d, d, x, 0, d, temp, 0, i1);
-    gemmNT(rb, rb, d, x, i0 * d, d, x, i0 * d, d, temp, i0, i1, { lower: true });
-    for (let r = 0; r < rb; r++) {
-      const i = i0 + r, src = r * i1;
-      let acc = 0;
-      for (let j = 0; j < i; j++) {
-        const u = temp[src + j] / d + 1;
-        acc += u * u * u;
-      }
-      total += acc;
-    }
-  }
-  return 2 * total;
-}
-
-/** sum_{i, j} k(x_i, y_j) over n x d and p x d float64 rows. */
-export function kernelSumCross(x: Float64Array, n: number, y: Float64Array, p: number, d: number): number {
-  const temp = new Float64Array(ROW_BLOCK * p);
-  let total = 0;
-  for (let i0 = 0; i0 < n; i0 += ROW_BLOCK) {
-    const rb = Math.min(ROW_BLOCK, n - i0);
-    temp.fill(0, 0, rb * p);
-    gemmNT(rb, p, d, x, i0 * d, d, y, 0, d, temp, 0, p);
-    for (let r = 0; r < rb; r++) {
-      const src = r * p;
-      let acc = 0;
-      for (let j = 0; j < p; j++) {
-        const u = temp[src + j] / d + 1;
-        acc += u * u * u;
-      }
-      total += acc;
-    }
-  }
-  return total;
+  const direct = subsets * perSubset + (realFixed ? nR * nR / 2 + nR * nS : 0) + (synthFixed ? nS * nS / 2 + nR * nS : 0);
+  return t * t / 2 < direct;
 }
 
 /**
- * For each of the q rows of `other` (any numeric type, converted block by block):
- * sum over the n float64 rows x_i of k(x_i, other_j).
+ * Rows of two row-major arrays stacked: row i < na is a[ia[i]] (a[i] without a list), row
+ * na + i is b[ib[i]]; the operand of the kernel products.
  */
-function crossSumsStreaming(x: Float64Array, n: number, other: NumericRows, q: number, d: number): Float64Array {
-  const sums = new Float64Array(q);
-  const block = 256;
-  const ob = new Float64Array(block * d);
-  const temp = new Float64Array(block * n);
-  for (let j0 = 0; j0 < q; j0 += block) {
-    const jb = Math.min(block, q - j0);
-    for (let r = 0; r < jb; r++) {
-      const src = (j0 + r) * d, dst = r * d;
-      for (let c = 0; c < d; c++) ob[dst + c] = other[src + c];
-    }
-    temp.fill(0, 0, jb * n);
-    gemmNT(jb, n, d, ob, 0, d, x, 0, d, temp, 0, n);
-    for (let r = 0; r < jb; r++) {
-      const src = r * n;
-      let acc = 0;
-      for (let i = 0; i < n; i++) {
-        const u = temp[src + i] / d + 1;
-        acc += u * u * u;
+function stackedRows(a: NumericRows, ia: Int32Array | null, na: number, b: NumericRows, ib: Int32Array | null, d: number): Operand {
+  const src = (i: number): NumericRows => (i < na ? a : b);
+  const base = (i: number): number => (i < na ? (ia ? ia[i] : i) : (ib ? ib[i - na] : i - na)) * d;
+  return {
+    pack(dst, o, i0, rows, p0, kc) {
+      for (let blk = 0; blk < rows; blk += 4) {
+        const nr = Math.min(4, rows - blk);
+        const q = o + blk * kc;
+        if (nr === 4) {
+          const g = i0 + blk;
+          const s0 = src(g), s1 = src(g + 1), s2 = src(g + 2), s3 = src(g + 3);
+          const r0 = base(g) + p0, r1 = base(g + 1) + p0, r2 = base(g + 2) + p0, r3 = base(g + 3) + p0;
+          for (let p = 0, w = q; p < kc; p++, w += 4) {
+            dst[w] = s0[r0 + p]; dst[w + 1] = s1[r1 + p]; dst[w + 2] = s2[r2 + p]; dst[w + 3] = s3[r3 + p];
+          }
+        } else {
+          dst.fill(0, q, q + 4 * kc);
+          for (let r = 0; r < nr; r++) {
+            const sr = src(i0 + blk + r), rr = base(i0 + blk + r) + p0;
+            for (let p = 0; p < kc; p++) dst[q + 4 * p + r] = sr[rr + p];
+          }
+        }
       }
-      sums[j0 + r] = acc;
+    },
+  };
+}
+
+function shifted(op: Operand, by: number): Operand {
+  return { pack: (dst, o, i0, rows, p0, kc) => op.pack(dst, o, i0 + by, rows, p0, kc) };
+}
+
+/**
+ * The polynomial kernel k(x, y) = (x.y / d + 1)^3 between rows of A (m of them) and rows of
+ * B (n), a block of rows of A at a time: visit(i0, rb, K, ld) gets K[r ld + j] = k(A_{i0+r},
+ * B_j). With lower = true (A and B the same rows) only j < i0 + r is filled and ld = i0 + rb.
+ */
+function kernelBlocks(
+  A: Operand, m: number, B: Operand, n: number, d: number, lower: boolean,
+  visit: (i0: number, rb: number, K: Float64Array, ld: number) => void,
+): void {
+  const rbMax = Math.max(4, Math.min(m, Math.floor(BLOCK_VALUES / Math.max(1, n))) & ~3);
+  const buf = wasmMatrix(rbMax * n);
+  for (let i0 = 0; i0 < m; i0 += rbMax) {
+    const rb = Math.min(rbMax, m - i0);
+    const cols = lower ? Math.min(n, i0 + rb) : n;
+    buf.fill(0, 0, rb * cols);
+    gemm(rb, cols, d, shifted(A, i0), B, buf, 0, cols, lower ? { lower: true, diagonal: i0 - 1, upperMayChange: true } : {});
+    for (let r = 0; r < rb; r++) {
+      const jn = lower ? i0 + r : cols;
+      const o = r * cols;
+      for (let j = 0; j < jn; j++) {
+        const u = buf[o + j] / d + 1;
+        buf[o + j] = u * u * u;
+      }
     }
+    visit(i0, rb, buf, cols);
   }
+}
+
+/**
+ * MMD^2 of one subset pair from its own rows: the lower triangle of the kernel of the 2m
+ * stacked rows [x_ix; y_iy] gives the off-diagonal Kxx sum (rows < m), Kxy (rows >= m,
+ * columns < m) and the off-diagonal Kyy sum (rows >= m, columns m.. below the diagonal).
+ */
+function subsetMmd(x: NumericRows, y: NumericRows, d: number, ix: Int32Array, iy: Int32Array, m: number): number {
+  const z = stackedRows(x, ix, m, y, iy, d);
+  let sxx = 0, syy = 0, sxy = 0;
+  kernelBlocks(z, 2 * m, z, 2 * m, d, true, (i0, rb, K, ld) => {
+    for (let r = 0; r < rb; r++) {
+      const i = i0 + r, o = r * ld;
+      let a = 0, b = 0;
+      if (i < m) {
+        for (let j = 0; j < i; j++) a += K[o + j];
+        sxx += a;
+      } else {
+        for (let j = 0; j < m; j++) a += K[o + j];
+        for (let j = m; j < i; j++) b += K[o + j];
+        sxy += a;
+        syy += b;
+      }
+    }
+  });
+  return mmdUnbiased(2 * sxx, 2 * syy, sxy, m);
+}
+
+/** Off-diagonal kernel sum sum_{i != j} k(x_i, x_j) over the rows ix of x. */
+function offDiagonalSum(x: NumericRows, ix: Int32Array | null, n: number, d: number): number {
+  const op = stackedRows(x, ix, n, x, null, d);
+  let total = 0;
+  kernelBlocks(op, n, op, n, d, true, (i0, rb, K, ld) => {
+    for (let r = 0; r < rb; r++) {
+      const o = r * ld;
+      let a = 0;
+      for (let j = 0; j < i0 + r; j++) a += K[o + j];
+      total += a;
+    }
+  });
+  return 2 * total;
+}
+
+/** For each of the q rows of `other`: sum over the n rows x_i of k(x_i, other_j). */
+function crossSums(x: NumericRows, n: number, other: NumericRows, q: number, d: number): Float64Array {
+  const sums = new Float64Array(q);
+  kernelBlocks(stackedRows(other, null, q, other, null, d), q, stackedRows(x, null, n, x, null, d), n, d, false, (i0, rb, K, ld) => {
+    for (let r = 0; r < rb; r++) {
+      const o = r * ld;
+      let a = 0;
+      for (let j = 0; j < n; j++) a += K[o + j];
+      sums[i0 + r] = a;
+    }
+  });
   return sums;
+}
+
+/** Every subset from its own rows; a set used whole (m equals its size) is summed once. */
+function directEngine(
+  x: NumericRows, nR: number, y: NumericRows, nS: number, d: number,
+  draws: { ix: Int32Array; iy: Int32Array }[], m: number,
+): Float64Array {
+  const realFixed = m === nR, synthFixed = m === nS;
+  const values = new Float64Array(draws.length);
+  if (!realFixed && !synthFixed) {
+    draws.forEach(({ ix, iy }, s) => { values[s] = subsetMmd(x, y, d, ix, iy, m); });
+    return values;
+  }
+  // one side whole: its off-diagonal sum once, and per row of the other side its kernel sum against it
+  const fixedSum = realFixed ? offDiagonalSum(x, null, nR, d) : offDiagonalSum(y, null, nS, d);
+  const cross = realFixed ? crossSums(x, nR, y, nS, d) : crossSums(y, nS, x, nR, d);
+  draws.forEach(({ ix, iy }, s) => {
+    const other = realFixed ? iy : ix;
+    let sxy = 0;
+    for (let b = 0; b < m; b++) sxy += cross[other[b]];
+    const own = realFixed ? offDiagonalSum(y, iy, m, d) : offDiagonalSum(x, ix, m, d);
+    values[s] = realFixed ? mmdUnbiased(fixedSum, own, sxy, m) : mmdUnbiased(own, fixedSum, sxy, m);
+  });
+  return values;
+}
+
+/**
+ * The lower triangle of the kernel of the union [x; y] (t = nR + nS rows), a block of rows
+ * at a time; each entry (i, j), j < i, is added to the sums of the subsets that contain both
+ * rows (sorted member lists per subset, subsets per row).
+ */
+function sharedEngine(
+  x: NumericRows, nR: number, y: NumericRows, nS: number, d: number,
+  draws: { ix: Int32Array; iy: Int32Array }[], m: number,
+): Float64Array {
+  const S = draws.length, t = nR + nS;
+  const xs: Int32Array[] = [], ys: Int32Array[] = [];
+  const count = new Int32Array(t + 1);
+  for (const { ix, iy } of draws) {
+    xs.push(Int32Array.from(ix).sort());
+    const u = new Int32Array(m);
+    for (let b = 0; b < m; b++) u[b] = iy[b] + nR;
+    ys.push(u.sort());
+    for (let a = 0; a < m; a++) count[ix[a] + 1]++;
+    for (let b = 0; b < m; b++) count[iy[b] + nR + 1]++;
+  }
+  for (let i = 0; i < t; i++) count[i + 1] += count[i];
+  const members = new Int32Array(count[t]); // subsets containing row i: members[count[i] .. count[i+1])
+  const fill = count.slice(0, t);
+  for (let s = 0; s < S; s++) {
+    for (const i of xs[s]) members[fill[i]++] = s;
+    for (const i of ys[s]) members[fill[i]++] = s;
+  }
+  const sxx = new Float64Array(S), syy = new Float64Array(S), sxy = new Float64Array(S);
+  const z = stackedRows(x, null, nR, y, null, d);
+  kernelBlocks(z, t, z, t, d, true, (i0, rb, K, ld) => {
+    for (let r = 0; r < rb; r++) {
+      const i = i0 + r, o = r * ld;
+      for (let e = count[i]; e < count[i + 1]; e++) {
+        const s = members[e];
+        const lx = xs[s];
+        if (i < nR) {
+          let a = 0;
+          for (let q = 0; q < m; q++) { const j = lx[q]; if (j >= i) break; a += K[o + j]; }
+          sxx[s] += a;
+        } else {
+          let a = 0, b = 0;
+          for (let q = 0; q < m; q++) a += K[o + lx[q]];
+          const ly = ys[s];
+          for (let q = 0; q < m; q++) { const j = ly[q]; if (j >= i) break; b += K[o + j]; }
+          sxy[s] += a;
+          syy[s] += b;
+        }
+      }
+    }
+  });
+  const values = new Float64Array(S);
+  for (let s = 0; s < S; s++) values[s] = mmdUnbiased(2 * sxx[s], 2 * syy[s], sxy[s], m);
+  return values;
 }

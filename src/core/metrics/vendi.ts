@@ -9,12 +9,13 @@
  *   i.e. rounding noise, are skipped exactly as entropy_q does with p[p > 0]).
  *
  * When n > d the non-zero eigenvalues are taken from the d x d matrix X^T X / n
- * (score_dual), otherwise from the n x n kernel; both share the same non-zero spectrum.
+ * (score_dual), otherwise from the n x n kernel; both share the same non-zero spectrum,
+ * so the smaller one is decomposed: O(n d min(n, d)) for the product plus O(min(n, d)^3).
  */
 import type { FeatureSet } from '../features/featureSet.ts';
-import { crossProduct, toFloat64Rows } from '../linalg/crossprod.ts';
-import { gramRows } from '../linalg/gemm.ts';
-import { eigvalsh } from '../linalg/eigh.ts';
+import { crossProduct } from '../linalg/crossprod.ts';
+import { gemm, rowsOperand } from '../linalg/gemm.ts';
+import { eigvalsh, symmetricMatrix } from '../linalg/eigh.ts';
 
 export interface VendiResult {
   score: number;
@@ -45,13 +46,13 @@ export function vendiScore(fs: FeatureSet): VendiResult {
       'and add nothing to the diversity.',
     );
   }
-  let k: Float64Array, order: number;
-  if (n > d) {
-    k = crossProduct(data, n, d, { rowScale: scale });
-    order = d;
-  } else {
-    k = gramRows(toFloat64Rows(data, n, d, { rowScale: scale }), n, d);
-    order = n;
+  // the smaller of the two matrices, built where eigh decomposes it in place
+  const order = Math.min(n, d);
+  const k = symmetricMatrix(order);
+  if (n > d) crossProduct(data, n, d, { rowScale: scale, out: k });
+  else {
+    const rows = rowsOperand(data, 0, d, undefined, scale);
+    gemm(n, n, d, rows, rows, k, 0, n, { symmetric: true });
   }
   for (let i = 0; i < k.length; i++) k[i] /= n;
   const w = eigvalsh(k, order, true);

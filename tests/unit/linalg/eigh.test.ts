@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { eigh, eigvalsh } from '../../../src/core/linalg/eigh.ts';
+import { eigh, eigvalsh, symmetricMatrix } from '../../../src/core/linalg/eigh.ts';
 import { createRng } from '../../../src/core/random.ts';
+import { useWasmKernels, wasmAvailable } from '../../../src/core/linalg/wasm/kernels.ts';
 
 // numpy.linalg.eigvalsh of each matrix, from tests/fixtures/moments/make_reference.py
 const ref = JSON.parse(readFileSync(join(__dirname, '../../fixtures/moments/eigh.json'), 'utf8'));
@@ -119,8 +120,12 @@ describe('eigh', () => {
     const w1 = eigvalsh(a, c.n), w2 = eigvalsh(junk, c.n);
     expect(Array.from(junk)).toEqual(Array.from(before));
     for (let i = 0; i < c.n; i++) expect(w2[i]).toBeCloseTo(w1[i], 12);
-    eigvalsh(junk, c.n, true);
-    expect(Array.from(junk)).not.toEqual(Array.from(before));
+    // overwrite on a symmetricMatrix() array: decomposed in place (its contents change)
+    const inPlace = symmetricMatrix(c.n);
+    inPlace.set(junk);
+    const w3 = eigvalsh(inPlace, c.n, true);
+    for (let i = 0; i < c.n; i++) expect(w3[i]).toBeCloseTo(w1[i], 12);
+    expect(Array.from(inPlace)).not.toEqual(Array.from(before));
   });
 
   it('rejects non-finite input', () => {
@@ -149,5 +154,37 @@ describe('eigh on matrices with many zero eigenvalues', () => {
     const max = Math.max(...values);
     expect(values.filter((v) => v > 1e-9 * max)).toHaveLength(distinct);
     expect(Math.min(...values)).toBeGreaterThan(-1e-9 * max);
+  });
+});
+
+describe('eigh through the WebAssembly kernels and in plain JS', () => {
+  it('both recover a known spectrum of odd order (panel and 4-row edges), in place or copied', () => {
+    const n = 131;
+    const lambda = Array.from({ length: n }, (_, i) => (i % 7 === 0 ? 0 : Math.sin(i) * (1 + i / 10)));
+    const a = withSpectrum(lambda, 7);
+    const sorted = [...lambda].sort((x, y) => x - y);
+    const scale = maxAbs(lambda);
+    const check = (w: Float64Array) => {
+      let err = 0;
+      for (let i = 0; i < n; i++) err = Math.max(err, Math.abs(w[i] - sorted[i]));
+      expect(err).toBeLessThan(1e-12 * scale);
+    };
+    expect(wasmAvailable()).toBe(true);
+    check(eigvalsh(a, n));
+    const m = symmetricMatrix(n);
+    m.set(a);
+    check(eigvalsh(m, n, true));
+    const wasOn = useWasmKernels(false);
+    try {
+      check(eigvalsh(a, n));
+      const { values, vectors } = eigh(a, n, { vectors: true });
+      check(values);
+      expect(residuals(a, n, values, vectors!).rec).toBeLessThan(1e-12 * scale);
+    } finally {
+      useWasmKernels(wasOn);
+    }
+    const { values, vectors } = eigh(a, n, { vectors: true });
+    check(values);
+    expect(residuals(a, n, values, vectors!).rec).toBeLessThan(1e-12 * scale);
   });
 });

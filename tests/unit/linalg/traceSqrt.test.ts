@@ -5,6 +5,8 @@ import {
   traceSqrtProductGram2,
 } from '../../../src/core/linalg/traceSqrt.ts';
 import { createRng } from '../../../src/core/random.ts';
+import { eigh, eigvalsh } from '../../../src/core/linalg/eigh.ts';
+import { useWasmKernels } from '../../../src/core/linalg/wasm/kernels.ts';
 
 function rows(n: number, d: number, seed: number): Float64Array {
   const rng = createRng(seed);
@@ -61,5 +63,41 @@ describe('Tr (A B)^1/2', () => {
     const a = gram(rows(9, d, 5), 9, d, 1);
     expect(traceSqrtProduct(new Float64Array(d * d), a, d).value).toBe(0);
     expect(traceSqrtProduct(a, new Float64Array(d * d), d).value).toBe(0);
+  });
+});
+
+describe('Tr (A B)^1/2 at an order that crosses the blocks of R B R^T', () => {
+  it('matches sum sqrt eig(A^1/2 B A^1/2) with A^1/2 from the eigenvectors of A, with and without WebAssembly', () => {
+    const d = 150, n = 170; // rank d > 128 rows per block of V = R B[P,P]
+    const a = gram(rows(n, d, 31), n, d, 1 / n);
+    const b = gram(rows(n, d, 32), n, d, 1 / n);
+    // independent route: A^1/2 = V diag(sqrt w) V^T, then the eigenvalues of A^1/2 B A^1/2
+    const { values, vectors } = eigh(a, d, { vectors: true });
+    const v = vectors!;
+    const h = new Float64Array(d * d);
+    for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) {
+      let s = 0;
+      for (let t = 0; t < d; t++) s += v[i * d + t] * Math.sqrt(Math.max(values[t], 0)) * v[j * d + t];
+      h[i * d + j] = s;
+    }
+    const hb = new Float64Array(d * d), m = new Float64Array(d * d);
+    for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) {
+      let s = 0;
+      for (let t = 0; t < d; t++) s += h[i * d + t] * b[t * d + j];
+      hb[i * d + j] = s;
+    }
+    for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) {
+      let s = 0;
+      for (let t = 0; t < d; t++) s += hb[i * d + t] * h[t * d + j];
+      m[i * d + j] = s;
+    }
+    const want = eigvalsh(m, d).reduce((s, x) => s + Math.sqrt(Math.max(x, 0)), 0);
+    expect(Math.abs(traceSqrtProduct(a, b, d).value - want) / want).toBeLessThan(1e-11);
+    const was = useWasmKernels(false);
+    try {
+      expect(Math.abs(traceSqrtProduct(a, b, d).value - want) / want).toBeLessThan(1e-11);
+    } finally {
+      useWasmKernels(was);
+    }
   });
 });

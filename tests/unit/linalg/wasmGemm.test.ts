@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  columnsOperand, gemm, gemmNT, gemmNTJs, gemmOperands, permutedOperand, rowsOperand,
+  columnsOperand, gemm, gemmNT, gemmNTJs, gemmOperands, permutedOperand, rowsOperand, wasmMatrix,
 } from '../../../src/core/linalg/gemm.ts';
 import { useWasmKernels, wasmAvailable } from '../../../src/core/linalg/wasm/kernels.ts';
 import { createRng } from '../../../src/core/random.ts';
@@ -145,5 +145,31 @@ describe('WebAssembly SIMD kernels', () => {
     gemm(d, d, rows, op, op, s, 0, d, { symmetric: true });
     const ref = naive(d, d, rows, (i, p) => data[p * d + i], (j, p) => data[p * d + j]);
     expect(relDiff(s, 0, d, ref, d, d)).toBeLessThan(1e-14);
+  });
+});
+
+describe('products into a wasmMatrix (accumulated in place)', () => {
+  it('match the naive product with edge strips, in plain, symmetric and lower modes', () => {
+    const m = 135, n = 141, k = 270; // neither m nor n a multiple of 4; k crosses KC
+    const a = random(m * k, 40), b = random(n * k, 41);
+    const ref = naive(m, n, k, (i, p) => a[i * k + p], (j, p) => b[j * k + p]);
+    const c = wasmMatrix(m * n);
+    c.fill(0.25);
+    gemm(m, n, k, rowsOperand(a, 0, k), rowsOperand(b, 0, k), c, 0, n);
+    expect(relDiff(c, 0, n, ref.map((x) => x + 0.25), m, n)).toBeLessThan(1e-14);
+    // symmetric: X^T X of float32 data into a wasmMatrix
+    const rows = 300, d = 37;
+    const data = Float32Array.from(random(rows * d, 42));
+    const op = columnsOperand(data, d);
+    const s = wasmMatrix(d * d);
+    gemm(d, d, rows, op, op, s, 0, d, { symmetric: true });
+    expect(relDiff(s, 0, d, naive(d, d, rows, (i, p) => data[p * d + i], (j, p) => data[p * d + j]), d, d)).toBeLessThan(1e-14);
+    // a row block of a lower triangle (diagonal offset), entries above may take partial sums
+    const t = 133, i0 = 57, rb = 46;
+    const z = random(t * k, 43);
+    const blk = wasmMatrix(rb * (i0 + rb));
+    gemm(rb, i0 + rb, k, rowsOperand(z, i0 * k, k), rowsOperand(z, 0, k), blk, 0, i0 + rb, { lower: true, diagonal: i0 - 1, upperMayChange: true });
+    const full = naive(rb, i0 + rb, k, (i, p) => z[(i0 + i) * k + p], (j, p) => z[j * k + p]);
+    expect(relDiff(blk, 0, i0 + rb, full, rb, i0 + rb, (i, j) => j < i0 + i)).toBeLessThan(1e-14);
   });
 });

@@ -23,10 +23,11 @@ describe('kid against the Python reference (same subsets)', () => {
         expect(Array.from(sampleWithoutReplacement(rng, c.a.n, c.subsetSize).subarray(0, 5))).toEqual(c.firstIndices.real);
         expect(Array.from(sampleWithoutReplacement(rng, c.b.n, c.subsetSize).subarray(0, 5))).toEqual(c.firstIndices.synth);
       }
-      // both engines (shared kernel cache, and direct per-subset products) except on the
-      // m = 1000 case, where the direct engine alone would dominate the suite's run time
-      for (const cacheLimit of c.subsetSize >= 1000 ? [undefined] : [undefined, 0]) {
-        const r = kid(a, b, { ...c.opts, cacheLimit });
+      // the automatic choice and both engines (the union's kernel shared by all subsets,
+      // and direct per-subset products), except on the m = 1000 case, where the direct
+      // engine alone would dominate the suite's run time (auto is the shared one there)
+      for (const engine of c.subsetSize >= 1000 ? [undefined] : [undefined, 'direct', 'shared'] as const) {
+        const r = kid(a, b, { ...c.opts, engine });
         expect(r.subsetSize).toBe(c.subsetSize);
         expect(r.subsets).toBe(c.opts.subsets ?? 100);
         expect(close(r.mean, c.mean, 1e-9)).toBe(true);
