@@ -148,16 +148,30 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`bench scale: --backend must be wasm or cpu\n`);
     return 2;
   }
+  const backend = values.backend;
   const tStart = performance.now();
   const log = (l: string) => process.stderr.write(`${l} [${((performance.now() - tStart) / 1000).toFixed(0)} s]\n`);
-  const out: string[] = [
+  // Each part prints as soon as it is done, so a later failure loses nothing.
+  const emit = (lines: string[]) => process.stdout.write(lines.join('\n') + '\n');
+  emit([
     `bench scale: ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), ${(totalmem() / GiB).toFixed(1)} GiB RAM, node ${process.version}, ` +
       `backend ${values.backend}, load average at the start ${load()}; parts ${[...parts].sort().join(', ')}`,
-  ];
+  ]);
   const summary: string[][] = [];
+  let failed = false;
+  const part = async (name: string, fn: () => Promise<string[]>) => {
+    try {
+      emit(['', ...(await fn())]);
+    } catch (e) {
+      failed = true;
+      const msg = ((e as Error)?.message ?? String(e)).split('\n')[0];
+      emit(['', `${name}. failed: ${msg}`]);
+      summary.push([`${name}. failed`, msg.slice(0, 100), '-', 'ERROR']);
+    }
+  };
 
   // a. 10,000 x 2,048 against the full-matrix baseline.
-  if (parts.has('a')) {
+  if (parts.has('a')) await part('a', async () => {
     const d = Number(values.dim);
     const rows: string[][] = [];
     const notes: string[] = [];
@@ -181,18 +195,17 @@ export async function main(argv: string[]): Promise<number> {
         summary.push([`a. metrics ${n} x ${n}, d = ${d}: memory / baseline`, fmt(memRatio, 3), `<= ${TARGETS.memoryRatio}`, verdict(memRatio <= TARGETS.memoryRatio)]);
       }
     }
-    out.push(
-      '',
+    return [
       `a. synthlens metrics vs the full-matrix baseline (sklearn pairwise_distances, float64), KID with ${values['kid-subsets']} subsets in both; ` +
         `wall time and peak RSS (/usr/bin/time -v), medians over ${values.repeats} run(s) per tool; load average ${load0} at the start, ${load()} at the end`,
       ...table(['N = M', 'd', 'synthlens s', 'baseline s', `speed-up (>= ${TARGETS.speedup}x)`, 'synthlens MiB', 'baseline MiB', `memory ratio (<= ${TARGETS.memoryRatio})`], rows),
       ...notes.map((x) => `- ${x}`),
-    );
-  }
+    ];
+  });
 
   // b. 50,000 and 100,000 at d = 1,280 (opt-in).
   if (!parts.has('b')) summary.push(['b. metrics 50,000 and 100,000 at d = 1,280', 'not run (opt-in: --big; 30 min and 2 h)', `<= ${MEMORY_BUDGET / MiB} MiB`, '-']);
-  if (parts.has('b')) {
+  if (parts.has('b')) await part('b', async () => {
     const d = Number(values['big-dim']);
     const rows: string[][] = [];
     const notes: string[] = [];
@@ -208,22 +221,21 @@ export async function main(argv: string[]): Promise<number> {
       notes.push(`N = ${n}: synthlens stages (s): ${r.stages}`);
       summary.push([`b. metrics ${n} x ${n}, d = ${d}: peak memory`, `${fmt(m.peakMiB, 0)} MiB in ${fmt(m.wallS / 60, 1)} min`, `<= ${MEMORY_BUDGET / MiB} MiB`, verdict(m.peakMiB * MiB <= MEMORY_BUDGET)]);
     }
-    out.push(
-      '',
+    return [
       `b. synthlens metrics at scale, KID with ${values['kid-subsets']} subsets; one run per size; load average ${load0} at the start, ${load()} at the end. ` +
         `The baseline cannot run: it holds ${BASELINE_MATRICES} N x M float64 matrices at once (N^2 x 8 bytes each), beyond this machine's ${(totalmem() / GiB).toFixed(0)} GiB`,
       ...table(['N = M', 'd', 'synthlens min', 'peak MiB', `<= ${MEMORY_BUDGET / MiB} MiB`, 'baseline would need'], rows),
       ...notes.map((x) => `- ${x}`),
-    );
-  }
+    ];
+  });
 
   // c. extraction: pipeline over model alone.
-  if (parts.has('c')) {
+  if (parts.has('c')) await part('c', async () => {
     const ids = values.extractors.split(',').map((s) => s.trim()) as ExtractorId[];
     const images = Number(values.images);
     const repeats = Number(values['extract-repeats']);
     const load0 = load();
-    const node = await runNodeExtract({ ids, images, inceptionImages: images, size: 256, repeats, batch: DEFAULT_BROWSER_EXTRACT.batch, backend: values.backend, log });
+    const node = await runNodeExtract({ ids, images, inceptionImages: images, size: 256, repeats, batch: DEFAULT_BROWSER_EXTRACT.batch, backend, log });
     const figures: BrowserExtractFigures = { page: {}, pool: {} };
     let browserLines: string[] = [];
     if (!values['no-browser']) {
@@ -251,8 +263,7 @@ export async function main(argv: string[]): Promise<number> {
         judge(`${id}, chromium pool of ${p.workers} vs model alone x ${lanes}`, { wall: pg.model.wall / (lanes * p.pipeline.wall), cpu: pg.model.cpu / p.pipeline.cpu });
       }
     }
-    out.push(
-      '',
+    return [
       `c. Extraction: images per second of the whole pipeline (read, hash, decode, preprocess, embed; no cache) over the model alone (embed() on a pre-made batch), ` +
         `medians over ${repeats} interleaved rounds of ${images} demo PNGs (256 px); CPU = ratio of images per CPU second (the stable figure on a shared machine), ` +
         `wall = ratio of images per wall second; load average ${load0} at the start, ${load()} at the end`,
@@ -261,11 +272,11 @@ export async function main(argv: string[]): Promise<number> {
       'c. details (bench/extract.ts, Node):',
       ...node.notes.map((x) => `- ${x}`),
       ...(browserLines.length ? ['', 'c. details (bench/extractBrowser.ts, chromium):', ...browserLines] : []),
-    );
-  }
+    ];
+  });
 
   // d. engine GFLOP/s over plain matMul, from bench/engine.ts when it exists.
-  if (parts.has('d')) {
+  if (parts.has('d')) await part('d', async () => {
     const enginePath = join(ROOT, 'bench/engine.ts');
     let lines: string[];
     if (!existsSync(enginePath)) {
@@ -296,14 +307,13 @@ export async function main(argv: string[]): Promise<number> {
         summary.push(['d. engine GFLOP/s / matMul GFLOP/s (wall; CPU)', `${fmt(ratio, 3)}; ${fmt(cpuRatio, 3)}`, `>= ${TARGETS.engine}`, `${verdict(ratio >= TARGETS.engine)}; ${verdict(cpuRatio >= TARGETS.engine)}`]);
       }
     }
-    out.push('', ...lines);
-  }
+    return lines;
+  });
 
-  out.push(
+  emit([
     '',
     `Summary (load average at the end ${load()}, ${((performance.now() - tStart) / 60000).toFixed(1)} min in all)`,
     ...table(['figure', 'measured', 'target', 'verdict'], summary),
-  );
-  process.stdout.write(out.join('\n') + '\n');
-  return 0;
+  ]);
+  return failed ? 1 : 0;
 }
