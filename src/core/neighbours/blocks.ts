@@ -9,10 +9,11 @@
  * float64 value. Nothing of size |A| x |B| is ever held.
  *
  * Three implementations:
- * - TfGeometry (continuous, the hot path): both sets are centred on a float64 centre (the
- *   real set's mean for S x R, the set's own mean for a self pass), converted to float32,
+ * - TfGeometry (continuous, the hot path): both sets are centred on one centre c32 (the
+ *   real set's float64 mean for S x R, the set's own mean for a self pass, rounded to
+ *   float32) in float32 arithmetic, a~ = fl32(x - c32), tile by tile as they are uploaded,
  *   and the block of dot products g = A_c . B_c^T is computed by tf.matMul on the active
- *   TF.js backend. The squared norms are computed in float64 here, so
+ *   TF.js backend. The squared norms of the a~ are computed in float64 here, so
  *   est = |a|^2 + |b|^2 - 2g, and the rigorous bound below turns est into [lo, hi].
  * - JsFloat64Geometry (continuous, when no float32 TF.js backend is active): exact float64
  *   distances in plain JS, lo = hi = exact.
@@ -25,14 +26,15 @@
  *   |est - |a~ - b~|^2| <= E2 = 2 gamma_d |a~||b~| + (d + 8) 2^-52 (|a~|^2 + |b~|^2 + 2|g|) + d 2^-120
  * (the middle term covers the float64 norms and the float64 combination, the last one
  * float32 denormals flushed to zero), so |a~ - b~| is in [sqrt(est - E2), sqrt(est + E2)].
- * The float32 conversion moves each centred vector by at most
- * CV |a~| with CV = 2^-24 (1 + 2^-20) (float64 centring error included), and the exact
- * float64 evaluation differs from the true distance by a relative (d + 16) 2^-52 at most,
- * which also absorbs the rounding of lo and hi themselves.
+ * Since (x - c32) - (y - c32) = x - y exactly, only the float32 rounding of each
+ * difference separates |a~ - b~| from |x - y|: it moves each centred vector by at most
+ * 2^-24 |x - c32| <= CV |a~| with CV = 2^-24 (1 + 2^-20), and the exact float64 evaluation
+ * differs from the true distance by a relative (d + 16) 2^-52 at most, which also absorbs
+ * the rounding of lo and hi themselves.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { FeatureSet } from '../features/featureSet.ts';
-import { euclidean64, hammingCount, type Values } from './exact.ts';
+import { euclidean64, euclidean64x4, hammingCount, type Values } from './exact.ts';
 
 export type ComputeMode = 'auto' | 'tf' | 'js';
 
@@ -158,9 +160,12 @@ export class HammingGeometry implements Geometry {
   dispose(): void {}
 }
 
-/** Centred float32 copy of `x` (n x dim) and float64 norms / squared norms of its rows. */
-function centred(x: Values, n: number, dim: number, centre: Float64Array): { c: Float32Array; norm: Float64Array; sq: Float64Array } {
-  const c = new Float32Array(n * dim);
+/**
+ * float64 norms and squared norms of the centred float32 rows of `x` (n x dim): exactly the
+ * vectors the float32 products see (v = fround(x - c32), the float32 difference), without
+ * keeping them.
+ */
+function centredNorms(x: Values, n: number, dim: number, centre: Float32Array): { norm: Float64Array; sq: Float64Array } {
   const norm = new Float64Array(n);
   const sq = new Float64Array(n);
   for (let i = 0; i < n; i++) {
@@ -168,13 +173,12 @@ function centred(x: Values, n: number, dim: number, centre: Float64Array): { c: 
     let s = 0;
     for (let t = 0; t < dim; t++) {
       const v = Math.fround(x[o + t] - centre[t]);
-      c[o + t] = v;
       s += v * v;
     }
     sq[i] = s;
     norm[i] = Math.sqrt(s);
   }
-  return { c, norm, sq };
+  return { norm, sq };
 }
 
 /** Column means in float64. */
@@ -192,40 +196,67 @@ export function meanRow(fs: FeatureSet): Float64Array {
 /**
  * float32 dot-product blocks on the active TF.js backend, turned into rigorous [lo, hi]
  * intervals around the exact float64 distance (see the bound at the top of the file).
+ *
+ * Memory: no centred copy of either set is kept. Each tile is centred and converted to
+ * float32 into one reusable buffer when it is uploaded; only the float64 norms of the
+ * centred rows (O(n)) live for the whole pass.
+ *
+ * Uploads: the column tile is the matMul's right operand, which the wasm backend packs once
+ * per tensor (XNNPACK fully-connected weights), so the engine schedules blocks column tile by
+ * column tile and the geometry keeps the current column tile until another one is asked
+ * for. Row tiles are uploaded per block (a plain copy) unless the tensor cache budget
+ * lets them stay.
  */
 export class TfGeometry implements Geometry {
   readonly method: EngineMethod = 'tf-float32-refined';
-  private readonly a: { c: Float32Array; norm: Float64Array; sq: Float64Array };
-  private readonly b: { c: Float32Array; norm: Float64Array; sq: Float64Array };
+  /** Norms and squared norms (float64) of the centred float32 rows of A and of B. */
+  readonly aNorm: Float64Array;
+  readonly aSq: Float64Array;
+  readonly bNorm: Float64Array;
+  readonly bSq: Float64Array;
+  readonly C1: number;
+  readonly C2: number;
+  readonly C3: number;
+  readonly CV: number;
+  readonly EPS: number;
   private readonly buf: BlockBuffers;
+  /** The centre rounded to float32: tiles are x - c32 in float32 arithmetic. */
+  private readonly c32: Float32Array;
+  /** c32 as a 1 x dim tensor when the backend centres tiles (wasm, cpu: IEEE float32 subtraction). */
+  private readonly centreT: tf.Tensor2D | null;
   private readonly rowCache = new Map<number, tf.Tensor2D>();
-  private readonly colCache = new Map<number, tf.Tensor2D>();
-  private colCacheBytes = 0;
+  private rowCacheBytes = 0;
+  private col: { c0: number; nc: number; t: tf.Tensor2D } | null = null;
   private readonly live = new Set<tf.Tensor>();
-  private readonly C1: number;
-  private readonly C2: number;
-  private readonly C3: number;
-  private readonly CV: number;
-  private readonly EPS: number;
   private readonly y = new Yielder();
+  private readonly quad = new Float64Array(4);
 
   /**
-   * @param same true when A and B are the same set (self pass): one centred copy is shared.
+   * @param same true when A and B are the same set (self pass): one set of norms is shared.
+   * @param cacheBudgetBytes bytes of row tiles kept on the backend instead of re-uploaded.
    */
   constructor(
     private readonly A: Values,
     private readonly B: Values,
     private readonly nA: number,
     private readonly nB: number,
-    private readonly dim: number,
+    readonly dim: number,
     centre: Float64Array,
     same: boolean,
     tileSize: number,
     private readonly cacheBudgetBytes: number,
   ) {
-    this.a = centred(A, nA, dim, centre);
-    this.b = same ? this.a : centred(B, nB, dim, centre);
+    this.c32 = Float32Array.from(centre);
+    const a = centredNorms(A, nA, dim, this.c32);
+    const b = same ? a : centredNorms(B, nB, dim, this.c32);
+    this.aNorm = a.norm;
+    this.aSq = a.sq;
+    this.bNorm = b.norm;
+    this.bSq = b.sq;
     this.buf = new BlockBuffers(tileSize * tileSize, false);
+    const be = tf.getBackend();
+    this.centreT = be === 'wasm' || be === 'cpu' ? tf.tensor2d(this.c32, [1, dim], 'float32') : null;
+    if (this.centreT) this.live.add(this.centreT);
     const d = dim;
     const gamma = (d * U32) / (1 - d * U32);
     this.C1 = 2 * gamma * (1 + 2 ** -20);
@@ -244,64 +275,102 @@ export class TfGeometry implements Geometry {
     return euclidean64(this.A, i, this.B, j, this.dim);
   }
 
-  private rowTile(r0: number, nr: number): tf.Tensor2D {
-    let t = this.rowCache.get(r0);
-    if (!t) {
-      t = tf.tensor2d(this.a.c.subarray(r0 * this.dim, (r0 + nr) * this.dim), [nr, this.dim], 'float32');
-      this.rowCache.set(r0, t);
-      this.live.add(t);
+  /** exact() of `count` pairs (ia[p], ib[p]) into out[p], four at a time (same values as exact()). */
+  exactMany(ia: Int32Array, ib: Int32Array, count: number, out: Float64Array): void {
+    const { A, B, dim } = this;
+    const q = this.quad;
+    let p = 0;
+    for (; p + 4 <= count; p += 4) {
+      euclidean64x4(A, B, dim, ia[p], ib[p], ia[p + 1], ib[p + 1], ia[p + 2], ib[p + 2], ia[p + 3], ib[p + 3], q);
+      out[p] = q[0];
+      out[p + 1] = q[1];
+      out[p + 2] = q[2];
+      out[p + 3] = q[3];
     }
-    return t;
+    for (; p < count; p++) out[p] = euclidean64(A, ia[p], B, ib[p], dim);
   }
 
-  /** Column tile, transposed on the JS side (dim x nc): tf.matMul with transposeB is much slower on wasm. */
-  private colTile(c0: number, nc: number, release: tf.Tensor[]): tf.Tensor2D {
-    const cached = this.colCache.get(c0);
+  /**
+   * Rows i0 .. i0 + count of x, centred, as a float32 count x dim tensor: subtracted on the
+   * backend where its float32 subtraction is IEEE (the same values as fround(x - c32) in JS:
+   * the float64 difference of two float32 numbers rounds to float32 correctly), in JS elsewhere
+   * (GPU shaders need not round correctly).
+   */
+  private centredRows(x: Values, i0: number, count: number): tf.Tensor2D {
+    const d = this.dim;
+    const src = x.subarray(i0 * d, (i0 + count) * d) as Float32Array;
+    if (this.centreT) {
+      const raw = tf.tensor2d(src, [count, d], 'float32');
+      const c = tf.sub(raw, this.centreT) as tf.Tensor2D;
+      raw.dispose();
+      return c;
+    }
+    const c32 = this.c32;
+    const buf = new Float32Array(count * d);
+    for (let r = 0; r < count; r++) {
+      const o = r * d;
+      for (let t = 0; t < d; t++) buf[o + t] = src[o + t] - c32[t];
+    }
+    return tf.tensor2d(buf, [count, d], 'float32');
+  }
+
+  /** Rows r0 .. r0 + nr of A, centred, float32, row-major (nr x dim). */
+  private rowTile(r0: number, nr: number, release: tf.Tensor[]): tf.Tensor2D {
+    const cached = this.rowCache.get(r0);
     if (cached) return cached;
     const d = this.dim;
-    const src = this.b.c;
-    const buf = new Float32Array(d * nc);
-    for (let c = 0; c < nc; c++) {
-      const o = (c0 + c) * d;
-      for (let t = 0; t < d; t++) buf[t * nc + c] = src[o + t];
-    }
-    const t = tf.tensor2d(buf, [d, nc], 'float32');
+    const t = this.centredRows(this.A, r0, nr);
     this.live.add(t);
-    const bytes = d * nc * 4;
-    if (this.colCacheBytes + bytes <= this.cacheBudgetBytes) {
-      this.colCache.set(c0, t);
-      this.colCacheBytes += bytes;
+    const bytes = nr * d * 4;
+    if (this.rowCacheBytes + bytes <= this.cacheBudgetBytes) {
+      this.rowCache.set(r0, t);
+      this.rowCacheBytes += bytes;
     } else {
       release.push(t);
     }
     return t;
   }
 
+  /**
+   * Column tile, centred and transposed (dim x nc) before the product: tf.matMul with
+   * transposeB takes a much slower path on wasm.
+   */
+  private colTile(c0: number, nc: number, release: tf.Tensor[]): tf.Tensor2D {
+    if (this.col && this.col.c0 === c0 && this.col.nc === nc) return this.col.t;
+    // the previous column tile may still feed a launched block: release it with this one
+    if (this.col) release.push(this.col.t);
+    const rows = this.centredRows(this.B, c0, nc);
+    const t = tf.transpose(rows) as tf.Tensor2D;
+    rows.dispose();
+    this.live.add(t);
+    this.col = { c0, nc, t };
+    return t;
+  }
+
   launch(r0: number, nr: number, c0: number, nc: number): PendingBlock {
     const release: tf.Tensor[] = [];
-    const rows = this.rowTile(r0, nr);
+    const rows = this.rowTile(r0, nr, release);
     const cols = this.colTile(c0, nc, release);
     const product = tf.matMul(rows, cols);
     this.live.add(product);
     return { r0, nr, c0, nc, product, release };
   }
 
-  async resolve(p: PendingBlock): Promise<Block> {
-    const { r0, nr, c0, nc } = p;
+  /** The float32 products g = A_c . B_c^T of a launched block (row-major nr x nc), tensors released. */
+  async resolveProduct(p: PendingBlock): Promise<Float32Array> {
     const product = p.product!;
     const g = (await product.data()) as Float32Array;
     this.free(product);
     for (const t of p.release) this.free(t);
-    // rows above r0 are never asked for again (blocks are launched in ascending row order)
-    for (const [key, t] of this.rowCache) {
-      if (key < r0) {
-        this.rowCache.delete(key);
-        this.free(t);
-      }
-    }
+    return g;
+  }
+
+  async resolve(p: PendingBlock): Promise<Block> {
+    const { r0, nr, c0, nc } = p;
+    const g = await this.resolveProduct(p);
     const { lo, hi } = this.buf;
     const { C1, C2, C3, CV, EPS } = this;
-    const aN = this.a.norm, aS = this.a.sq, bN = this.b.norm, bS = this.b.sq;
+    const aN = this.aNorm, aS = this.aSq, bN = this.bNorm, bS = this.bSq;
     const loF = 1 - EPS, hiF = 1 + EPS;
     for (let r = 0; r < nr; r++) {
       const a = aN[r0 + r];
@@ -327,6 +396,11 @@ export class TfGeometry implements Geometry {
     return { r0, nr, c0, nc, lo, hi, exact: false };
   }
 
+  /** Yields to the event loop when the time budget since the last yield is spent. */
+  maybeYield(): Promise<void> {
+    return this.y.maybeYield();
+  }
+
   private free(t: tf.Tensor): void {
     if (this.live.delete(t)) t.dispose();
   }
@@ -335,8 +409,8 @@ export class TfGeometry implements Geometry {
     for (const t of this.live) t.dispose();
     this.live.clear();
     this.rowCache.clear();
-    this.colCache.clear();
-    this.colCacheBytes = 0;
+    this.rowCacheBytes = 0;
+    this.col = null;
   }
 }
 

@@ -15,12 +15,25 @@
  *   diagonal set to exactly 0; rho_1 is the smallest. The self pass visits each unordered
  *   pair once (upper triangle of tiles) and feeds both rows.
  * - Ties for nearest neighbours go to the lowest index (numpy argmin).
+ * - Blocks are visited column tile by column tile (passes.ts), and large passes are split
+ *   by column tiles over a worker pool (parallel.ts) with a merge that reproduces the
+ *   one-thread results exactly.
  */
 import type { FeatureSet } from '../features/featureSet.ts';
-import { activeTfBackend, makeGeometry, type Block, type ComputeMode, type EngineMethod, type Geometry } from './blocks.ts';
+import { activeTfBackend, makeGeometry, type ComputeMode, type EngineMethod } from './blocks.ts';
 import { validateFeatureSet, validatePair } from './exact.ts';
+import {
+  CrossPassState, KSmallest, SelfPassState, SharedMinBound, crossUnitBlocks, crossUnits, mergeCross, mergeSelf, selfUnitBlocks, selfUnits,
+  type CrossOutputs, type CrossPassInput, type SelfPartial,
+} from './passes.ts';
+import {
+  canShareMemory, getEnginePool, runBlocks, shareSet,
+  type EnginePartial, type EnginePool, type EngineTask, type PassOptionsWire,
+} from './parallel.ts';
 
 export type { ComputeMode, EngineMethod } from './blocks.ts';
+export type { CrossPassInput } from './passes.ts';
+export { setEnginePool, getEnginePool, type EnginePool } from './parallel.ts';
 
 export interface RealRadii {
   k: number;
@@ -43,8 +56,15 @@ export interface EngineOptions {
    * Discrete codes always use exact integer Hamming counts in plain JS.
    */
   compute?: ComputeMode;
-  /** Bytes of column tiles kept on the backend during a pass instead of re-uploaded; default 256 MiB. */
+  /** Bytes of row tiles kept on the backend during a pass instead of re-uploaded; default 256 MiB. */
   tensorCacheBytes?: number;
+  /**
+   * Worker pool for large passes: undefined uses the registered one (setEnginePool), null
+   * keeps the pass on this thread. Results are identical either way.
+   */
+  pool?: EnginePool | null;
+  /** Useful FLOPs (2 d x pairs) from which a pass goes to the pool; default 4e9. */
+  parallelMinFlops?: number;
 }
 
 /** What the engine did, for the run report. */
@@ -58,6 +78,8 @@ export interface EngineStats {
   exactPairs: number;
   /** Pairs visited. */
   pairs: number;
+  /** Workers that ran the pass (1: this thread). */
+  workers?: number;
 }
 
 /** Default block side on GPU backends (webgpu, webgl). */
@@ -65,6 +87,7 @@ export const GPU_TILE_SIZE = 1024;
 /** Default block side on CPU backends (wasm, cpu) and in plain JS: fastest measured for d = 2048 on wasm. */
 export const CPU_TILE_SIZE = 512;
 const DEFAULT_CACHE_BYTES = 256 * 1024 * 1024;
+const DEFAULT_PARALLEL_MIN_FLOPS = 4e9;
 
 /** Shared progress counter over several passes. */
 export class Progress {
@@ -111,83 +134,8 @@ export function crossPassBlocks(nRows: number, nCols: number, tileSize: number):
   return Math.ceil(nRows / tileSize) * Math.ceil(nCols / tileSize);
 }
 
-async function runBlocks(
-  geom: Geometry,
-  schedule: Array<[number, number, number, number]>,
-  consume: (b: Block) => void,
-  signal: AbortSignal | undefined,
-  progress: Progress | null,
-): Promise<void> {
-  if (schedule.length === 0) return;
-  checkAbort(signal);
-  let pending = geom.launch(...schedule[0]);
-  for (let s = 0; s < schedule.length; s++) {
-    checkAbort(signal);
-    const next = s + 1 < schedule.length ? geom.launch(...schedule[s + 1]) : null;
-    const block = await geom.resolve(pending);
-    consume(block);
-    progress?.step();
-    if (next) pending = next;
-  }
-}
-
-// ---------------------------------------------------------------------------------------
-// k-NN radii within one set
-
-/** Bounded max-heaps of the k smallest exact distances per row (values only). */
-class KSmallest {
-  readonly heap: Float64Array;
-  readonly count: Int32Array;
-  constructor(
-    readonly n: number,
-    readonly k: number,
-  ) {
-    this.heap = new Float64Array(n * k);
-    this.count = new Int32Array(n);
-  }
-  /** Current k-th smallest (Infinity until k values are known). */
-  kth(i: number): number {
-    return this.count[i] < this.k ? Infinity : this.heap[i * this.k];
-  }
-  push(i: number, v: number): void {
-    const k = this.k;
-    const h = this.heap;
-    const o = i * k;
-    const c = this.count[i];
-    if (c < k) {
-      // sift up
-      let p = c;
-      h[o + p] = v;
-      while (p > 0) {
-        const q = (p - 1) >> 1;
-        if (h[o + q] >= h[o + p]) break;
-        const t = h[o + q];
-        h[o + q] = h[o + p];
-        h[o + p] = t;
-        p = q;
-      }
-      this.count[i] = c + 1;
-      return;
-    }
-    if (v >= h[o]) return;
-    // replace root, sift down
-    h[o] = v;
-    let p = 0;
-    for (;;) {
-      const l = 2 * p + 1;
-      if (l >= k) break;
-      let m = l;
-      if (l + 1 < k && h[o + l + 1] > h[o + l]) m = l + 1;
-      if (h[o + m] <= h[o + p]) break;
-      const t = h[o + m];
-      h[o + m] = h[o + p];
-      h[o + p] = t;
-      p = m;
-    }
-  }
-  sorted(i: number): Float64Array {
-    return Float64Array.from(this.heap.subarray(i * this.k, i * this.k + this.count[i])).sort();
-  }
+function abortCheck(signal?: AbortSignal): () => void {
+  return () => checkAbort(signal);
 }
 
 interface Resolved {
@@ -204,6 +152,23 @@ async function resolveOpts(fs: FeatureSet, opts?: EngineOptions): Promise<Resolv
   };
 }
 
+/** The pool a pass of `flops` useful FLOPs over `units` column tiles runs on, or null for this thread. */
+function poolFor(opts: EngineOptions, flops: number, units: number): EnginePool | null {
+  const pool = opts.pool === undefined ? getEnginePool() : opts.pool;
+  if (!pool || pool.size < 2 || units < 2) return null;
+  if (flops < (opts.parallelMinFlops ?? DEFAULT_PARALLEL_MIN_FLOPS)) return null;
+  return canShareMemory() ? pool : null;
+}
+
+function wire(r: Resolved): PassOptionsWire {
+  return { tileSize: r.tileSize, compute: r.mode, tensorCacheBytes: r.cacheBudgetBytes };
+}
+
+function methodOf(parts: EnginePartial[]): { method: EngineMethod; backend: string | null } {
+  const p = parts[0];
+  return { method: p.method, backend: p.backend };
+}
+
 /** k-NN radii of a set within itself, with engine statistics. */
 export async function knnRadiiWithStats(
   fs: FeatureSet,
@@ -218,66 +183,31 @@ export async function knnRadiiWithStats(
   const r = await resolveOpts(fs, opts);
   const T = r.tileSize;
   const prog = progress ?? new Progress(selfPassBlocks(n, T), opts.onProgress);
-  const { geom, backend } = await makeGeometry(fs, fs, true, null, r);
-  const best = new KSmallest(n, k);
-  const stats: EngineStats = { method: geom.method, backend, tileSize: T, blocks: 0, exactPairs: 0, pairs: 0 };
-  const schedule: Array<[number, number, number, number]> = [];
-  for (let a = 0; a < n; a += T) {
-    for (let b = a; b < n; b += T) schedule.push([a, Math.min(T, n - a), b, Math.min(T, n - b)]);
-  }
-  // Per block, a first sweep finds for every point touched the k-th smallest upper bound
-  // among its pairs in the block (an upper bound of its true k-th distance); the second
-  // sweep recomputes exactly only pairs whose lower bound is below both that bound and the
-  // point's current exact k-th value. Typically about k exact pairs per row and block.
-  const blockBound = new KSmallest(n, k);
-  const thr = new Float64Array(n);
-  const consume = (blk: Block): void => {
-    const { r0, nr, c0, nc, lo, hi, exact } = blk;
-    const diag = r0 === c0;
-    stats.blocks++;
-    stats.pairs += diag ? (nr * (nr - 1)) / 2 : nr * nc;
-    blockBound.count.fill(0, r0, r0 + nr);
-    blockBound.count.fill(0, c0, c0 + nc);
-    for (let rr = 0; rr < nr; rr++) {
-      const i = r0 + rr;
-      const o = rr * nc;
-      for (let cc = diag ? rr + 1 : 0; cc < nc; cc++) {
-        const h = hi[o + cc];
-        if (h < blockBound.kth(i)) blockBound.push(i, h);
-        const j = c0 + cc;
-        if (h < blockBound.kth(j)) blockBound.push(j, h);
-      }
+  const units = selfUnits(n, T);
+  const pool = poolFor(opts, fs.dim * n * (n - 1), units.length);
+  let best: KSmallest;
+  let stats: EngineStats;
+  if (pool) {
+    checkAbort(opts.signal);
+    const task: EngineTask = {
+      pass: 'self', set: shareSet(fs), k, opts: wire(r), abort: new Int32Array(new SharedArrayBuffer(4)), shared: SharedMinBound.cells(n),
+    };
+    // largest column tiles (most blocks) first, for an even finish
+    const parts = await pool.run(task, [...units].reverse(), (c) => { for (let s = 0; s < c; s++) prog.step(); }, opts.signal);
+    const merged = mergeSelf(parts.map((p) => p.part as SelfPartial), n, k);
+    best = merged.best;
+    stats = { ...methodOf(parts), tileSize: T, ...merged.counters, workers: parts.length };
+  } else {
+    const { geom, backend } = await makeGeometry(fs, fs, true, null, r);
+    const st = new SelfPassState(n, k);
+    try {
+      await runBlocks(geom, units.flatMap((u) => selfUnitBlocks(u, n, T)), st, abortCheck(opts.signal), () => prog.step());
+      st.finish();
+    } finally {
+      geom.dispose();
     }
-    for (let i = r0; i < r0 + nr; i++) thr[i] = Math.min(best.kth(i), blockBound.kth(i));
-    if (!diag) for (let j = c0; j < c0 + nc; j++) thr[j] = Math.min(best.kth(j), blockBound.kth(j));
-    for (let rr = 0; rr < nr; rr++) {
-      const i = r0 + rr;
-      const o = rr * nc;
-      const thrI = thr[i];
-      for (let cc = diag ? rr + 1 : 0; cc < nc; cc++) {
-        const l = lo[o + cc];
-        const j = c0 + cc;
-        if (l > thrI && l > thr[j]) continue;
-        const ti = best.kth(i);
-        const tj = best.kth(j);
-        const needI = l < ti && l <= thrI;
-        const needJ = l < tj && l <= thr[j];
-        if (!needI && !needJ) continue;
-        let D: number;
-        if (exact || hi[o + cc] === l) D = l;
-        else {
-          D = geom.exact(i, j);
-          stats.exactPairs++;
-        }
-        if (needI && D < ti) best.push(i, D);
-        if (needJ && D < tj) best.push(j, D);
-      }
-    }
-  };
-  try {
-    await runBlocks(geom, schedule, consume, opts.signal, prog);
-  } finally {
-    geom.dispose();
+    best = st.best;
+    stats = { method: geom.method, backend, tileSize: T, blocks: st.blocks, exactPairs: st.exactPairs, pairs: st.pairs, workers: 1 };
   }
   const rho1 = new Float64Array(n);
   const rhoK = new Float64Array(n);
@@ -312,15 +242,6 @@ export async function computeRealRadii(
 
 // ---------------------------------------------------------------------------------------
 // The S x R pass
-
-export interface CrossPassInput {
-  /** Copy radius per real: rho_1(i), or rho_1(i) + tau when the mode-collapse rule fired. */
-  copyRadius: Float64Array;
-  /** rho_k(i) per real. */
-  rhoK: Float64Array;
-  /** sigma_k(j) per synthetic (k-NN radius within S), or null to skip recall. */
-  sigmaK: Float64Array | null;
-}
 
 export interface CrossPassResult {
   /** Per synthetic row: index of the nearest real (lowest index on ties) and its exact distance. */
@@ -366,147 +287,46 @@ export async function crossPass(
   const r = await resolveOpts(real, opts);
   const T = r.tileSize;
   const prog = progress ?? new Progress(crossPassBlocks(N, M, T), opts.onProgress);
-  const { geom, backend } = await makeGeometry(synth, real, false, null, r);
-  const stats: EngineStats = { method: geom.method, backend, tileSize: T, blocks: 0, exactPairs: 0, pairs: 0 };
-
-  const nearestReal = new Int32Array(N).fill(-1);
-  const nearestRealDistance = new Float64Array(N).fill(Infinity);
-  const nearestSynth = new Int32Array(M).fill(-1);
-  const nearestSynthDistance = new Float64Array(M).fill(Infinity);
-  const copy = new Uint8Array(N);
-  const copyOf = new Int32Array(N).fill(-1);
-  const realistic = new Uint8Array(N);
-  const ballCount = new Int32Array(N);
-  const recalled = sigmaK ? new Uint8Array(M) : null;
-  let densityCount = 0;
-
-  const schedule: Array<[number, number, number, number]> = [];
-  for (let a = 0; a < N; a += T) {
-    for (let b = 0; b < M; b += T) schedule.push([a, Math.min(T, N - a), b, Math.min(T, M - b)]);
-  }
-
-  // Largest radius any test can use per real / per synthetic: pairs whose lower bound is at
-  // or beyond all of them (and beyond the nearest-neighbour thresholds) need nothing.
-  const maxRadius = new Float64Array(M);
-  for (let i = 0; i < M; i++) maxRadius[i] = Math.max(copyRadius[i], rhoK[i]);
-  const rowThr = new Float64Array(T);
-  const colThr = new Float64Array(T);
-
-  const consume = (blk: Block): void => {
-    const { r0, nr, c0, nc, lo, hi, exact } = blk;
-    stats.blocks++;
-    stats.pairs += nr * nc;
-    // First sweep: smallest upper bound per row and per column of the block. A pair whose
-    // lower bound exceeds it cannot be the nearest neighbour, so only about one pair per
-    // row / column and block is recomputed exactly for the nearest-neighbour searches.
-    rowThr.fill(Infinity, 0, nr);
-    colThr.fill(Infinity, 0, nc);
-    for (let rr = 0; rr < nr; rr++) {
-      const o = rr * nc;
-      let m = Infinity;
-      for (let cc = 0; cc < nc; cc++) {
-        const h = hi[o + cc];
-        if (h < m) m = h;
-        if (h < colThr[cc]) colThr[cc] = h;
-      }
-      rowThr[rr] = m;
+  const units = crossUnits(M, T);
+  const pool = poolFor(opts, 2 * real.dim * N * M, units.length);
+  let out: CrossOutputs;
+  let method: EngineMethod;
+  let backend: string | null;
+  let workers = 1;
+  if (pool) {
+    checkAbort(opts.signal);
+    const task: EngineTask = {
+      pass: 'cross', real: shareSet(real), synth: shareSet(synth), input: { copyRadius, rhoK, sigmaK }, opts: wire(r),
+      abort: new Int32Array(new SharedArrayBuffer(4)), shared: SharedMinBound.cells(N),
+    };
+    const parts = await pool.run(task, units, (c) => { for (let s = 0; s < c; s++) prog.step(); }, opts.signal);
+    out = mergeCross(parts.map((p) => p.part as CrossOutputs), N, M, sigmaK !== null);
+    ({ method, backend } = methodOf(parts));
+    workers = parts.length;
+  } else {
+    const made = await makeGeometry(synth, real, false, null, r);
+    const st = new CrossPassState(N, M, input, T);
+    try {
+      await runBlocks(made.geom, units.flatMap((u) => crossUnitBlocks(u, N, M, T)), st, abortCheck(opts.signal), () => prog.step());
+    } finally {
+      made.geom.dispose();
     }
-    for (let rr = 0; rr < nr; rr++) {
-      const j = r0 + rr; // synthetic
-      const o = rr * nc;
-      const sig = sigmaK ? sigmaK[j] : -Infinity;
-      const needRecall = recalled !== null;
-      const rThr = rowThr[rr];
-      for (let cc = 0; cc < nc; cc++) {
-        const i = c0 + cc; // real
-        const l = lo[o + cc];
-        const nearJ = l < nearestRealDistance[j] && l <= rThr;
-        const nearI = l < nearestSynthDistance[i] && l <= colThr[cc];
-        if (!nearJ && !nearI && l >= maxRadius[i] && (!needRecall || l >= sig)) continue;
-        const h = hi[o + cc];
-        // exact distance, computed at most once and only when some decision needs it
-        let D = exact || h === l ? l : NaN;
-        if (nearJ || nearI) {
-          if (D !== D) {
-            D = geom.exact(j, i);
-            stats.exactPairs++;
-          }
-          // rows and columns are visited in ascending order, so a tie never replaces (lowest index wins)
-          if (D < nearestRealDistance[j]) {
-            nearestRealDistance[j] = D;
-            nearestReal[j] = i;
-          }
-          if (D < nearestSynthDistance[i]) {
-            nearestSynthDistance[i] = D;
-            nearestSynth[i] = j;
-          }
-        }
-        // k-ball of r_i: realistic(s_j), density
-        const rk = rhoK[i];
-        let inK: boolean;
-        if (h < rk) inK = true;
-        else if (l >= rk) inK = false;
-        else {
-          if (D !== D) {
-            D = geom.exact(j, i);
-            stats.exactPairs++;
-          }
-          inK = D < rk;
-        }
-        if (inK) {
-          densityCount++;
-          ballCount[j]++;
-          realistic[j] = 1;
-        }
-        // copy ball of r_i
-        if (copy[j] === 0) {
-          const cr = copyRadius[i];
-          let inCopy: boolean;
-          if (h < cr) inCopy = true;
-          else if (l >= cr) inCopy = false;
-          else {
-            if (D !== D) {
-              D = geom.exact(j, i);
-              stats.exactPairs++;
-            }
-            inCopy = D < cr;
-          }
-          // columns of a row are visited in ascending order, so the first hit is the lowest i
-          if (inCopy) {
-            copy[j] = 1;
-            copyOf[j] = i;
-          }
-        }
-        // recall: r_i inside the k-ball of s_j
-        if (needRecall && recalled[i] === 0) {
-          if (h < sig) recalled[i] = 1;
-          else if (!(l >= sig)) {
-            if (D !== D) {
-              D = geom.exact(j, i);
-              stats.exactPairs++;
-            }
-            if (D < sig) recalled[i] = 1;
-          }
-        }
-      }
-    }
-  };
-  try {
-    await runBlocks(geom, schedule, consume, opts.signal, prog);
-  } finally {
-    geom.dispose();
+    out = st.out;
+    method = made.geom.method;
+    backend = made.backend;
   }
+  const stats: EngineStats = { method, backend, tileSize: T, blocks: out.blocks, exactPairs: out.exactPairs, pairs: out.pairs, workers };
   return {
-    nearestReal,
-    nearestRealDistance,
-    nearestSynth,
-    nearestSynthDistance,
-    copy,
-    copyOf,
-    realistic,
-    ballCount,
-    densityCount,
-    recalled,
+    nearestReal: out.nearestReal,
+    nearestRealDistance: out.nearestRealDistance,
+    nearestSynth: out.nearestSynth,
+    nearestSynthDistance: out.nearestSynthDistance,
+    copy: out.copy,
+    copyOf: out.copyOf,
+    realistic: out.realistic,
+    ballCount: out.ballCount,
+    densityCount: out.densityCount,
+    recalled: out.recalled,
     stats,
   };
 }

@@ -25,6 +25,35 @@ export function euclidean64(A: Values, ia: number, B: Values, ib: number, dim: n
   return Math.sqrt(s);
 }
 
+/**
+ * euclidean64 of four pairs (ia[q], ib[q]) at once into out[0..3]: each sum has exactly
+ * euclidean64's arithmetic (same terms, same order); the four independent sums only
+ * interleave, so a float64 add's latency is paid once per four pairs.
+ */
+export function euclidean64x4(
+  A: Values, B: Values, dim: number,
+  i0: number, j0: number, i1: number, j1: number, i2: number, j2: number, i3: number, j3: number,
+  out: Float64Array,
+): void {
+  const a0 = i0 * dim, a1 = i1 * dim, a2 = i2 * dim, a3 = i3 * dim;
+  const b0 = j0 * dim, b1 = j1 * dim, b2 = j2 * dim, b3 = j3 * dim;
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  for (let t = 0; t < dim; t++) {
+    const v0 = A[a0 + t] - B[b0 + t];
+    const v1 = A[a1 + t] - B[b1 + t];
+    const v2 = A[a2 + t] - B[b2 + t];
+    const v3 = A[a3 + t] - B[b3 + t];
+    s0 += v0 * v0;
+    s1 += v1 * v1;
+    s2 += v2 * v2;
+    s3 += v3 * v3;
+  }
+  out[0] = Math.sqrt(s0);
+  out[1] = Math.sqrt(s1);
+  out[2] = Math.sqrt(s2);
+  out[3] = Math.sqrt(s3);
+}
+
 /** Number of positions where row ia of A and row ib of B differ. */
 export function hammingCount(A: Values, ia: number, B: Values, ib: number, dim: number): number {
   let c = 0;

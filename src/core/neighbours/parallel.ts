@@ -1,0 +1,184 @@
+/**
+ * Parallel neighbour passes: the environment-neutral half (no Node or DOM modules).
+ *
+ * A pass is split into column-tile units (passes.ts). An EnginePool (Node: worker_threads in
+ * src/cli/enginePool.ts; browser: Web Workers) gives each of its workers the task once
+ * (feature sets on SharedArrayBuffers, so no worker copies them) and then units one at a
+ * time from an ascending queue, so each worker visits its column tiles in ascending order.
+ * Each worker runs EngineTaskRunner (below) with its own TF.js backend and returns a partial
+ * state; engine.ts merges the partials (passes.ts: mergeSelf, mergeCross), which gives the
+ * results of one thread exactly. Only the engine statistics (exact recomputations) depend on
+ * how units fell to workers.
+ */
+import type { FeatureKind, FeatureSet } from '../features/featureSet.ts';
+import { makeGeometry, TfGeometry, type Block, type ComputeMode, type EngineMethod, type Geometry } from './blocks.ts';
+import type { Values } from './exact.ts';
+import {
+  CrossPassState, SelfPassState, SharedMinBound, crossUnitBlocks, selfPartial, selfUnitBlocks,
+  type BlockSpec, type CrossOutputs, type CrossPassInput, type SelfPartial,
+} from './passes.ts';
+
+/** A feature set whose values live on a SharedArrayBuffer (ids and labels are not needed). */
+export interface SharedSet {
+  kind: FeatureKind;
+  n: number;
+  dim: number;
+  data: Values;
+}
+
+/** Engine options that travel to workers. */
+export interface PassOptionsWire {
+  tileSize: number;
+  compute: ComputeMode;
+  tensorCacheBytes: number;
+}
+
+/**
+ * abort: one cell, set to 1 to stop the workers between blocks. shared: SharedMinBound cells
+ * (self: one per row, rho_k bounds; cross: one per synthetic row, nearest-real bounds).
+ */
+export type EngineTask =
+  | { pass: 'self'; set: SharedSet; k: number; opts: PassOptionsWire; abort: Int32Array; shared: Int32Array }
+  | { pass: 'cross'; real: SharedSet; synth: SharedSet; input: CrossPassInput; opts: PassOptionsWire; abort: Int32Array; shared: Int32Array };
+
+export type EnginePartial = ({ pass: 'self'; part: SelfPartial } | { pass: 'cross'; part: CrossOutputs }) & {
+  method: EngineMethod;
+  backend: string | null;
+};
+
+/** Workers that run units of a pass; see the file header. */
+export interface EnginePool {
+  /** Number of workers. */
+  readonly size: number;
+  /**
+   * Runs every unit of `task` (ascending queue, each unit to the next free worker) and returns
+   * one partial per worker that took part. onBlocks(count) after each unit. On abort, sets
+   * task.abort[0] = 1 (workers stop between blocks) and rejects with the signal's reason.
+   */
+  run(task: EngineTask, units: number[], onBlocks: (count: number) => void, signal?: AbortSignal): Promise<EnginePartial[]>;
+}
+
+let registered: EnginePool | null = null;
+
+/** Sets (or clears, with null) the pool that large passes use unless EngineOptions.pool says otherwise. */
+export function setEnginePool(pool: EnginePool | null): void {
+  registered = pool;
+}
+
+export function getEnginePool(): EnginePool | null {
+  return registered;
+}
+
+const sharedCopies = new WeakMap<Values, Values>();
+
+/** Whether this environment can share memory with workers (SharedArrayBuffer; in browsers, cross-origin isolation). */
+export function canShareMemory(): boolean {
+  const g = globalThis as { SharedArrayBuffer?: unknown; crossOriginIsolated?: boolean };
+  if (typeof g.SharedArrayBuffer !== 'function') return false;
+  return g.crossOriginIsolated !== false;
+}
+
+/**
+ * The set's values on a SharedArrayBuffer: the array itself when it already is, else one copy
+ * made on first use and kept as long as the original array (so every pass reuses it).
+ */
+export function shareSet(fs: FeatureSet): SharedSet {
+  const src = fs.data;
+  let data: Values;
+  if (src.buffer instanceof SharedArrayBuffer) data = src;
+  else {
+    let copy = sharedCopies.get(src);
+    if (!copy) {
+      const Ctor = src.constructor as { new (b: SharedArrayBuffer): Values; BYTES_PER_ELEMENT: number };
+      copy = new Ctor(new SharedArrayBuffer(src.length * Ctor.BYTES_PER_ELEMENT));
+      copy.set(src);
+      sharedCopies.set(src, copy);
+    }
+    data = copy;
+  }
+  return { kind: fs.kind, n: fs.n, dim: fs.dim, data };
+}
+
+function asFeatureSet(s: SharedSet): FeatureSet {
+  return { ids: [], labels: null, n: s.n, dim: s.dim, kind: s.kind, data: s.data };
+}
+
+/** Anything that takes blocks of a pass. */
+export interface BlockSink {
+  consume(blk: Block, geom: Geometry): void;
+  consumeProducts(r0: number, nr: number, c0: number, nc: number, g: Float32Array, geom: TfGeometry): void;
+}
+
+/**
+ * Runs blocks in order, the next one launched before the current one is read back (on GPU
+ * backends the device computes block s + 1 while JS consumes block s). check() runs before
+ * every block (abort); onBlock() after every block.
+ */
+export async function runBlocks(geom: Geometry, blocks: BlockSpec[], sink: BlockSink, check: () => void, onBlock: () => void): Promise<void> {
+  if (blocks.length === 0) return;
+  check();
+  const tfGeom = geom instanceof TfGeometry ? geom : null;
+  let pending = geom.launch(...blocks[0]);
+  for (let s = 0; s < blocks.length; s++) {
+    check();
+    const next = s + 1 < blocks.length ? geom.launch(...blocks[s + 1]) : null;
+    if (tfGeom) {
+      const g = await tfGeom.resolveProduct(pending);
+      sink.consumeProducts(pending.r0, pending.nr, pending.c0, pending.nc, g, tfGeom);
+      await tfGeom.maybeYield();
+    } else {
+      sink.consume(await geom.resolve(pending), geom);
+    }
+    onBlock();
+    if (next) pending = next;
+  }
+}
+
+/** One worker's share of a task: build once, run units, hand back the partial state. */
+export class EngineTaskRunner {
+  private constructor(
+    private readonly task: EngineTask,
+    private readonly geom: Geometry,
+    private readonly backend: string | null,
+    private readonly self: SelfPassState | null,
+    private readonly cross: CrossPassState | null,
+  ) {}
+
+  static async start(task: EngineTask): Promise<EngineTaskRunner> {
+    const choice = { mode: task.opts.compute, tileSize: task.opts.tileSize, cacheBudgetBytes: task.opts.tensorCacheBytes };
+    if (task.pass === 'self') {
+      const fs = asFeatureSet(task.set);
+      const { geom, backend } = await makeGeometry(fs, fs, true, null, choice);
+      return new EngineTaskRunner(task, geom, backend, new SelfPassState(fs.n, task.k, new SharedMinBound(task.shared)), null);
+    }
+    const real = asFeatureSet(task.real);
+    const synth = asFeatureSet(task.synth);
+    const { geom, backend } = await makeGeometry(synth, real, false, null, choice);
+    return new EngineTaskRunner(task, geom, backend, null, new CrossPassState(synth.n, real.n, task.input, task.opts.tileSize, new SharedMinBound(task.shared)));
+  }
+
+  /** Runs the blocks of one unit (column tile start); returns how many. */
+  async runUnit(u: number): Promise<number> {
+    const t = this.task;
+    const T = t.opts.tileSize;
+    const blocks = t.pass === 'self' ? selfUnitBlocks(u, t.set.n, T) : crossUnitBlocks(u, t.synth.n, t.real.n, T);
+    const check = () => {
+      if (Atomics.load(t.abort, 0) !== 0) throw new Error('engine pass aborted');
+    };
+    await runBlocks(this.geom, blocks, (this.self ?? this.cross)!, check, () => {});
+    return blocks.length;
+  }
+
+  /** The partial state; releases the geometry. */
+  finish(): EnginePartial {
+    this.geom.dispose();
+    const { method } = this.geom;
+    if (this.self) return { pass: 'self', part: selfPartial(this.self), method, backend: this.backend };
+    return { pass: 'cross', part: this.cross!.out, method, backend: this.backend };
+  }
+
+  /** Releases the geometry without a result (after an error or abort). */
+  dispose(): void {
+    this.geom.dispose();
+  }
+}
