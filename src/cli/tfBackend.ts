@@ -4,14 +4,19 @@
  * initNodeBackend() registers @tensorflow/tfjs-backend-wasm (SIMD; TF.js keeps
  * wasm single-threaded in Node) and sets it under a timeout, falling back to
  * the pure-JS cpu backend. @tensorflow/tfjs-node is not used (it needs a
- * native download).
+ * native download). On the main thread it also registers the neighbour engine's
+ * worker pool (enginePool.ts: SYNTHLENS_ENGINE_THREADS workers, default one per
+ * core), which large passes use; setEngineThreads() changes it.
  */
 import { readFile, readdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isMainThread } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import type { ModelSource } from '../extractors/registry.ts';
+import { setEnginePool } from '../core/neighbours/parallel.ts';
+import { engineThreadsFromEnv, NodeEnginePool } from './enginePool.ts';
 
 export type NodeBackend = 'wasm' | 'cpu';
 
@@ -36,12 +41,33 @@ async function registerWasm(): Promise<void> {
   return wasmRegistered;
 }
 
+let enginePool: NodeEnginePool | null = null;
+
+/**
+ * Runs the neighbour engine's large passes on `threads` worker threads with the given
+ * backend (1: on the calling thread only). Results are identical for any count. Replaces
+ * (and stops) an earlier pool.
+ */
+export function setEngineThreads(threads: number, backend: NodeBackend = 'wasm'): void {
+  if (!Number.isInteger(threads) || threads < 1) throw new Error(`engine threads must be a positive integer, got ${threads}`);
+  void enginePool?.close();
+  enginePool = threads > 1 ? new NodeEnginePool(threads, backend) : null;
+  setEnginePool(enginePool);
+}
+
 /**
  * Sets the TF.js backend for Node and returns its name ('wasm' or 'cpu').
  * prefer 'cpu' skips wasm. A wasm start that fails or takes longer than
- * timeoutMs falls back to cpu.
+ * timeoutMs falls back to cpu. On the main thread, registers the engine's
+ * worker pool on the same backend (see the file header).
  */
 export async function initNodeBackend(prefer: NodeBackend = 'wasm', timeoutMs = 15_000): Promise<string> {
+  const name = await setNodeBackend(prefer, timeoutMs);
+  if (isMainThread && !enginePool) setEngineThreads(engineThreadsFromEnv(), name as NodeBackend);
+  return name;
+}
+
+async function setNodeBackend(prefer: NodeBackend, timeoutMs: number): Promise<string> {
   if (prefer === 'wasm') {
     try {
       await registerWasm();
