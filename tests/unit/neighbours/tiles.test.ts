@@ -1,0 +1,220 @@
+/**
+ * The tiled engine against full float64 matrices (tests/fixtures/neighbours/make_tiles_reference.py,
+ * scipy cdist) at sizes that cross many tile boundaries: odd sizes, k larger than a tile's rows,
+ * duplicate rows in different tiles, nearest-real ties across tiles, near-copies far from the
+ * origin. Each case runs on one thread and split over several workers (in-process workers with
+ * several unit assignments, and real worker threads), and must give the same results.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { makeFeatureSet, type FeatureSet } from '../../../src/core/features/featureSet.ts';
+import { computeKnnRadii, crossPass, knnRadiiWithStats, type EngineOptions } from '../../../src/core/neighbours/engine.ts';
+import { EngineTaskRunner, runBlocks, type EnginePartial, type EnginePool, type EngineTask } from '../../../src/core/neighbours/parallel.ts';
+import { SelfPassState, SharedMinBound, selfUnitBlocks, selfUnits } from '../../../src/core/neighbours/passes.ts';
+import { TfGeometry, meanRow } from '../../../src/core/neighbours/blocks.ts';
+import { NodeEnginePool } from '../../../src/cli/enginePool.ts';
+import { firstMismatch } from './reference.ts';
+
+interface Case {
+  name: string;
+  k: number;
+  dim: number;
+  real: { n: number; data: number[] };
+  synth: { n: number; data: number[] };
+  expected: {
+    rho1: number[]; rhoK: number[]; sigmaK: number[];
+    nearestReal: number[]; nearestRealDistance: number[]; nearestSynth: number[]; nearestSynthDistance: number[];
+    copy: number[]; copyOf: number[]; ballCount: number[]; densityCount: number; realistic: number[]; recalled: number[];
+  };
+}
+
+const path = fileURLToPath(new URL('../../fixtures/neighbours/tiles_reference.json', import.meta.url));
+const cases = (JSON.parse(readFileSync(path, 'utf8')) as { cases: Case[] }).cases.map((c) => ({
+  ...c,
+  R: makeFeatureSet(Float32Array.from(c.real.data), c.real.n, c.dim),
+  S: makeFeatureSet(Float32Array.from(c.synth.data), c.synth.n, c.dim),
+}));
+
+/**
+ * Workers in this thread: each has its own EngineTaskRunner (geometry and partial state), units
+ * go to workers by `assign` (each worker keeps the queue's order) and run interleaved.
+ */
+class InlinePool implements EnginePool {
+  runs = 0;
+  constructor(
+    readonly size: number,
+    readonly assign: (unit: number, index: number) => number,
+  ) {}
+  async run(task: EngineTask, units: number[], onBlocks: (count: number) => void, signal?: AbortSignal): Promise<EnginePartial[]> {
+    this.runs++;
+    const queues: number[][] = Array.from({ length: this.size }, () => []);
+    units.forEach((u, idx) => queues[this.assign(u, idx) % this.size].push(u));
+    const runners = await Promise.all(queues.map((q) => (q.length ? EngineTaskRunner.start(task) : null)));
+    try {
+      for (let round = 0; queues.some((q) => q.length); round++) {
+        for (let w = 0; w < this.size; w++) {
+          const u = queues[w].shift();
+          if (u === undefined) continue;
+          if (signal?.aborted) {
+            Atomics.store(task.abort, 0, 1);
+            throw signal.reason;
+          }
+          onBlocks(await runners[w]!.runUnit(u));
+        }
+      }
+      return runners.filter((r): r is EngineTaskRunner => r !== null).map((r) => r.finish());
+    } catch (e) {
+      for (const r of runners) r?.dispose();
+      throw e;
+    }
+  }
+}
+
+async function runAll(R: FeatureSet, S: FeatureSet, k: number, opts: EngineOptions) {
+  const radii = await knnRadiiWithStats(R, k, opts);
+  const sigma = await knnRadiiWithStats(S, k, opts);
+  const pass = await crossPass(R, S, { copyRadius: radii.radii.rho1, rhoK: radii.radii.rhoK, sigmaK: sigma.radii.rhoK }, opts);
+  return { radii: radii.radii, radiiStats: radii.stats, sigmaK: sigma.radii.rhoK, pass };
+}
+
+function expectReference(c: (typeof cases)[number], r: Awaited<ReturnType<typeof runAll>>): void {
+  const e = c.expected;
+  expect(firstMismatch(r.radii.rho1, e.rho1)).toBe(-1);
+  expect(firstMismatch(r.radii.rhoK, e.rhoK)).toBe(-1);
+  expect(firstMismatch(r.sigmaK, e.sigmaK)).toBe(-1);
+  const p = r.pass;
+  expect(Array.from(p.nearestReal)).toEqual(e.nearestReal);
+  expect(firstMismatch(p.nearestRealDistance, e.nearestRealDistance)).toBe(-1);
+  expect(Array.from(p.nearestSynth)).toEqual(e.nearestSynth);
+  expect(firstMismatch(p.nearestSynthDistance, e.nearestSynthDistance)).toBe(-1);
+  expect(Array.from(p.copy)).toEqual(e.copy);
+  expect(Array.from(p.copyOf)).toEqual(e.copyOf);
+  expect(Array.from(p.ballCount)).toEqual(e.ballCount);
+  expect(p.densityCount).toBe(e.densityCount);
+  expect(Array.from(p.realistic)).toEqual(e.realistic);
+  expect(Array.from(p.recalled!)).toEqual(e.recalled);
+}
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  await tf.ready();
+});
+
+describe('tiled engine vs full float64 matrices', () => {
+  // workers get units round-robin, in blocks of two, or all but the first to one worker
+  const pools = [
+    ['one thread', () => null],
+    ['3 workers, round-robin', () => new InlinePool(3, (_u, i) => i)],
+    ['2 workers, pairs', () => new InlinePool(2, (_u, i) => i >> 1)],
+    ['4 workers, uneven', () => new InlinePool(4, (_u, i) => (i === 0 ? 3 : 1))],
+  ] as const;
+  for (const c of cases) {
+    for (const tileSize of [3, 4, 7, 16]) {
+      for (const compute of ['tf', 'js'] as const) {
+        it(`${c.name}: tile ${tileSize}, ${compute}, every worker split`, async () => {
+          const results = [];
+          for (const [, make] of pools) {
+            const pool = make();
+            const r = await runAll(c.R, c.S, c.k, { tileSize, compute, pool, parallelMinFlops: 0 });
+            expectReference(c, r);
+            if (pool) expect(pool.runs).toBe(3);
+            // the S x R pass has one unit per real column tile; every worker that got one returns a partial
+            const units = Math.ceil(c.R.n / tileSize);
+            const used = pool ? new Set(Array.from({ length: units }, (_, i) => pool.assign(0, i) % pool.size)).size : 1;
+            expect(r.pass.stats.workers).toBe(used);
+            results.push(r);
+          }
+          // pairs visited do not depend on the split
+          for (const r of results) {
+            expect(r.radiiStats.pairs).toBe((c.R.n * (c.R.n - 1)) / 2);
+            expect(r.pass.stats.pairs).toBe(c.R.n * c.S.n);
+          }
+        });
+      }
+    }
+  }
+});
+
+describe('deferred exact refinement of the self pass', () => {
+  it('gives the same radii when the candidate list overflows again and again', async () => {
+    for (const c of cases) {
+      const T = 5;
+      const geom = new TfGeometry(c.R.data, c.R.data, c.R.n, c.R.n, c.dim, meanRow(c.R), true, T, 0);
+      try {
+        for (const cap of [1, 4, 16]) {
+          const st = new SelfPassState(c.R.n, c.k, null, cap);
+          const blocks = selfUnits(c.R.n, T).flatMap((u) => selfUnitBlocks(u, c.R.n, T));
+          await runBlocks(geom, blocks, st, () => {}, () => {});
+          st.finish();
+          for (let i = 0; i < c.R.n; i++) {
+            const s = st.best.sorted(i);
+            expect(s[0]).toBe(c.expected.rho1[i]);
+            expect(Math.abs(s[c.k - 1] - c.expected.rhoK[i])).toBeLessThanOrEqual(1e-9 * c.expected.rhoK[i]);
+          }
+        }
+      } finally {
+        geom.dispose();
+      }
+    }
+  });
+});
+
+describe('shared bounds between workers', () => {
+  it('keeps the smallest published value, rounded up, never below it', () => {
+    const b = new SharedMinBound(SharedMinBound.cells(3));
+    expect(b.get(0)).toBe(Infinity);
+    b.publish(0, 2.5);
+    b.publish(0, 3);
+    b.publish(0, NaN);
+    b.publish(0, Infinity);
+    expect(b.get(0)).toBe(2.5); // exact in the high word
+    b.publish(1, 0.1);
+    expect(b.get(1)).toBeGreaterThanOrEqual(0.1);
+    expect(b.get(1)).toBeLessThan(0.1 * (1 + 2 ** -19));
+    b.publish(2, 0);
+    expect(b.get(2)).toBe(0);
+    // a second view of the same cells sees the values
+    expect(new SharedMinBound(b.cells).get(0)).toBe(2.5);
+  });
+});
+
+describe('parallel control', () => {
+  it('an abort stops the workers and rejects', async () => {
+    const c = cases[0];
+    const ctl = new AbortController();
+    let calls = 0;
+    const pool = new InlinePool(2, (_u, i) => i);
+    const p = computeKnnRadii(c.R, c.k, {
+      tileSize: 4, compute: 'tf', pool, parallelMinFlops: 0, signal: ctl.signal,
+      onProgress: () => {
+        if (++calls === 5) ctl.abort();
+      },
+    });
+    await expect(p).rejects.toThrow(/abort/i);
+    expect(tf.memory().numTensors).toBe(0);
+  });
+  it('small passes stay on this thread', async () => {
+    const c = cases[0];
+    const pool = new InlinePool(2, (_u, i) => i);
+    const r = await knnRadiiWithStats(c.R, c.k, { tileSize: 4, pool });
+    expect(pool.runs).toBe(0);
+    expect(r.stats.workers).toBe(1);
+  });
+});
+
+describe('Node worker threads (NodeEnginePool)', () => {
+  const pool = new NodeEnginePool(2, 'cpu');
+  afterAll(() => pool.close());
+  it('two worker threads give the reference results', async () => {
+    for (const c of [cases[0], cases[1]]) {
+      const r = await runAll(c.R, c.S, c.k, { tileSize: 7, compute: 'tf', pool, parallelMinFlops: 0 });
+      expectReference(c, r);
+      expect(r.pass.stats.workers).toBe(2);
+      expect(r.pass.stats.backend).toBe('cpu');
+      expect(r.radiiStats.method).toBe('tf-float32-refined');
+    }
+  }, 60_000);
+});
