@@ -8,6 +8,7 @@ const BENCHES = {
   'extract-browser': '../bench/extractBrowser.ts',
   utility: '../bench/utility.ts',
   scale: '../bench/scale.ts',
+  engine: '../bench/engine.ts',
 };
 
 const [name, ...args] = process.argv.slice(2);
