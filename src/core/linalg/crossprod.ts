@@ -65,16 +65,19 @@ export function toFloat64Rows(data: NumericRows, n: number, d: number, opts: Cro
  * (k = 1..n-1) is (x_0 + ... + x_{k-1} - k x_k) / sqrt(k (k+1)); the rows of the
  * Helmert basis are orthonormal and orthogonal to the all-ones vector (as
  * scipy.linalg.helmert(n)). For centred rows X, F^T F = X^T X with F of rank n-1.
+ * With `center`, the rows x_k - center are used (read from x, which may be of any
+ * numeric type, without a centred copy).
  */
-export function helmertContrasts(x: Float64Array, n: number, d: number): Float64Array {
+export function helmertContrasts(x: NumericRows, n: number, d: number, center?: Float64Array): Float64Array {
   const out = new Float64Array(Math.max(0, n - 1) * d);
   const run = new Float64Array(d);
-  for (let j = 0; j < d; j++) run[j] = x[j];
+  const c0 = center ?? new Float64Array(d);
+  for (let j = 0; j < d; j++) run[j] = x[j] - c0[j];
   for (let k = 1; k < n; k++) {
     const o = k * d, dst = (k - 1) * d;
     const c = 1 / Math.sqrt(k * (k + 1));
     for (let j = 0; j < d; j++) {
-      const v = x[o + j];
+      const v = x[o + j] - c0[j];
       out[dst + j] = (run[j] - k * v) * c;
       run[j] += v;
     }

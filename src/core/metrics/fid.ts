@@ -21,7 +21,7 @@
  * Tiny negative totals from rounding (identical sets) are reported as 0.
  */
 import type { FeatureKind, FeatureSet } from '../features/featureSet.ts';
-import { columnMeans, crossProduct, helmertContrasts, toFloat64Rows } from '../linalg/crossprod.ts';
+import { columnMeans, crossProduct, helmertContrasts } from '../linalg/crossprod.ts';
 import { pivotedCholesky, type PivotedCholesky } from '../linalg/cholesky.ts';
 import {
   traceSqrtProductFactored,
@@ -34,7 +34,7 @@ export interface GaussianStats {
   n: number;
   dim: number;
   mean: Float64Array;
-  /** dim x dim row-major covariance, ddof = 1. */
+  /** dim x dim row-major covariance, ddof = 1 (from gaussianStats with n <= dim: computed when first read). */
   cov: Float64Array;
   /**
    * Kept by gaussianStats when n <= dim (singular covariance): the (n-1) x dim Helmert
@@ -53,7 +53,11 @@ export interface FidResult {
   warnings: string[];
 }
 
-/** Mean and covariance (ddof = 1) of the rows, in float64. */
+/**
+ * Mean and covariance (ddof = 1) of the rows, in float64. When n <= dim the Helmert
+ * contrasts are kept and the covariance is computed only if it is read (the Gram-matrix
+ * routes of frechetDistance need it only when the other set has n > dim).
+ */
 export function gaussianStats(fs: FeatureSet): GaussianStats {
   const { n, dim, data } = fs;
   if (n < 2) throw new Error(`FID needs at least 2 rows per set (got ${n})`);
@@ -61,12 +65,30 @@ export function gaussianStats(fs: FeatureSet): GaussianStats {
   for (let j = 0; j < dim; j++) {
     if (!Number.isFinite(mean[j])) throw new Error('feature set contains non-finite values');
   }
-  const cov = crossProduct(data, n, dim, { center: mean });
-  const inv = 1 / (n - 1);
-  for (let i = 0; i < cov.length; i++) cov[i] *= inv;
-  const stats: GaussianStats = { n, dim, mean, cov, kind: fs.kind };
-  if (n <= dim) stats.helmert = helmertContrasts(toFloat64Rows(data, n, dim, { center: mean }), n, dim);
+  const covariance = () => {
+    const cov = crossProduct(data, n, dim, { center: mean });
+    const inv = 1 / (n - 1);
+    for (let i = 0; i < cov.length; i++) cov[i] *= inv;
+    return cov;
+  };
+  if (n > dim) return { n, dim, mean, cov: covariance(), kind: fs.kind };
+  const stats = { n, dim, mean, kind: fs.kind, helmert: helmertContrasts(data, n, dim, mean) } as GaussianStats;
+  let cov: Float64Array | null = null;
+  Object.defineProperty(stats, 'cov', { enumerable: true, get: () => (cov ??= covariance()) });
   return stats;
+}
+
+/** Tr of the covariance: from the Helmert contrasts when present (sum of squares / (n - 1)). */
+function covTrace(s: GaussianStats): number {
+  const d = s.dim;
+  let t = 0;
+  if (s.helmert) {
+    const h = s.helmert;
+    for (let i = 0; i < h.length; i++) t += h[i] * h[i];
+    return t / (s.n - 1);
+  }
+  for (let j = 0; j < d; j++) t += s.cov[j * d + j];
+  return t;
 }
 
 const factorCache = new WeakMap<GaussianStats, PivotedCholesky>();
@@ -100,7 +122,7 @@ function factorSide(a: GaussianStats, b: GaussianStats): 'a' | 'b' {
 export function frechetDistance(a: GaussianStats, b: GaussianStats): FidResult {
   const d = a.dim;
   if (b.dim !== d) throw new Error(`FID: feature dimensions differ (${a.dim} vs ${b.dim})`);
-  if (a.mean.length !== d || b.mean.length !== d || a.cov.length !== d * d || b.cov.length !== d * d) {
+  if (a.mean.length !== d || b.mean.length !== d || (!a.helmert && a.cov.length !== d * d) || (!b.helmert && b.cov.length !== d * d)) {
     throw new Error('FID: mean/covariance sizes do not match the dimension');
   }
   const warnings: string[] = [];
@@ -118,8 +140,7 @@ export function frechetDistance(a: GaussianStats, b: GaussianStats): FidResult {
   }
   let mu2 = 0;
   for (let j = 0; j < d; j++) { const t = a.mean[j] - b.mean[j]; mu2 += t * t; }
-  let trA = 0, trB = 0;
-  for (let j = 0; j < d; j++) { trA += a.cov[j * d + j]; trB += b.cov[j * d + j]; }
+  const trA = covTrace(a), trB = covTrace(b);
 
   let ts: TraceSqrtResult;
   if (a.helmert && b.helmert) {
