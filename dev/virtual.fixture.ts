@@ -115,7 +115,10 @@ export function auditFixture(n: number): RunResult {
     sets: [summary('real', 'real'), summary(name, 'synthetic')],
     assignments: { [name]: assignments },
     dcr: { sets: { [name]: distance }, holdout: null },
-    thumb: (s, id) => procThumb(`${s}\u0000${id}`),
+    // Like an app run past its thumbnail budget: the real images' thumbnails were not kept and are drawn on
+    // demand (a promise), the synthetic ones are in memory.
+    thumb: (s, id) => (s === 'real' ? undefined : procThumb(`${s}\u0000${id}`)),
+    loadThumb: (s, id) => new Promise((resolve) => setTimeout(() => resolve(procThumb(`${s}\u0000${id}`)), 5)),
     utility: null,
   };
 }

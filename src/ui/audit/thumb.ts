@@ -32,3 +32,6 @@ export function thumbToRgba(t: Thumb): Uint8ClampedArray<ArrayBuffer> {
   }
   return out;
 }
+
+/** A thumbnail, one being redrawn from its file (see src/app/thumbs.ts), or none. */
+export type MaybeThumb = Thumb | Promise<Thumb | undefined> | undefined;
