@@ -1,70 +1,61 @@
 /**
- * Utility evaluator, protocol runner (probe tier): does adding a synthetic set help a
- * classifier? See METRICS.md, Utility.
+ * Utility evaluator, protocol runner: does adding a synthetic set help a classifier? See
+ * METRICS.md, Utility. The protocols are the same for every model tier; a UtilityTrainer
+ * (./trainer.ts) supplies the models: runUtility runs them with the `probe` tier
+ * (./probeTrainer.ts: per-training-set standardise + PCA + small MLP on extracted features),
+ * runCnnUtility (./cnnUtility.ts) with the `cnn` tier (a convolutional network on the images).
  *
  * Reference: Xing et al., "You Don't Have to Be Perfect to Be Amazing: Unveil the
  * Utility of Synthetic Images", MICCAI 2023 (arXiv 2305.18337), section 2.3 and
  * table 2: intra-task augmentation utility, cross-task utility, simple augmentation
  * as the free alternative; plus train-on-synthetic-test-on-real (TSTR).
  *
- * The classifier ("probe") is a pipeline fitted on its own training rows, like a
- * scikit-learn Pipeline: with `probe.components` P > 0 (the default, see ./probe.ts) the
- * features are standardised with the training rows' mean and std and reduced to at most
- * P of the training rows' principal components (./projection.ts), then a small MLP is
- * trained on those scores (./probe.ts, standardise: false); with P = 0 the MLP trains on
- * the features standardised with the training rows' statistics. The test set and the
- * cross-task set pass through the pipeline of the model that scores or embeds them. The
- * projection depends only on the training rows (not on the seed), so it is fitted once
- * per training set (R, R + A, R + S, S) and shared by that set's seeds. "Same budget"
- * thus means: same architecture, same requested P, same gradient steps and batch size.
+ * Each training set (R, R + A, R + S, S) is prepared once (the probe tier fits its
+ * projection there) and then trained once per seed. "Same budget" means: same
+ * architecture, same gradient steps and batch size (and, for the probe, the same
+ * requested number of components).
  *
  * Per seed s (the same seed for every model of that seed, so results are paired):
- * - baseline: probe trained on R, scored on the real test set H (accuracy, balanced
+ * - baseline: model trained on R, scored on the real test set H (accuracy, balanced
  *   accuracy, ROC AUC).
- * - intraTask: probe trained on R + S with the SAME budget (gradient steps x batch
- *   size, see ./probe.ts); utility_s = 100 (acc(R+S) - acc(R)) / acc(R); reported as
- *   per-seed values, mean and sample std (ddof = 1); p-value of the paired two-sided
- *   Wilcoxon signed-rank test (./wilcoxon.ts) on the per-seed accuracies (R+S vs R).
- * - simpleAugmentation: the same with R + A, A = features of augmented copies of R's
- *   images. Augmentations act on images, not features, so the image pipeline supplies
- *   A (src/imaging/augment.ts: flip, rotation, contrast, one seeded copy per image; the
- *   caller passes describeAugmentationRun(...) as `augmentations`); without it the protocol is skipped
- *   with that reason.
+ * - intraTask: model trained on R + S with the SAME budget (gradient steps x batch
+ *   size); utility_s = 100 (acc(R+S) - acc(R)) / acc(R); reported as per-seed values,
+ *   mean and sample std (ddof = 1); p-value of the paired two-sided Wilcoxon
+ *   signed-rank test (./wilcoxon.ts) on the per-seed accuracies (R+S vs R).
+ * - simpleAugmentation: the same with R + A, A = augmented copies of R's images
+ *   (features of them for the probe, the images for the cnn). Augmentations act on
+ *   images, so the image pipeline supplies A (src/imaging/augment.ts: flip, rotation,
+ *   contrast, one seeded copy per image; the caller passes describeAugmentationRun(...)
+ *   as `augmentations`); without it the protocol is skipped with that reason.
+ * - tstr: model trained on S alone, scored on H.
+ * - crossTask: each trained model (R-only and R+S, same seed) embeds a second labelled
+ *   real set T with its penultimate layer (probe: the mlp hidden layer; cnn: the dense
+ *   layer before the softmax); an L2 logistic regression (./logisticRegression.ts,
+ *   sklearn LogisticRegression defaults, C = 1) on the embeddings standardised with the
+ *   training fold's mean and std (ddof 0, like StandardScaler) is scored by stratified
+ *   5-fold cross-validation (./split.ts, seeded by s, the same folds for both
+ *   embeddings); utility_s = 100 (cv(R+S) - cv(R)) / cv(R), cv = mean accuracy over the
+ *   folds.
  *
- * Progress (onProgress): one unit per projection fitted, per probe trained and per
- * cross-task fold; an event as each unit starts (done = units finished, stage = what
- * runs now), and a last one ('Finished', done = total).
- * - tstr: probe trained on S alone, scored on H.
- * - crossTask: each trained probe (R-only and R+S, same seed) embeds a second labelled
- *   real set T with its penultimate layer (mlp hidden layer); an L2 logistic regression
- *   (./logisticRegression.ts, sklearn LogisticRegression defaults, C = 1) on the
- *   embeddings standardised with the training fold's mean and std (ddof 0, like
- *   StandardScaler) is scored by stratified 5-fold cross-validation (./split.ts, seeded
- *   by s, the same folds for both embeddings); utility_s = 100 (cv(R+S) - cv(R)) / cv(R),
- *   cv = mean accuracy over the folds.
+ * Progress (onProgress): one unit per training set prepared (when the tier fits
+ * something there: the probe's projection), per model trained and per cross-task fold;
+ * an event as each unit starts (done = units finished, stage = what runs now), and a
+ * last one ('Finished', done = total). Tiers that train step by step (cnn) add an event
+ * per gradient step with `training` (step, epoch, loss, time left for all models).
  *
  * Labels are strings; the classes are the real training set's labels (sorted) and
  * every other set is mapped onto them by name. Whatever cannot run is listed in
- * `skipped` with the protocol and the reason; the other protocols still run.
+ * `skipped` with the protocol and the reason; the other protocols still run. Every
+ * trained model is disposed once scored, also when an error or an abort stops the run.
  */
 
 import { subsetRows } from '../features/featureSet.ts';
 import { accuracy, balancedAccuracy, rocAuc } from './classificationMetrics.ts';
-import {
-  ADAM,
-  abortError,
-  columnStats,
-  DEFAULT_PROBE_CONFIG,
-  maybeYield,
-  type ProbeConfig,
-  type ProbeData,
-  type TrainedProbe,
-  trainProbe,
-  validateProbeConfig,
-} from './probe.ts';
+import { abortError, columnStats, DEFAULT_PROBE_CONFIG, maybeYield, type ProbeConfig } from './probe.ts';
 import { fitLogisticRegression } from './logisticRegression.ts';
-import { fitProjection, PCA_MAX_ROWS, type FeatureProjection } from './projection.ts';
+import { probeSettings, probeTrainer, PROBE_BACKEND } from './probeTrainer.ts';
 import { complementIndices, stratifiedKFold, stratifiedSplit } from './split.ts';
+import type { PreparedTrainingSet, TrainedUtilityModel, TrainerContext, UtilityTrainer } from './trainer.ts';
 import type {
   CrossTaskClassifierConfig,
   EvalStats,
@@ -74,6 +65,7 @@ import type {
   PairedTest,
   SeedStats,
   SyntheticUtility,
+  UtilityDataInput,
   UtilityInput,
   UtilityProtocol,
   UtilityReport,
@@ -86,8 +78,7 @@ export type * from './types.ts';
 
 export const CROSS_TASK_FOLDS = 5;
 
-/** What trains the probes (recorded as settings.backend): no TF.js, so no backend dependence. */
-export const PROBE_BACKEND = 'plain TypeScript (float64)';
+export { PROBE_BACKEND };
 
 /**
  * Stratified split of the real set into training and test rows (seeded), for when no
@@ -140,32 +131,23 @@ export function pairedTest(withExtra: number[], base: number[]): PairedTest {
 }
 
 /** Why a feature set cannot be used, or null. */
-function featureIssue(fs: LabelledFeatures | undefined, role: string, dim: number | null): string | null {
+/** Why a feature (or image) set cannot be used, or null. */
+function featureIssue(fs: LabelledFeatures | undefined, role: string, dim: number | null, trainer: UtilityTrainer): string | null {
   if (!fs) return `no ${role} was supplied`;
   if (!fs.labels) return `the ${role} has no class labels (no class subfolders or label column)`;
   if (fs.n === 0) return `the ${role} is empty`;
-  if (fs.kind !== 'continuous' || !(fs.data instanceof Float32Array)) return `the ${role} holds discrete codes; the probe tier needs continuous features`;
-  if (dim !== null && fs.dim !== dim) return `the ${role} has feature dimension ${fs.dim}, the real training set has ${dim} (features from different extractors?)`;
+  if (fs.kind !== 'continuous' || !(fs.data instanceof Float32Array)) return `the ${role} holds discrete codes; the ${trainer.tier} tier needs continuous ${trainer.rowsAre}`;
+  if (dim !== null && fs.dim !== dim) {
+    return trainer.rowsAre === 'images'
+      ? `the ${role} has ${fs.dim} values per image, the real training set has ${dim} (images of another size?)`
+      : `the ${role} has feature dimension ${fs.dim}, the real training set has ${dim} (features from different extractors?)`;
+  }
   const x = fs.data;
-  for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i])) return `the ${role} has a non-finite feature value (row ${Math.floor(i / fs.dim)}, id ${fs.ids[Math.floor(i / fs.dim)]})`;
+  for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i])) return `the ${role} has a non-finite ${trainer.rowsAre === 'images' ? 'pixel' : 'feature'} value (row ${Math.floor(i / fs.dim)}, id ${fs.ids[Math.floor(i / fs.dim)]})`;
   return null;
 }
 
 const list = (a: string[]) => a.map((s) => JSON.stringify(s)).join(', ');
-
-function toProbeData(parts: LabelledFeatures[], classIndex: Map<string, number>): ProbeData {
-  const dim = parts[0].dim;
-  const n = parts.reduce((a, p) => a + p.n, 0);
-  const x = new Float32Array(n * dim);
-  const y = new Int32Array(n);
-  let r = 0;
-  for (const p of parts) {
-    x.set(p.data as Float32Array, r * dim);
-    for (let i = 0; i < p.n; i++) y[r + i] = classIndex.get(p.labels![i])!;
-    r += p.n;
-  }
-  return { x, n, dim, y, classes: classIndex.size };
-}
 
 interface SeedScores {
   accuracy: number;
@@ -173,9 +155,10 @@ interface SeedScores {
   auc: number | null;
 }
 
-function evalStats(pl: { data: { n: number }; components: number | null; explained: number | null }, scores: SeedScores[]): EvalStats {
+function evalStats(pl: PreparedTrainingSet, budget: UtilitySettings['budget'], scores: SeedScores[]): EvalStats {
   return {
-    trainRows: pl.data.n,
+    trainRows: pl.rows,
+    epochs: (budget.steps * Math.min(budget.batchSize, pl.rows)) / pl.rows,
     components: pl.components,
     explainedVariance: pl.explained,
     accuracy: seedStats(scores.map((s) => s.accuracy)),
@@ -184,10 +167,10 @@ function evalStats(pl: { data: { n: number }; components: number | null; explain
   };
 }
 
-function emptyReport(input: UtilityInput, settings: UtilitySettings, skipped: UtilitySkip[], notes: string[], t0: number): UtilityReport {
+function emptyReport(input: UtilityDataInput, settings: UtilitySettings, skipped: UtilitySkip[], notes: string[], t0: number): UtilityReport {
   const labelsOf = (fs?: LabelledFeatures) => (fs?.labels ? countLabels(fs.labels) : null);
   return {
-    tier: 'probe',
+    tier: settings.tier,
     settings,
     classes: input.realTrain?.labels ? [...new Set(input.realTrain.labels)].sort() : [],
     counts: {
@@ -215,36 +198,32 @@ function emptyReport(input: UtilityInput, settings: UtilitySettings, skipped: Ut
   };
 }
 
-/** Run every utility protocol that the inputs allow; see the file header. Rejects with an AbortError when cancelled. */
+/** The tier's part of the settings; runProtocols adds seeds, augmentations, cross-task, test source, statistics. */
+export type TierSettings = Pick<
+  UtilitySettings,
+  'tier' | 'architecture' | 'hiddenUnits' | 'budget' | 'learningRate' | 'optimizer' | 'loss' | 'standardisation' | 'projection' | 'cnn' | 'backend'
+>;
+
+/** Run every utility protocol that the inputs allow with the probe tier; see the file header. Rejects with an AbortError when cancelled. */
 export async function runUtility(input: UtilityInput): Promise<UtilityReport> {
+  const probe: Required<ProbeConfig> = { ...DEFAULT_PROBE_CONFIG, ...input.probe } as Required<ProbeConfig>;
+  if (probe.components === undefined) probe.components = DEFAULT_PROBE_CONFIG.components;
+  return runProtocols(input, probeTrainer(probe), probeSettings(probe, input.realTrain?.dim ?? 0));
+}
+
+/**
+ * The protocols, shared by every tier: `trainer` fits and trains the models, `tierSettings` describes
+ * them in the report. Rejects with an AbortError when cancelled.
+ */
+export async function runProtocols(input: UtilityDataInput, trainer: UtilityTrainer, tierSettings: TierSettings): Promise<UtilityReport> {
   const t0 = Date.now();
   const { signal } = input;
   if (signal?.aborted) throw abortError();
-  const probe: Required<ProbeConfig> = { ...DEFAULT_PROBE_CONFIG, ...input.probe } as Required<ProbeConfig>;
-  if (probe.components === undefined) probe.components = DEFAULT_PROBE_CONFIG.components;
   const ctCfg: CrossTaskClassifierConfig = { C: 1, ...input.crossTaskClassifier };
   const seeds = input.seeds.slice();
   const settings: UtilitySettings = {
-    tier: 'probe',
-    architecture: probe.architecture,
-    hiddenUnits: probe.architecture === 'mlp' ? probe.hiddenUnits : null,
-    budget: { kind: 'gradient steps', steps: probe.steps, batchSize: probe.batchSize },
-    learningRate: probe.learningRate,
-    optimizer: `Adam(beta1 ${ADAM.beta1}, beta2 ${ADAM.beta2}, epsilon ${ADAM.epsilon})`,
-    loss: 'mean softmax cross-entropy',
-    standardisation: "each feature standardised with the training rows' mean and std (ddof 0)",
-    projection: {
-      kind: probe.components > 0 ? 'pca' : 'none',
-      requested: probe.components,
-      inputDim: input.realTrain?.dim ?? 0,
-      maxFitRows: PCA_MAX_ROWS,
-      description:
-        probe.components > 0
-          ? `each probe's training rows are standardised (their mean and std, ddof 0) and projected onto their top principal components: at most ${probe.components}, and at most rows - 1 (axes fitted on at most ${PCA_MAX_ROWS} rows, a seeded sample when there are more); scores divided by one common factor, not whitened`
-          : "none: each probe trains on its training rows' standardised features",
-    },
+    ...tierSettings,
     seeds,
-    backend: PROBE_BACKEND,
     augmentations: input.augmented ? (input.augmentations ?? null) : null,
     crossTask: {
       folds: CROSS_TASK_FOLDS,
@@ -268,18 +247,18 @@ export async function runUtility(input: UtilityInput): Promise<UtilityReport> {
   if (seeds.some((s) => !Number.isInteger(s))) return skipAll(`seeds must be integers, got ${seeds.join(', ')}`);
   if (new Set(seeds).size !== seeds.length) return skipAll(`the seed list ${seeds.join(', ')} repeats a seed; paired runs need distinct seeds`);
   try {
-    validateProbeConfig(probe);
+    trainer.validate();
     if (!(ctCfg.C > 0 && Number.isFinite(ctCfg.C))) throw new RangeError(`cross-task C must be > 0, got ${ctCfg.C}`);
   } catch (e) {
     return skipAll(`invalid classifier settings: ${(e as Error).message}`);
   }
-  const realIssue = featureIssue(input.realTrain, 'real training set', null);
+  const realIssue = featureIssue(input.realTrain, 'real training set', null, trainer) ?? trainer.inputIssue(input.realTrain);
   if (realIssue) return skipAll(realIssue);
   const real = input.realTrain;
   const classes = [...new Set(real.labels!)].sort();
   if (classes.length < 2) return skipAll(`the real training set has a single class (${list(classes)}); a classifier needs at least two`);
   const classIndex = new Map(classes.map((c, i) => [c, i]));
-  const testIssue = featureIssue(input.test, 'real test set', real.dim);
+  const testIssue = featureIssue(input.test, 'real test set', real.dim, trainer);
   if (testIssue) return skipAll(testIssue);
   const test = input.test;
   const testClasses = [...new Set(test.labels!)].sort();
@@ -302,10 +281,10 @@ export async function runUtility(input: UtilityInput): Promise<UtilityReport> {
   if (!input.augmented) {
     skipped.push({
       protocol: 'simpleAugmentation',
-      reason: 'no augmented copies of the real training images were made in this run (flipped, rotated and contrast-changed copies, embedded like the other images), so the free alternative could not be measured',
+      reason: `no augmented copies of the real training images were made in this run (flipped, rotated and contrast-changed copies, ${trainer.rowsAre === 'images' ? 'prepared' : 'embedded'} like the other images), so the free alternative could not be measured`,
     });
   } else {
-    const issue = featureIssue(input.augmented, 'augmented set', real.dim);
+    const issue = featureIssue(input.augmented, 'augmented set', real.dim, trainer);
     const extra = issue ? [] : [...new Set(input.augmented.labels!)].filter((c) => !classIndex.has(c)).sort();
     if (issue) skipped.push({ protocol: 'simpleAugmentation', reason: issue });
     else if (extra.length) skipped.push({ protocol: 'simpleAugmentation', reason: `the augmented set has class(es) ${list(extra)} that the real training set lacks` });
@@ -315,10 +294,10 @@ export async function runUtility(input: UtilityInput): Promise<UtilityReport> {
   // ---- cross-task ------------------------------------------------------------------
   let ctOk = false;
   let ctClasses: string[] = [];
-  if (probe.architecture !== 'mlp') {
-    skipped.push({ protocol: 'crossTask', reason: "the 'logistic' probe has no hidden layer, so its penultimate layer is the input features themselves and cross-task utility is undefined; use the 'mlp' probe" });
+  if (trainer.crossTaskIssue) {
+    skipped.push({ protocol: 'crossTask', reason: trainer.crossTaskIssue });
   } else {
-    const issue = input.crossTask ? featureIssue(input.crossTask, 'cross-task set', real.dim) : 'no second labelled real image set (a different task) was supplied';
+    const issue = input.crossTask ? featureIssue(input.crossTask, 'cross-task set', real.dim, trainer) : 'no second labelled real image set (a different task) was supplied';
     if (issue) skipped.push({ protocol: 'crossTask', reason: issue });
     else {
       const counts = countLabels(input.crossTask!.labels!);
@@ -358,7 +337,7 @@ export async function runUtility(input: UtilityInput): Promise<UtilityReport> {
       skipped: [],
     };
     const skip = (protocol: UtilityProtocol, reason: string) => entry.skipped.push({ protocol, set: name, reason });
-    const issue = featureIssue(fs, `synthetic set "${name}"`, real.dim);
+    const issue = featureIssue(fs, `synthetic set "${name}"`, real.dim, trainer);
     let extra: string[] = [];
     let missing: string[] = [];
     if (!issue) {
@@ -371,7 +350,7 @@ export async function runUtility(input: UtilityInput): Promise<UtilityReport> {
     if (mapIssue) {
       skip('intraTask', mapIssue);
       skip('tstr', mapIssue);
-      if (probe.architecture === 'mlp' && ctOk) skip('crossTask', mapIssue);
+      if (!trainer.crossTaskIssue && ctOk) skip('crossTask', mapIssue);
       return plan;
     }
     plan.intra = true;
@@ -381,9 +360,10 @@ export async function runUtility(input: UtilityInput): Promise<UtilityReport> {
     return plan;
   });
 
-  // ---- progress accounting: one unit per pipeline fitted, per probe trained, per cross-task fold --
+  // ---- progress accounting: one unit per training set prepared (when that fits something), per model
+  // trained, per cross-task fold --
   const trainingSets = 1 + (augOk ? 1 : 0) + plans.reduce((a, p) => a + (p.intra ? 1 : 0) + (p.tstr ? 1 : 0), 0);
-  const fits = probe.components > 0 ? trainingSets : 0;
+  const fits = trainer.prepareUnits * trainingSets;
   const models = seeds.length * trainingSets;
   const cvPerSeed = ctOk ? CROSS_TASK_FOLDS * (1 + plans.filter((p) => p.cross).length) : 0;
   const total = fits + models + seeds.length * cvPerSeed;
@@ -394,68 +374,71 @@ export async function runUtility(input: UtilityInput): Promise<UtilityReport> {
   const finish = (units = 1) => {
     done += units;
   };
+  // time-left estimate from the gradient steps timed so far (tiers that report steps)
+  let timedSteps = 0;
+  let timedMs = 0;
+  const ctx: TrainerContext = { classIndex, test, crossTask: ct, signal };
 
-  // ---- one pipeline per training set: standardise + project (fitted on its rows), then the probes --
-  interface Pipeline {
-    data: ProbeData;
-    /** The test rows and the cross-task rows as this pipeline's probes see them. */
-    testX: Float32Array;
-    ctX: Float32Array | null;
-    components: number | null;
-    explained: number | null;
-  }
-  const prepare = async (parts: LabelledFeatures[], what: string): Promise<Pipeline> => {
-    const raw = toProbeData(parts, classIndex);
-    if (probe.components === 0) {
-      return { data: raw, testX: test.data as Float32Array, ctX: ct ? (ct.data as Float32Array) : null, components: null, explained: null };
-    }
-    begin(`Reducing the features of ${what} to principal components`);
-    await maybeYield();
-    if (signal?.aborted) throw abortError();
-    const proj = fitProjection(raw.x, raw.n, raw.dim, probe.components); // throws a RangeError when the rows do not vary
-    finish();
-    return {
-      data: { ...raw, x: proj.apply(raw.x, raw.n), dim: proj.components },
-      testX: proj.apply(test.data as Float32Array, test.n),
-      ctX: ct ? proj.apply(ct.data as Float32Array, ct.n) : null,
-      components: proj.components,
-      explained: proj.explained,
-    };
-  };
-  /**
-   * A pipeline, or the reason it cannot be fitted (rows without any variance); then the
-   * units of the probes (and cross-task folds) it would have trained count as done.
-   */
-  const tryPrepare = async (parts: LabelledFeatures[], what: string, foldsPerSeed: number): Promise<Pipeline | string> => {
+  /** A prepared training set, or the reason it cannot be used; then the units it would have run count as done. */
+  const tryPrepare = async (parts: LabelledFeatures[], what: string, foldsPerSeed: number): Promise<PreparedTrainingSet | string> => {
+    if (trainer.prepareUnits > 0) begin(trainer.prepareStage(what));
     try {
-      return await prepare(parts, what);
+      const pl = await trainer.prepare(parts, what, ctx);
+      finish(trainer.prepareUnits);
+      return pl;
     } catch (e) {
       if (!(e instanceof RangeError)) throw e;
-      finish(1 + seeds.length * (1 + foldsPerSeed));
+      finish(trainer.prepareUnits + seeds.length * (1 + foldsPerSeed));
       modelNo += seeds.length;
-      return `the features of ${what} cannot be reduced to principal components: ${e.message}`;
+      return e.message;
     }
   };
 
-  const train = async (pl: Pipeline, seed: number, what: string): Promise<TrainedProbe> => {
+  const train = async (pl: PreparedTrainingSet, seed: number, what: string): Promise<TrainedUtilityModel> => {
     modelNo++;
-    begin(`Model ${modelNo} of ${models}: seed ${seed}, trained on ${what}`);
-    const m = await trainProbe(pl.data, { ...probe, seed }, { signal, standardise: probe.components === 0 });
+    const stage = `Model ${modelNo} of ${models}: seed ${seed}, trained on ${what}`;
+    begin(stage);
+    const thisModel = modelNo;
+    let last = performance.now();
+    const m = await pl.train(
+      seed,
+      input.onProgress
+        ? (s) => {
+            const now = performance.now();
+            timedMs += now - last;
+            last = now;
+            timedSteps++;
+            const perStep = timedMs / timedSteps;
+            const left = (s.steps - s.step) + (models - thisModel) * (trainer.stepsPerModel ?? s.steps);
+            input.onProgress!({
+              done,
+              total,
+              stage,
+              training: { model: thisModel, models, seed, step: s.step, steps: s.steps, epoch: s.epoch, epochs: s.epochs, loss: s.loss, etaSec: (left * perStep) / 1000 },
+            });
+          }
+        : undefined,
+    );
     finish();
     return m;
   };
-  const score = (model: TrainedProbe, pl: Pipeline): SeedScores => {
-    const proba = model.predictProba(pl.testX, test.n);
-    const pred = model.predict(pl.testX, test.n);
+  const score = async (model: TrainedUtilityModel): Promise<SeedScores> => {
+    const k = classes.length;
+    const proba = await model.testProba();
+    const pred = new Int32Array(test.n);
+    for (let i = 0; i < test.n; i++) {
+      let best = 0;
+      for (let c = 1; c < k; c++) if (proba[i * k + c] > proba[i * k + best]) best = c;
+      pred[i] = best;
+    }
     return {
       accuracy: accuracy(yTest, pred),
       balancedAccuracy: balancedAccuracy(yTest, pred),
-      auc: aucOk ? rocAuc(yTest, proba, classes.length) : null,
+      auc: aucOk ? rocAuc(yTest, proba, k) : null,
     };
   };
-  const crossValidate = async (model: TrainedProbe, pl: Pipeline, seed: number, what: string): Promise<number> => {
-    const emb = model.embed(pl.ctX!, ct!.n);
-    const d = model.embedDim;
+  const crossValidate = async (model: TrainedUtilityModel, seed: number, what: string): Promise<number> => {
+    const { data: emb, dim: d } = await model.embedCrossTask();
     const folds = stratifiedKFold(ctY!, CROSS_TASK_FOLDS, seed);
     let sum = 0;
     for (let f = 0; f < folds.length; f++) {
@@ -483,6 +466,17 @@ export async function runUtility(input: UtilityInput): Promise<UtilityReport> {
     }
     return sum / folds.length;
   };
+  /** Trains one model, scores it (and cross-validates its embeddings), and always frees it. */
+  const trainAndScore = async (pl: PreparedTrainingSet, seed: number, what: string, cross: boolean): Promise<{ scores: SeedScores; cv: number | null }> => {
+    const m = await train(pl, seed, what);
+    try {
+      const scores = await score(m);
+      const cv = cross ? await crossValidate(m, seed, what) : null;
+      return { scores, cv };
+    } finally {
+      m.dispose();
+    }
+  };
 
   // ---- training ---------------------------------------------------------------------
   const baseScores: SeedScores[] = [];
@@ -493,7 +487,7 @@ export async function runUtility(input: UtilityInput): Promise<UtilityReport> {
 
   const realPipe = await tryPrepare([real], 'the real training images', anyCross ? CROSS_TASK_FOLDS : 0);
   if (typeof realPipe === 'string') return skipAll(realPipe);
-  let augPipe: Pipeline | null = null;
+  let augPipe: PreparedTrainingSet | null = null;
   if (augOk) {
     const a = await tryPrepare([real, input.augmented!], 'real + simple augmentation', 0);
     if (typeof a === 'string') skipped.push({ protocol: 'simpleAugmentation', reason: a });
@@ -501,18 +495,18 @@ export async function runUtility(input: UtilityInput): Promise<UtilityReport> {
   }
   // real-only baseline and simple augmentation, per seed
   for (const seed of seeds) {
-    const base = await train(realPipe, seed, 'the real images only');
-    baseScores.push(score(base, realPipe));
-    if (anyCross) baseCv.push(await crossValidate(base, realPipe, seed, 'the real images only'));
-    if (augPipe) augScores.push(score(await train(augPipe, seed, 'real + simple augmentation'), augPipe));
+    const base = await trainAndScore(realPipe, seed, 'the real images only', anyCross);
+    baseScores.push(base.scores);
+    if (anyCross) baseCv.push(base.cv!);
+    if (augPipe) augScores.push((await trainAndScore(augPipe, seed, 'real + simple augmentation', false)).scores);
   }
-  // each synthetic set: its pipelines are fitted once, then trained per seed
-  const setPipes: { withSyn: Pipeline | null; synOnly: Pipeline | null }[] = [];
+  // each synthetic set: its training sets are prepared once, then trained per seed
+  const setPipes: { withSyn: PreparedTrainingSet | null; synOnly: PreparedTrainingSet | null }[] = [];
   for (let k = 0; k < plans.length; k++) {
     const p = plans[k];
     const name = p.entry.name;
     const skip = (protocol: UtilityProtocol, reason: string) => p.entry.skipped.push({ protocol, set: name, reason });
-    let withSyn: Pipeline | null = null;
+    let withSyn: PreparedTrainingSet | null = null;
     if (p.intra) {
       const r = await tryPrepare([real, p.fs], `real + "${name}"`, p.cross ? CROSS_TASK_FOLDS : 0);
       if (typeof r === 'string') {
@@ -520,7 +514,7 @@ export async function runUtility(input: UtilityInput): Promise<UtilityReport> {
         if (p.cross) skip('crossTask', r);
       } else withSyn = r;
     }
-    let synOnly: Pipeline | null = null;
+    let synOnly: PreparedTrainingSet | null = null;
     if (p.tstr) {
       const r = await tryPrepare([p.fs], `"${name}" only`, 0);
       if (typeof r === 'string') skip('tstr', r);
@@ -529,20 +523,21 @@ export async function runUtility(input: UtilityInput): Promise<UtilityReport> {
     setPipes.push({ withSyn, synOnly });
     for (const seed of seeds) {
       if (withSyn) {
-        const m = await train(withSyn, seed, `real + "${name}"`);
-        setScores[k].intra.push(score(m, withSyn));
-        if (p.cross) setScores[k].cv.push(await crossValidate(m, withSyn, seed, `real + "${name}"`));
+        const r = await trainAndScore(withSyn, seed, `real + "${name}"`, p.cross);
+        setScores[k].intra.push(r.scores);
+        if (p.cross) setScores[k].cv.push(r.cv!);
       }
-      if (synOnly) setScores[k].tstr.push(score(await train(synOnly, seed, `"${name}" only (train on synthetic, test on real)`), synOnly));
+      if (synOnly) setScores[k].tstr.push((await trainAndScore(synOnly, seed, `"${name}" only (train on synthetic, test on real)`, false)).scores);
     }
   }
   input.onProgress?.({ done, total, stage: 'Finished' });
 
   // ---- assemble ---------------------------------------------------------------------
-  const baseline = evalStats(realPipe, baseScores);
+  const budget = settings.budget;
+  const baseline = evalStats(realPipe, budget, baseScores);
   const baseAcc = baseScores.map((s) => s.accuracy);
-  const gain = (pl: Pipeline, scores: SeedScores[]): GainResult => ({
-    ...evalStats(pl, scores),
+  const gain = (pl: PreparedTrainingSet, scores: SeedScores[]): GainResult => ({
+    ...evalStats(pl, budget, scores),
     ...pairedTest(scores.map((s) => s.accuracy), baseAcc),
   });
   const simpleAugmentation = augPipe ? gain(augPipe, augScores) : null;
@@ -554,7 +549,7 @@ export async function runUtility(input: UtilityInput): Promise<UtilityReport> {
     e.baseline = baseline;
     e.simpleAugmentation = simpleAugmentation;
     if (withSyn) e.intraTask = gain(withSyn, setScores[k].intra);
-    if (synOnly) e.tstr = evalStats(synOnly, setScores[k].tstr);
+    if (synOnly) e.tstr = evalStats(synOnly, budget, setScores[k].tstr);
     if (withSyn && p.cross) {
       e.crossTask = {
         folds: CROSS_TASK_FOLDS,
@@ -568,7 +563,7 @@ export async function runUtility(input: UtilityInput): Promise<UtilityReport> {
     skipped.push(...e.skipped);
   }
   return {
-    tier: 'probe',
+    tier: settings.tier,
     settings,
     classes,
     counts: {

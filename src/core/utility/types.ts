@@ -4,7 +4,8 @@
  */
 
 import type { FeatureSet } from '../features/featureSet.ts';
-import type { ProbeConfig } from './probe.ts';
+import type { CnnConfig } from './cnnConfig.ts';
+import type { ProbeArchitecture, ProbeConfig } from './probe.ts';
 import type { WilcoxonResult } from './wilcoxon.ts';
 
 /** A labelled feature set (continuous features, string labels per row). */
@@ -27,8 +28,10 @@ export interface SeedStats {
 }
 
 export interface EvalStats {
-  /** Rows the probe was trained on. */
+  /** Rows (images) the model was trained on. */
   trainRows: number;
+  /** Passes over those rows that the budget of gradient steps amounts to: steps x min(batch, rows) / rows. */
+  epochs: number;
   /** Principal components of these training rows that the probe's input was reduced to; null without the projection. */
   components: number | null;
   /** Share of the training rows' standardised variance those components hold; null without the projection. */
@@ -102,18 +105,43 @@ export interface ProjectionSettings {
   description: string;
 }
 
+export type UtilityTier = 'probe' | 'cnn';
+
+/** The cnn tier's network and inputs (see ./cnn.ts). */
+export interface CnnSettings {
+  /** Side of the square grayscale input images in pixels. */
+  inputSize: number;
+  /** One line per layer with its output shape. */
+  layers: string[];
+  config: CnnConfig;
+  parameters: number;
+  /** Multiply-adds of one forward pass of one image. */
+  forwardMacs: number;
+  initialisation: string;
+  /** How the gradients are computed on this backend. */
+  gradients: string;
+  /** Memory one input image takes (float32), and the images this run held. */
+  bytesPerImage: number;
+  images: number;
+}
+
 export interface UtilitySettings {
-  tier: 'probe';
-  architecture: ProbeConfig['architecture'];
+  tier: UtilityTier;
+  /** Probe: 'logistic' or 'mlp'; cnn: 'cnn' (layers in `cnn.layers`). */
+  architecture: ProbeArchitecture | 'cnn';
+  /** Probe mlp: hidden units; otherwise null. */
   hiddenUnits: number | null;
   budget: { kind: 'gradient steps'; steps: number; batchSize: number };
   learningRate: number;
   optimizer: string;
   loss: string;
   standardisation: string;
-  projection: ProjectionSettings;
+  /** Probe tier: the reduction in front of every probe; null for the cnn tier. */
+  projection: ProjectionSettings | null;
+  /** Cnn tier: the network; null for the probe tier. */
+  cnn: CnnSettings | null;
   seeds: number[];
-  /** What trained the probes: plain TypeScript in float64 (no TF.js backend is involved). */
+  /** What trained the models: plain TypeScript in float64 (probe), the TF.js backend name (cnn). */
   backend: string;
   augmentations: string[] | null;
   crossTask: { folds: number; classifier: string; C: number };
@@ -122,7 +150,7 @@ export interface UtilitySettings {
 }
 
 export interface UtilityReport {
-  tier: 'probe';
+  tier: UtilityTier;
   settings: UtilitySettings;
   /** Class names (the real training set's labels, sorted); class index = position. */
   classes: string[];
@@ -145,9 +173,25 @@ export interface UtilityProgress {
   done: number;
   total: number;
   stage: string;
+  /**
+   * While a model trains step by step (cnn tier): which model, its step, pass over the data and batch
+   * loss, and the estimated time left for every model still to train (null until a step was timed).
+   */
+  training?: {
+    model: number;
+    models: number;
+    seed: number;
+    step: number;
+    steps: number;
+    epoch: number;
+    epochs: number;
+    loss: number;
+    etaSec: number | null;
+  };
 }
 
-export interface UtilityInput {
+/** The data and protocol settings every tier takes. */
+export interface UtilityDataInput {
   realTrain: LabelledFeatures;
   /** Real test set, never trained on: the held-out set H or a split of R (see splitRealSet). */
   test: LabelledFeatures;
@@ -159,11 +203,20 @@ export interface UtilityInput {
   /** Second labelled real set for cross-task utility. */
   crossTask?: LabelledFeatures;
   seeds: number[];
-  probe: ProbeConfig;
   /** Cross-task logistic regression settings; default C = 1 (sklearn's default). */
   crossTaskClassifier?: CrossTaskClassifierConfig;
   /** Where `test` came from, recorded in the report (default held-out). */
   testSource?: TestSource;
   signal?: AbortSignal;
   onProgress?(p: UtilityProgress): void;
+}
+
+/** Probe tier: the rows are feature vectors. */
+export interface UtilityInput extends UtilityDataInput {
+  probe: ProbeConfig;
+}
+
+/** Cnn tier: the rows are S x S grayscale images (dim S * S, values in [0, 1]); unset fields take DEFAULT_CNN_CONFIG. */
+export interface CnnUtilityInput extends UtilityDataInput {
+  cnn?: Partial<CnnConfig>;
 }
