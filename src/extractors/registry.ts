@@ -21,12 +21,12 @@ import * as tf from '@tensorflow/tfjs';
 import { fetchModelFiles, memoryHandler, readModelFiles, type LoadedModelFiles, type ModelFiles } from './modelFiles.ts';
 
 export {
-  BUILTIN_MODELS, DEFAULT_EXTRACTOR_ID, PIXELS_SPEC, getExtractorSpec, listExtractors, publicSpec,
+  BUILTIN_MODELS, DEFAULT_EXTRACTOR_ID, PIXELS_SPEC, getExtractorSpec, listExtractors, pixelsExtractor, pixelsSpec, publicSpec,
   type BuiltinModelId, type CustomExtractorOptions, type Extractor, type ExtractorId, type ExtractorSpec, type LoadOptions,
   type ModelSource, type Normalise,
 } from './specs.ts';
 import {
-  BUILTIN_MODELS, PIXELS_SPEC, publicSpec,
+  BUILTIN_MODELS, PIXELS_SPEC, pixelsExtractor, publicSpec,
   type BuiltinModelId, type CustomExtractorOptions, type Extractor, type ExtractorId, type ExtractorSpec, type LoadOptions,
   type ModelSource, type Normalise,
 } from './specs.ts';
@@ -132,21 +132,6 @@ function makeTfExtractor(
       disposed = true;
       for (const o of owned) o.dispose();
     },
-  };
-  return ex;
-}
-
-function makePixelsExtractor(): Extractor {
-  const ex: Extractor = {
-    ...PIXELS_SPEC,
-    async embed(batch: Float32Array, n: number): Promise<Float32Array> {
-      if (!Number.isInteger(n) || n < 0) throw new Error(`bad image count ${n}`);
-      if (batch.length !== n * PIXELS_SPEC.dim) {
-        throw new Error(`pixels: batch has ${batch.length} values, expected ${n} x 64 x 64 x 1 = ${n * PIXELS_SPEC.dim}`);
-      }
-      return batch.slice();
-    },
-    dispose(): void {},
   };
   return ex;
 }
@@ -275,7 +260,8 @@ export async function loadExtractor(
   custom?: CustomExtractorOptions,
   options: LoadOptions = {},
 ): Promise<Extractor> {
-  if (id === 'pixels') return makePixelsExtractor();
+  // pixels: 64 x 64 by default; custom.inputSize asks for another side (the cnn utility tier's images)
+  if (id === 'pixels') return pixelsExtractor(custom?.inputSize ?? PIXELS_SPEC.inputSize);
 
   if (id === 'mobilenet-v2' || id === 'inception-v3') {
     const spec = BUILTIN_MODELS[id];

@@ -101,6 +101,40 @@ export const PIXELS_SPEC: ExtractorSpec = {
   format: 'none',
 };
 
+/**
+ * The `pixels` extractor at another side: the grayscale image resized to size x size, flattened (the cnn
+ * utility tier's input, src/core/utility/cnn.ts). Size 64 is PIXELS_SPEC itself; other sizes get the id
+ * `pixels-<size>`, so their cached features never mix with another size's.
+ */
+export function pixelsSpec(size: number): ExtractorSpec {
+  if (!Number.isInteger(size) || size < 1) throw new RangeError(`pixels: size must be a positive integer, got ${size}`);
+  if (size === PIXELS_SPEC.inputSize) return PIXELS_SPEC;
+  return {
+    ...PIXELS_SPEC,
+    id: `pixels-${size}`,
+    label: `Pixels (${size} x ${size} grayscale, ${size * size}-d)`,
+    inputSize: size,
+    dim: size * size,
+    description: `The grayscale image resized to ${size} x ${size} and flattened row by row; values in [0,1]. No model, exact.`,
+  };
+}
+
+/** The pixels extractor at `size` (no TF.js): embed() returns the preprocessed images themselves. */
+export function pixelsExtractor(size: number = PIXELS_SPEC.inputSize): Extractor {
+  const spec = pixelsSpec(size);
+  return {
+    ...spec,
+    async embed(batch: Float32Array, n: number): Promise<Float32Array> {
+      if (!Number.isInteger(n) || n < 0) throw new Error(`bad image count ${n}`);
+      if (batch.length !== n * spec.dim) {
+        throw new Error(`pixels: batch has ${batch.length} values, expected ${n} x ${size} x ${size} x 1 = ${n * spec.dim}`);
+      }
+      return batch.slice();
+    },
+    dispose(): void {},
+  };
+}
+
 export function publicSpec(s: ExtractorSpec): ExtractorSpec {
   const { id, label, inputSize, channels, dim, description, weightsHash, layer, normalise, format } = s;
   return { id, label, inputSize, channels, dim, description, weightsHash, layer, normalise, format };
