@@ -12,8 +12,8 @@
  * - generic: reads the [lo, hi] interval arrays of a Block (exact JS geometries, lo = hi);
  * - float32 products (TfGeometry): reads g = A_c . B_c^T directly. Both sweeps work in
  *   squared space without a square root, on separable bounds (SeparableBounds):
- *   lq = Lr + Lc - k1a b - 2 g <= l2 = est - e2 and hq = Ur + Uc + k1a b - 2 g >= est + e2,
- *   as TfGeometry.resolve computes them. A pair is skipped only when lq > Q(X), which implies
+ *   lq = Lr + Lc - 2 g <= l2 = est - e2 and hq = Ur + Uc - 2 g >= est + e2, as
+ *   TfGeometry.resolve computes them (one add and one multiply-add per pair). A pair is skipped only when lq > Q(X), which implies
  *   lo > X for the largest threshold X any decision in the block uses (see screenSq). Every
  *   pair not skipped goes through exactly the generic consumer's decision code with lo and hi
  *   computed exactly as TfGeometry.resolve computes them, so decisions and ties are those of
@@ -203,42 +203,40 @@ function maxOf(x: Float64Array, from: number, count: number): number {
  * Per-block terms of the separable bounds (file header). With |g| <= (1 + gamma_d) |a~||b~|
  * (Higham 3.1 and Cauchy-Schwarz) and the float64 norms within a relative (d + 2) 2^-53 of
  * |a~|, resolve's e2 = C1 a b + C2 (a^2 + b^2 + 2|g|) + C3 is at most
- * k1 a b + C2' (a^2 + b^2) + C3 with k1 = C1 + 2 C2 (1 + C1) F; the extra 2^-44 (a^2 + b^2 + a b)
- * and 2 C3 absorb every rounding of both evaluations (a few units of 2^-53 times
- * a^2 + b^2 + 2|g|), so
- *   lq = [a^2 (1 - C2') - 3 C3] + [b^2 (1 - C2')] - k1' a b - 2 g <= l2 and
- *   hq = [a^2 (1 + C2') + 3 C3] + [b^2 (1 + C2')] + k1' a b - 2 g >= est + e2
- * hold for the computed values, with C2' = C2 + 2^-44 and k1' = k1 + 2^-44.
+ * k1 a b + C2 (a^2 + b^2) + C3 with k1 = C1 + 2 C2 (1 + C1) F, and a b <= (a^2 + b^2) / 2, so
+ * e2 <= c (a^2 + b^2) + C3 with c = C2 + k1 / 2. The extra 2^-44 (a^2 + b^2) and 2 C3
+ * absorb every rounding of both evaluations (a few units of 2^-53 times a^2 + b^2 + 2|g|,
+ * and |g| <= (a^2 + b^2) / 2 + ...), so with c' = c + 2^-44
+ *   lq = [a^2 (1 - c') - 3 C3] + [b^2 (1 - c')] - 2 g <= l2 and
+ *   hq = [a^2 (1 + c') + 3 C3] + [b^2 (1 + c')] - 2 g >= est + e2
+ * hold for the computed values.
  */
 class SeparableBounds {
   readonly Lr: Float64Array;
   readonly Ur: Float64Array;
-  readonly Kr: Float64Array;
   readonly Lc: Float64Array;
   readonly Uc: Float64Array;
   constructor(T: number) {
     this.Lr = new Float64Array(T);
     this.Ur = new Float64Array(T);
-    this.Kr = new Float64Array(T);
     this.Lc = new Float64Array(T);
     this.Uc = new Float64Array(T);
   }
-  fill(geom: TfGeometry, r0: number, nr: number, aN: Float64Array, aS: Float64Array, c0: number, nc: number, bS: Float64Array, dim: number): void {
+  fill(geom: TfGeometry, r0: number, nr: number, aS: Float64Array, c0: number, nc: number, bS: Float64Array, dim: number): void {
     const { C1, C2, C3 } = geom;
     const F = 1 + 4 * (dim + 2) * 2 ** -53 + 2 ** -40;
-    const k1 = C1 + 2 * C2 * (1 + C1) * F + 2 ** -44;
-    const c2 = C2 + 2 ** -44;
+    const k1 = C1 + 2 * C2 * (1 + C1) * F;
+    const c = C2 + k1 / 2 + 2 ** -44;
     const c3 = 3 * C3;
     for (let r = 0; r < nr; r++) {
       const a2 = aS[r0 + r];
-      this.Lr[r] = a2 * (1 - c2) - c3;
-      this.Ur[r] = a2 * (1 + c2) + c3;
-      this.Kr[r] = k1 * aN[r0 + r];
+      this.Lr[r] = a2 * (1 - c) - c3;
+      this.Ur[r] = a2 * (1 + c) + c3;
     }
-    for (let c = 0; c < nc; c++) {
-      const b2 = bS[c0 + c];
-      this.Lc[c] = b2 * (1 - c2);
-      this.Uc[c] = b2 * (1 + c2);
+    for (let q = 0; q < nc; q++) {
+      const b2 = bS[c0 + q];
+      this.Lc[q] = b2 * (1 - c);
+      this.Uc[q] = b2 * (1 + c);
     }
   }
 }
@@ -362,8 +360,8 @@ export class SelfPassState implements PassCounters {
     const T = Math.max(nr, nc);
     if (!this.sep || this.sep.Lr.length < T) this.sep = new SeparableBounds(T);
     const sep = this.sep;
-    sep.fill(geom, r0, nr, aN, aS, c0, nc, aS, geom.dim);
-    const { Lr, Ur, Kr, Lc, Uc } = sep;
+    sep.fill(geom, r0, nr, aS, c0, nc, aS, geom.dim);
+    const { Lr, Ur, Lc, Uc } = sep;
 
     // sweep 1: k smallest hq (>= est + e2) per point among its pairs in this block
     bound.count.fill(0, r0, r0 + nr);
@@ -373,12 +371,11 @@ export class SelfPassState implements PassCounters {
     for (let rr = 0; rr < nr; rr++) {
       const i = r0 + rr;
       const ur = Ur[rr];
-      const kr = Kr[rr];
       const o = rr * nc;
       let rk = bk[i];
       for (let cc = diag ? rr + 1 : 0; cc < nc; cc++) {
         const j = c0 + cc;
-        const hq = ur + Uc[cc] + kr * aN[j] - 2 * g[o + cc];
+        const hq = ur + Uc[cc] - 2 * g[o + cc];
         if (hq < rk) {
           bound.push(i, hq);
           rk = bound.kth(i);
@@ -413,12 +410,11 @@ export class SelfPassState implements PassCounters {
     for (let rr = 0; rr < nr; rr++) {
       const i = r0 + rr;
       const lr = Lr[rr];
-      const kr = Kr[rr];
       const o = rr * nc;
       const qI = q[i];
       for (let cc = diag ? rr + 1 : 0; cc < nc; cc++) {
         const j = c0 + cc;
-        const lq = lr + Lc[cc] - kr * aN[j] - 2 * g[o + cc];
+        const lq = lr + Lc[cc] - 2 * g[o + cc];
         if (lq > qI && lq > q[j]) continue;
         this.candidate(i, j, g[o + cc], geom, C1, C2, C3, CV, loF, hiF);
       }
@@ -728,18 +724,17 @@ export class CrossPassState {
     const loF = 1 - EPS, hiF = 1 + EPS;
     const convMax = CV * (maxOf(aN, r0, nr) + maxOf(bN, c0, nc));
     const sep = this.sep;
-    sep.fill(geom, r0, nr, aN, aS, c0, nc, bS, geom.dim);
-    const { Lr, Ur, Kr, Lc, Uc } = sep;
+    sep.fill(geom, r0, nr, aS, c0, nc, bS, geom.dim);
+    const { Lr, Ur, Lc, Uc } = sep;
 
     // sweep 1: smallest hq (>= est + e2) per row and per column
     colThr.fill(Infinity, 0, nc);
     for (let rr = 0; rr < nr; rr++) {
       const ur = Ur[rr];
-      const kr = Kr[rr];
       const o = rr * nc;
       let m = Infinity;
       for (let cc = 0; cc < nc; cc++) {
-        const hq = ur + Uc[cc] + kr * bN[c0 + cc] - 2 * g[o + cc];
+        const hq = ur + Uc[cc] - 2 * g[o + cc];
         if (hq < m) m = hq;
         if (hq < colThr[cc]) colThr[cc] = hq;
       }
@@ -762,11 +757,10 @@ export class CrossPassState {
     for (let rr = 0; rr < nr; rr++) {
       const j = r0 + rr;
       const lr = Lr[rr];
-      const kr = Kr[rr];
       const o = rr * nc;
       const qR = rowQ[rr];
       for (let cc = 0; cc < nc; cc++) {
-        const lq = lr + Lc[cc] - kr * bN[c0 + cc] - 2 * g[o + cc];
+        const lq = lr + Lc[cc] - 2 * g[o + cc];
         if (lq > qR && lq > colQ[cc]) continue;
         // exactly TfGeometry.resolve's interval
         const i = c0 + cc;
