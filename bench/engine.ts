@@ -51,6 +51,8 @@ export interface EngineBenchOptions {
   /** Bytes of column tiles the engine may keep on the backend (the CLI uses 0). */
   tensorCacheBytes?: number;
   onLog?: (line: string) => void;
+  /** Worker script for bundled builds (engine pools and matMul workers); default: the TypeScript sources through tsx. */
+  workerScript?: URL;
 }
 
 export interface PassMeasure {
@@ -164,8 +166,8 @@ function usefulFlop(pass: PassKind, n: number, d: number): number {
 class MatmulWorkers {
   private constructor(private readonly workers: Worker[]) {}
 
-  static async start(count: number, backend: NodeBackend): Promise<MatmulWorkers> {
-    const boot = new URL('../src/cli/engineWorkerBoot.mjs', import.meta.url);
+  static async start(count: number, backend: NodeBackend, script?: URL): Promise<MatmulWorkers> {
+    const boot = script ?? new URL('../src/cli/engineWorkerBoot.mjs', import.meta.url);
     const ws = Array.from({ length: count }, () => new Worker(boot, { workerData: { entry: import.meta.url, role: 'matmul', backend } }));
     await Promise.all(ws.map((w) => once(w, 'message')));
     return new MatmulWorkers(ws);
@@ -189,17 +191,14 @@ class MatmulWorkers {
   }
 }
 
-/** Worker side of MatmulWorkers. */
-async function serveMatmul(backend: NodeBackend): Promise<void> {
-  await initNodeBackend(backend);
-  parentPort!.on('message', async (m: { T: number; d: number; iters: number }) => {
+/** Worker side of MatmulWorkers (engineWorkerBoot.mjs calls it in those threads). */
+export async function workerMain(): Promise<void> {
+  if (isMainThread || !parentPort) throw new Error('bench/engine.ts workerMain runs in a worker thread');
+  await initNodeBackend((workerData as { backend: NodeBackend }).backend);
+  parentPort.on('message', async (m: { T: number; d: number; iters: number }) => {
     parentPort!.postMessage(await matmulSample(m.T, m.d, m.iters));
   });
-  parentPort!.postMessage('ready');
-}
-
-if (!isMainThread && (workerData as { role?: string } | null)?.role === 'matmul') {
-  await serveMatmul((workerData as { backend: NodeBackend }).backend);
+  parentPort.postMessage('ready');
 }
 
 /** Runs the engine's passes and the plain matMul loop in one process; see the file header. */
@@ -226,7 +225,8 @@ export async function measureEngineScaling(opts: EngineBenchOptions & { threads:
 
   // One pool per worker count, kept for the whole run; radii the cross pass needs (not timed).
   const pools = new Map<number, NodeEnginePool>();
-  for (const P of opts.threads) if (P > 1 && !pools.has(P)) pools.set(P, new NodeEnginePool(P, backend as NodeBackend));
+  const poolOptions = opts.workerScript ? { script: opts.workerScript, workerData: { role: 'engine' } } : {};
+  for (const P of opts.threads) if (P > 1 && !pools.has(P)) pools.set(P, new NodeEnginePool(P, backend as NodeBackend, poolOptions));
   const engineFor = (P: number): EngineOptions => ({ ...engine, pool: P > 1 ? pools.get(P)! : null });
   const maxThreads = Math.max(...opts.threads);
   log(`setting up: radii of both sets (n = ${n}, d = ${d}, tile ${T}, ${backend}, ${maxThreads} thread(s))`);
@@ -241,7 +241,7 @@ export async function measureEngineScaling(opts: EngineBenchOptions & { threads:
   const acc: Acc[] = opts.threads.map(() => ({ samples: { self: [], cross: [] }, cpu: { self: [], cross: [] }, stats: {}, mm: [], mmCpu: [] }));
   const mmWorkers = new Map<number, MatmulWorkers>();
   try {
-    for (const P of opts.threads) if (P > 1) mmWorkers.set(P, await MatmulWorkers.start(P, backend as NodeBackend));
+    for (const P of opts.threads) if (P > 1) mmWorkers.set(P, await MatmulWorkers.start(P, backend as NodeBackend, opts.workerScript));
     for (let rep = 0; rep < repeats; rep++) {
       for (let ti = 0; ti < opts.threads.length; ti++) {
         const P = opts.threads[ti];
@@ -302,7 +302,7 @@ export async function measureEngineScaling(opts: EngineBenchOptions & { threads:
   });
 }
 
-export async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[], workerScript?: URL): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -336,7 +336,7 @@ export async function main(argv: string[]): Promise<number> {
   const results = await measureEngineScaling({
     n: Number(values.n), d: Number(values.dim), backend, passes, threads,
     tileSize: values.tile ? Number(values.tile) : undefined,
-    repeats: Number(values.repeats), k: Number(values.k),
+    repeats: Number(values.repeats), k: Number(values.k), workerScript,
     onLog: (l) => process.stderr.write(l + '\n'),
   });
   if (values.json) {

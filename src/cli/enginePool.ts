@@ -62,19 +62,31 @@ class PoolWorker {
   }
 }
 
+export interface NodeEnginePoolOptions {
+  /**
+   * Script each worker thread runs, with workerData { backend, ...workerData }; default
+   * engineWorkerBoot.mjs (TypeScript through tsx). A bundled build passes its own file,
+   * which must call engineWorker.ts's workerMain() in such threads.
+   */
+  script?: URL;
+  workerData?: Record<string, unknown>;
+}
+
 export class NodeEnginePool implements EnginePool {
   private workers: Promise<PoolWorker[]> | null = null;
 
   constructor(
     readonly size: number,
     private readonly backend: NodeBackend,
+    private readonly options: NodeEnginePoolOptions = {},
   ) {}
 
   private start(): Promise<PoolWorker[]> {
     this.workers ??= (async () => {
       // TypeScript workers: the boot file registers tsx in the thread, then loads engineWorker.ts
-      const boot = new URL('./engineWorkerBoot.mjs', import.meta.url);
-      const ws = Array.from({ length: this.size }, () => new PoolWorker(new Worker(boot, { workerData: { backend: this.backend } })));
+      const script = this.options.script ?? new URL('./engineWorkerBoot.mjs', import.meta.url);
+      const workerData = { ...this.options.workerData, backend: this.backend };
+      const ws = Array.from({ length: this.size }, () => new PoolWorker(new Worker(script, { workerData })));
       try {
         await Promise.all(ws.map((w) => w.ready));
       } catch (e) {

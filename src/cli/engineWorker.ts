@@ -5,7 +5,8 @@
  * Messages in:  { type: 'begin', task } | { type: 'unit', unit } | { type: 'finish' } | { type: 'drop' }
  * Messages out: { type: 'ready', backend } once, then one reply per message in:
  *               { type: 'ok' } | { type: 'unitDone', blocks } | { type: 'partial', partial } | { type: 'error', message }
- * Messages are handled one at a time, in order.
+ * Messages are handled one at a time, in order. The thread's entry (engineWorkerBoot.mjs)
+ * calls workerMain().
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { EngineTaskRunner, type EnginePartial, type EngineTask } from '../core/neighbours/parallel.ts';
@@ -31,7 +32,8 @@ function transferables(p: EnginePartial): ArrayBuffer[] {
   return arrays.map((a) => a.buffer).filter((b): b is ArrayBuffer => b instanceof ArrayBuffer);
 }
 
-async function serve(): Promise<void> {
+/** Serves the pool's requests in this worker thread (engineWorkerBoot.mjs calls it). */
+export async function workerMain(): Promise<void> {
   const port = parentPort;
   if (!port) throw new Error('engineWorker.ts must run in a worker thread');
   const backend = await initNodeBackend((workerData as { backend: NodeBackend }).backend);
@@ -67,5 +69,3 @@ async function serve(): Promise<void> {
   });
   reply({ type: 'ready', backend });
 }
-
-await serve();

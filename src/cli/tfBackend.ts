@@ -16,7 +16,7 @@ import { isMainThread } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import type { ModelSource } from '../extractors/registry.ts';
 import { setEnginePool } from '../core/neighbours/parallel.ts';
-import { engineThreadsFromEnv, NodeEnginePool } from './enginePool.ts';
+import { engineThreadsFromEnv, NodeEnginePool, type NodeEnginePoolOptions } from './enginePool.ts';
 
 export type NodeBackend = 'wasm' | 'cpu';
 
@@ -48,10 +48,10 @@ let enginePool: NodeEnginePool | null = null;
  * backend (1: on the calling thread only). Results are identical for any count. Replaces
  * (and stops) an earlier pool.
  */
-export function setEngineThreads(threads: number, backend: NodeBackend = 'wasm'): void {
+export function setEngineThreads(threads: number, backend: NodeBackend = 'wasm', options?: NodeEnginePoolOptions): void {
   if (!Number.isInteger(threads) || threads < 1) throw new Error(`engine threads must be a positive integer, got ${threads}`);
   void enginePool?.close();
-  enginePool = threads > 1 ? new NodeEnginePool(threads, backend) : null;
+  enginePool = threads > 1 ? new NodeEnginePool(threads, backend, options) : null;
   setEnginePool(enginePool);
 }
 
