@@ -36,7 +36,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { ExtractorId } from '../src/extractors/registry.ts';
-import { TIME, fmt, measure, median, stageTimes, writeGaussianNpy, type Measured } from './metrics.ts';
+import { TIME, comparisonNotes, fmt, measure, median, stageTimes, writeGaussianNpy, type Measured } from './metrics.ts';
 import { runNodeExtract } from './extract.ts';
 import { DEFAULT_BROWSER_EXTRACT, runBrowserExtract, type BrowserExtractFigures, type Timed } from './extractBrowser.ts';
 
@@ -69,7 +69,7 @@ function metricsArgs(real: string, synth: string, json: string, backend: string,
   return [join(ROOT, 'bin/synthlens.js'), 'metrics', '--real', real, '--synthetic', synth, '--backend', backend, '--kid-subsets', kidSubsets, '--json', json];
 }
 
-interface SizeRun { n: number; d: number; ours: Measured[]; base: Measured[]; stages: string }
+interface SizeRun { n: number; d: number; ours: Measured[]; base: Measured[]; stages: string; comparison: string[] }
 
 /** Writes the two feature files for n x d (one after the other, streamed), runs the tools, removes the files. */
 function runSize(o: { n: number; d: number; repeats: number; baseline: boolean; backend: string; kidSubsets: string; python: string; keep: boolean; log: (l: string) => void }): SizeRun {
@@ -100,7 +100,7 @@ function runSize(o: { n: number; d: number; repeats: number; baseline: boolean; 
         o.log(`    ${fmt(b.wallS)} s, ${fmt(b.peakMiB, 0)} MiB`);
       }
     }
-    return { n: o.n, d: o.d, ours, base, stages: stageTimes(oursJson) };
+    return { n: o.n, d: o.d, ours, base, stages: stageTimes(oursJson), comparison: base.length ? comparisonNotes(o.n, oursJson, baseJson) : [] };
   } finally {
     if (!o.keep) rmSync(dir, { recursive: true, force: true });
   }
@@ -190,7 +190,8 @@ export async function main(argv: string[]): Promise<number> {
         `${n}`, `${d}`, fmt(ow), fmt(bw), has ? `${fmt(speedup, 2)}x ${verdict(speedup >= TARGETS.speedup)}` : 'not run',
         fmt(om, 0), fmt(bm, 0), has ? `${fmt(memRatio, 3)} ${verdict(memRatio <= TARGETS.memoryRatio)}` : 'not run',
       ]);
-      notes.push(`N = ${n}: synthlens stages (s): ${r.stages}`);
+      // Both tools' values side by side and their stage times (bench/metrics.ts), else synthlens's stage times.
+      notes.push(...(has ? r.comparison : [`N = ${n}: synthlens stages (s): ${r.stages}`]));
       if (has) {
         summary.push([`a. metrics ${n} x ${n}, d = ${d}: speed-up over the baseline`, `${fmt(speedup, 2)}x`, `>= ${TARGETS.speedup}x`, verdict(speedup >= TARGETS.speedup)]);
         summary.push([`a. metrics ${n} x ${n}, d = ${d}: memory / baseline`, fmt(memRatio, 3), `<= ${TARGETS.memoryRatio}`, verdict(memRatio <= TARGETS.memoryRatio)]);
