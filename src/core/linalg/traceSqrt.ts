@@ -14,7 +14,7 @@
  * makes some of them tiny negatives, which are clamped to 0.
  */
 import { eigvalsh, symmetricMatrix } from './eigh.ts';
-import { gemm, gemmNT, mirrorLower, permutedOperand, rowsOperand, wasmMatrix } from './gemm.ts';
+import { gemm, mirrorLower, permutedOperand, rowsOperand, wasmMatrix } from './gemm.ts';
 import { pivotedCholesky, type PivotedCholesky } from './cholesky.ts';
 
 /** Rows of R per block of V = R B[P,P] (the only rank x n temporary, 2 MB at n = 2048). */
@@ -82,10 +82,10 @@ function shiftedColumns(op: ReturnType<typeof permutedOperand>, by: number): Ret
  * the eigenvalues of ca * X B X^T (na x na).
  */
 export function traceSqrtProductGram(x: Float64Array, na: number, d: number, ca: number, b: Float64Array): TraceSqrtResult {
-  const w = new Float64Array(na * d);
-  gemmNT(na, d, d, x, 0, d, b, 0, d, w, 0, d); // W = X B (B symmetric: row j = column j)
+  const w = wasmMatrix(na * d);
+  gemm(na, d, d, rowsOperand(x, 0, d), rowsOperand(b, 0, d), w, 0, d); // W = X B (B symmetric: row j = column j)
   const m = symmetricMatrix(na);
-  gemmNT(na, na, d, w, 0, d, x, 0, d, m, 0, na, { lower: true });
+  gemm(na, na, d, rowsOperand(w, 0, d), rowsOperand(x, 0, d), m, 0, na, { lower: true, upperMayChange: true });
   mirrorLower(m, na);
   for (let i = 0; i < m.length; i++) m[i] *= ca;
   return traceSqrtPsd(m, na);
@@ -102,10 +102,11 @@ export function traceSqrtProductGram2(
   d: number,
 ): TraceSqrtResult {
   const [p, np, q, nq] = na <= nb ? [x, na, y, nb] : [y, nb, x, na];
-  const g = new Float64Array(np * nq);
-  gemmNT(np, nq, d, p, 0, d, q, 0, d, g, 0, nq); // G = P Q^T (np x nq)
+  const g = wasmMatrix(np * nq);
+  gemm(np, nq, d, rowsOperand(p, 0, d), rowsOperand(q, 0, d), g, 0, nq); // G = P Q^T (np x nq)
   const h = symmetricMatrix(np);
-  gemmNT(np, np, nq, g, 0, nq, g, 0, nq, h, 0, np, { lower: true });
+  const gr = rowsOperand(g, 0, nq);
+  gemm(np, np, nq, gr, gr, h, 0, np, { lower: true, upperMayChange: true });
   mirrorLower(h, np);
   const res = traceSqrtPsd(h, np);
   const s = Math.sqrt(ca * cb);

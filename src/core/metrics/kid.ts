@@ -94,7 +94,7 @@ export function kid(real: FeatureSet, synth: FeatureSet, opts: KidOptions = {}):
   if (m === nR && m === nS) {
     notes.push('Every subset contains all rows of both sets, so every draw gives the same value (std 0).');
     const all = Int32Array.from({ length: m }, (_, i) => i);
-    const v = subsetMmd(real.data, synth.data, d, all, all, m);
+    const v = subsetMmd(real.data, synth.data, d, all, all, m, blockBuffer(2 * m));
     return { mean: v, std: 0, subsetSize: m, subsets, note: notes.join(' '), warnings };
   }
 
@@ -162,6 +162,11 @@ function stackedRows(a: NumericRows, ia: Int32Array | null, na: number, b: Numer
   };
 }
 
+/** Buffer for blocks of kernel rows of width up to `cols`: BLOCK_VALUES values, at least 4 rows, at most 4 rows more than needed. */
+function blockBuffer(cols: number): Float64Array {
+  return wasmMatrix(Math.max(4 * cols, Math.min(BLOCK_VALUES, cols * (cols + 4))));
+}
+
 function shifted(op: Operand, by: number): Operand {
   return { pack: (dst, o, i0, rows, p0, kc) => op.pack(dst, o, i0 + by, rows, p0, kc) };
 }
@@ -172,11 +177,11 @@ function shifted(op: Operand, by: number): Operand {
  * B_j). With lower = true (A and B the same rows) only j < i0 + r is filled and ld = i0 + rb.
  */
 function kernelBlocks(
-  A: Operand, m: number, B: Operand, n: number, d: number, lower: boolean,
+  A: Operand, m: number, B: Operand, n: number, d: number, lower: boolean, buf: Float64Array,
   visit: (i0: number, rb: number, K: Float64Array, ld: number) => void,
 ): void {
-  const rbMax = Math.max(4, Math.min(m, Math.floor(BLOCK_VALUES / Math.max(1, n))) & ~3);
-  const buf = wasmMatrix(rbMax * n);
+  const rbMax = Math.max(4, Math.min(m, Math.floor(buf.length / Math.max(1, n))) & ~3);
+  if (rbMax * n > buf.length) throw new Error('KID: kernel block buffer too small');
   for (let i0 = 0; i0 < m; i0 += rbMax) {
     const rb = Math.min(rbMax, m - i0);
     const cols = lower ? Math.min(n, i0 + rb) : n;
@@ -199,10 +204,10 @@ function kernelBlocks(
  * stacked rows [x_ix; y_iy] gives the off-diagonal Kxx sum (rows < m), Kxy (rows >= m,
  * columns < m) and the off-diagonal Kyy sum (rows >= m, columns m.. below the diagonal).
  */
-function subsetMmd(x: NumericRows, y: NumericRows, d: number, ix: Int32Array, iy: Int32Array, m: number): number {
+function subsetMmd(x: NumericRows, y: NumericRows, d: number, ix: Int32Array, iy: Int32Array, m: number, buf: Float64Array): number {
   const z = stackedRows(x, ix, m, y, iy, d);
   let sxx = 0, syy = 0, sxy = 0;
-  kernelBlocks(z, 2 * m, z, 2 * m, d, true, (i0, rb, K, ld) => {
+  kernelBlocks(z, 2 * m, z, 2 * m, d, true, buf, (i0, rb, K, ld) => {
     for (let r = 0; r < rb; r++) {
       const i = i0 + r, o = r * ld;
       let a = 0, b = 0;
@@ -221,10 +226,10 @@ function subsetMmd(x: NumericRows, y: NumericRows, d: number, ix: Int32Array, iy
 }
 
 /** Off-diagonal kernel sum sum_{i != j} k(x_i, x_j) over the rows ix of x. */
-function offDiagonalSum(x: NumericRows, ix: Int32Array | null, n: number, d: number): number {
+function offDiagonalSum(x: NumericRows, ix: Int32Array | null, n: number, d: number, buf: Float64Array): number {
   const op = stackedRows(x, ix, n, x, null, d);
   let total = 0;
-  kernelBlocks(op, n, op, n, d, true, (i0, rb, K, ld) => {
+  kernelBlocks(op, n, op, n, d, true, buf, (i0, rb, K, ld) => {
     for (let r = 0; r < rb; r++) {
       const o = r * ld;
       let a = 0;
@@ -236,9 +241,9 @@ function offDiagonalSum(x: NumericRows, ix: Int32Array | null, n: number, d: num
 }
 
 /** For each of the q rows of `other`: sum over the n rows x_i of k(x_i, other_j). */
-function crossSums(x: NumericRows, n: number, other: NumericRows, q: number, d: number): Float64Array {
+function crossSums(x: NumericRows, n: number, other: NumericRows, q: number, d: number, buf: Float64Array): Float64Array {
   const sums = new Float64Array(q);
-  kernelBlocks(stackedRows(other, null, q, other, null, d), q, stackedRows(x, null, n, x, null, d), n, d, false, (i0, rb, K, ld) => {
+  kernelBlocks(stackedRows(other, null, q, other, null, d), q, stackedRows(x, null, n, x, null, d), n, d, false, buf, (i0, rb, K, ld) => {
     for (let r = 0; r < rb; r++) {
       const o = r * ld;
       let a = 0;
@@ -256,18 +261,19 @@ function directEngine(
 ): Float64Array {
   const realFixed = m === nR, synthFixed = m === nS;
   const values = new Float64Array(draws.length);
+  const buf = blockBuffer(Math.max(nR, nS, 2 * m));
   if (!realFixed && !synthFixed) {
-    draws.forEach(({ ix, iy }, s) => { values[s] = subsetMmd(x, y, d, ix, iy, m); });
+    draws.forEach(({ ix, iy }, s) => { values[s] = subsetMmd(x, y, d, ix, iy, m, buf); });
     return values;
   }
   // one side whole: its off-diagonal sum once, and per row of the other side its kernel sum against it
-  const fixedSum = realFixed ? offDiagonalSum(x, null, nR, d) : offDiagonalSum(y, null, nS, d);
-  const cross = realFixed ? crossSums(x, nR, y, nS, d) : crossSums(y, nS, x, nR, d);
+  const fixedSum = realFixed ? offDiagonalSum(x, null, nR, d, buf) : offDiagonalSum(y, null, nS, d, buf);
+  const cross = realFixed ? crossSums(x, nR, y, nS, d, buf) : crossSums(y, nS, x, nR, d, buf);
   draws.forEach(({ ix, iy }, s) => {
     const other = realFixed ? iy : ix;
     let sxy = 0;
     for (let b = 0; b < m; b++) sxy += cross[other[b]];
-    const own = realFixed ? offDiagonalSum(y, iy, m, d) : offDiagonalSum(x, ix, m, d);
+    const own = realFixed ? offDiagonalSum(y, iy, m, d, buf) : offDiagonalSum(x, ix, m, d, buf);
     values[s] = realFixed ? mmdUnbiased(fixedSum, own, sxy, m) : mmdUnbiased(own, fixedSum, sxy, m);
   });
   return values;
@@ -302,7 +308,7 @@ function sharedEngine(
   }
   const sxx = new Float64Array(S), syy = new Float64Array(S), sxy = new Float64Array(S);
   const z = stackedRows(x, null, nR, y, null, d);
-  kernelBlocks(z, t, z, t, d, true, (i0, rb, K, ld) => {
+  kernelBlocks(z, t, z, t, d, true, blockBuffer(t), (i0, rb, K, ld) => {
     for (let r = 0; r < rb; r++) {
       const i = i0 + r, o = r * ld;
       for (let e = count[i]; e < count[i + 1]; e++) {
