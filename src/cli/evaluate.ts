@@ -4,9 +4,12 @@
  * Each folder is listed (src/imaging/node.ts, src/imaging/dataset.ts: a class is a first-level
  * subfolder), run through the shared image pipeline (src/pipeline/extract.ts: hash, cache, decode,
  * preprocess, batch, embed; TF.js wasm backend in Node), collected (src/pipeline/collect.ts) and scored
- * by evaluate() (src/core/evaluate.ts); optionally the utility protocols (src/core/utility/runUtility.ts)
- * run on the same features, plus features of one augmented copy of each real training image
- * (src/imaging/augment.ts via PipelineOptions.augment) for the simple-augmentation reference. A file that
+ * by evaluate() (src/core/evaluate.ts); optionally the utility protocols run: `--utility probe`
+ * (src/core/utility/runUtility.ts) on the same features plus features of one augmented copy of each real
+ * training image (src/imaging/augment.ts via PipelineOptions.augment) for the simple-augmentation
+ * reference; `--utility cnn` (src/core/utility/cnnUtility.ts) on the images themselves, S x S grayscale
+ * from the same pipeline with the pixels extractor at size S (cached like features), augmented copies
+ * likewise, a convolutional network trained on the TF.js backend in use. A file that
  * cannot be used is named on stderr with its reason, the run goes on, and the report lists it in `skipped`.
  * See docs/cli.md for the options and the report fields.
  */
@@ -20,7 +23,8 @@ import { DEFAULT_CONFIG as DEFAULTS, type Report } from '../core/report/schema.t
 import { reportToJson } from '../core/report/json.ts';
 import { assignmentsToCsv, metricsToCsv } from '../core/report/csv.ts';
 import { DEFAULT_PROBE_CONFIG } from '../core/utility/probe.ts';
-import type { EvalStats, GainResult, SeedStats, TestSource, UtilityReport } from '../core/utility/types.ts';
+import { cnnMemoryIssue, DEFAULT_CNN_CONFIG } from '../core/utility/cnnConfig.ts';
+import type { EvalStats, GainResult, SeedStats, TestSource, UtilityProgress, UtilityReport } from '../core/utility/types.ts';
 import { stratifiedSplit } from '../core/utility/split.ts';
 import { buildDataset, compareCodePoints, type Dataset, type DatasetFile } from '../imaging/dataset.ts';
 import { walkDirectory } from '../imaging/node.ts';
@@ -79,13 +83,18 @@ Parameters:
   --kid-subset-size N   largest KID subset size (default ${DEFAULTS.kidSubsetSize})
   --kid-subsets N       number of KID subsets (default ${DEFAULTS.kidSubsets})
 
-Utility (downstream classifier on the features; off by default):
-  --utility MODE        off (default) or probe
+Utility (does each synthetic set help a classifier? off by default):
+  --utility MODE        off (default); probe: a small classifier on the features
+                        (seconds); cnn: a convolutional network trained on the
+                        images themselves (minutes)
   --test DIR            labelled real test images (default: --holdout, else a
                         stratified ${UTILITY_SPLIT_FRACTION * 100}% of --real, then left out of every other metric)
   --cross-task DIR      labelled real images of another task (cross-task utility)
   --seeds N             train with seeds 1..N (default 5)
-  --probe-steps N       gradient steps per classifier (default ${DEFAULT_PROBE_CONFIG.steps})
+  --probe-steps N       probe: gradient steps per classifier (default ${DEFAULT_PROBE_CONFIG.steps})
+  --cnn-size N          cnn: side of the grayscale input images in pixels, a
+                        multiple of ${DEFAULT_CNN_CONFIG.stemSize * 2 ** (DEFAULT_CNN_CONFIG.widths.length - 1)} (default ${DEFAULT_CNN_CONFIG.inputSize})
+  --cnn-steps N         cnn: gradient steps of ${DEFAULT_CNN_CONFIG.batchSize} images per network (default ${DEFAULT_CNN_CONFIG.steps})
 
 Outputs (the readable table goes to stdout unless --json -):
   --json OUT|-          the JSON report to a file, or alone to stdout with -
@@ -125,6 +134,8 @@ const OPTIONS = {
   'cross-task': { type: 'string' },
   seeds: { type: 'string' },
   'probe-steps': { type: 'string' },
+  'cnn-size': { type: 'string' },
+  'cnn-steps': { type: 'string' },
   json: { type: 'string' },
   csv: { type: 'string' },
   assignments: { type: 'string' },
@@ -268,8 +279,12 @@ export function formatUtility(u: UtilityReport): string {
   const src = s.testSource.kind === 'split' ? `a stratified ${s.testSource.testFraction} split of the real set` : 'held-out real images';
   const testN = Object.values(u.counts.test).reduce((a, b) => a + b, 0);
   const out: string[] = [];
+  const model =
+    s.tier === 'cnn' && s.cnn
+      ? `cnn: ${s.cnn.inputSize} px, ${s.cnn.layers.length - 1} layers, ${s.cnn.parameters} parameters, ${s.backend}`
+      : `probe: ${s.architecture}${s.hiddenUnits ? ` ${s.hiddenUnits} hidden` : ''}`;
   out.push(
-    `utility (probe: ${s.architecture}${s.hiddenUnits ? ` ${s.hiddenUnits} hidden` : ''}, ${s.budget.steps} steps x ${s.budget.batchSize}, ` +
+    `utility (${model}, ${s.budget.steps} steps x ${s.budget.batchSize}, ` +
       `seeds ${s.seeds.join(',')}, test: ${testN} ${src}; accuracy mean ± std over seeds, gains in %)`,
   );
   const acc = (e: EvalStats | null) => seedText(e?.accuracy);
@@ -361,14 +376,20 @@ export async function runEvaluate(argv: string[], io: CliIO): Promise<number> {
   const seed = intOption('seed', values.seed, DEFAULTS.seed, 0);
   const kidSubsetSize = intOption('kid-subset-size', values['kid-subset-size'], DEFAULTS.kidSubsetSize, 2);
   const kidSubsets = intOption('kid-subsets', values['kid-subsets'], DEFAULTS.kidSubsets, 1);
-  const utilityMode = choice('utility', values.utility, ['off', 'probe'] as const, 'off');
-  const utilityOnly = ['test', 'cross-task', 'seeds', 'probe-steps'] as const;
+  const utilityMode = choice('utility', values.utility, ['off', 'probe', 'cnn'] as const, 'off');
+  const utilityOnly = ['test', 'cross-task', 'seeds'] as const;
   if (utilityMode === 'off') {
     const given = utilityOnly.filter((o) => values[o] !== undefined);
-    if (given.length) throw new UsageError(`--${given[0]} needs --utility probe`);
+    if (given.length) throw new UsageError(`--${given[0]} needs --utility probe or --utility cnn`);
   }
+  if (utilityMode !== 'probe' && values['probe-steps'] !== undefined) throw new UsageError('--probe-steps needs --utility probe');
+  for (const o of ['cnn-size', 'cnn-steps'] as const) if (utilityMode !== 'cnn' && values[o] !== undefined) throw new UsageError(`--${o} needs --utility cnn`);
   const nSeeds = intOption('seeds', values.seeds, 5, 1);
   const probeSteps = intOption('probe-steps', values['probe-steps'], DEFAULT_PROBE_CONFIG.steps, 1);
+  const cnnSize = intOption('cnn-size', values['cnn-size'], DEFAULT_CNN_CONFIG.inputSize, 1);
+  const cnnSteps = intOption('cnn-steps', values['cnn-steps'], DEFAULT_CNN_CONFIG.steps, 1);
+  const cnnMultiple = DEFAULT_CNN_CONFIG.stemSize * 2 ** (DEFAULT_CNN_CONFIG.widths.length - 1);
+  if (utilityMode === 'cnn' && cnnSize % cnnMultiple !== 0) throw new UsageError(`--cnn-size must be a multiple of ${cnnMultiple} (the network halves the image ${Math.log2(cnnMultiple)} times); got ${cnnSize}`);
   const jsonToStdout = values.json === '-';
 
   // ---- folders: every one must exist before anything heavy starts -------------------------------
@@ -407,7 +428,7 @@ export async function runEvaluate(argv: string[], io: CliIO): Promise<number> {
   let realFiles = realDs.files;
   let splitFiles: DatasetFile[] | null = null;
   let testSource: TestSource = { kind: 'held-out' };
-  if (utilityMode === 'probe' && !values.test && !values.holdout) {
+  if (utilityMode !== 'off' && !values.test && !values.holdout) {
     if (realDs.hasUnlabelled || realDs.classes.length < 2) {
       warnings.push('utility: the real set needs at least two classes (first-level subfolders) and no files outside them, so no test split was made');
     } else {
@@ -431,6 +452,15 @@ export async function runEvaluate(argv: string[], io: CliIO): Promise<number> {
     }
   });
   const listMs = performance.now() - tList;
+
+  // The cnn tier holds every image it trains or tests on as S x S float32 (plus the augmented real copies): refuse
+  // before anything heavy starts when that is too much (multi-frame files may add more; runCnnUtility checks again).
+  const cnnPlans = utilityMode === 'cnn' ? planned.filter((p) => p.role !== 'holdout' || !values.test) : [];
+  if (utilityMode === 'cnn') {
+    const files = cnnPlans.reduce((a, p) => a + p.files.length, 0) + realFiles.length;
+    const issue = cnnMemoryIssue(files, cnnSize);
+    if (issue) throw new UsageError(`--utility cnn: ${issue}`);
+  }
 
   // Files refused while listing (empty, too large), named now; they are in the report too.
   const skipped: { path: string; reason: string }[] = [];
@@ -556,38 +586,59 @@ export async function runEvaluate(argv: string[], io: CliIO): Promise<number> {
 
   // ---- simple augmentation (utility reference): one augmented copy of each real TRAINING image ----------
   // The real set's files here are its training part already (the utility test split is made before extraction).
-  let augmented: SetCollection | null = null;
-  const hasTestData = Boolean(values.test || values.holdout || splitFiles);
-  if (utilityMode === 'probe' && hasTestData && !realDs.hasUnlabelled && realDs.classes.length > 0) {
-    const tAugment = performance.now();
-    const realPlan = planned.find((p) => p.role === 'real')!;
-    const augProgress = new Progress(io, realPlan.files.length);
-    augProgress.set = 'augmented real';
-    if (!io.stderrIsTTY) io.stderr(`augmenting real (utility reference): ${realPlan.files.length} files\n`);
-    augmented = newCollection('augmented real', null);
-    await processItems(itemsOf(realPlan), extractor, cache, { ...opts, varietySize: null, augment: { seed } }, {
+  /** One more pass of a planned set's files through the pipeline (augmented copies, cnn inputs), with its own progress. */
+  const extraPass = async (p: PlannedSet, ex: Extractor, passOpts: PipelineOptions, label: string, what: string): Promise<SetCollection> => {
+    const pr = new Progress(io, p.files.length);
+    pr.set = label;
+    if (!io.stderrIsTTY) io.stderr(`${what}: ${p.files.length} files\n`);
+    const c = newCollection(label, null);
+    await processItems(itemsOf(p), ex, cache, passOpts, {
       onItem: (r) => {
-        addResult(augmented!, r);
-        augmented!.thumbs.clear();
-        augProgress.done++;
-        if ('skipped' in r) augProgress.skipped++;
-        else if (r.fromCache) augProgress.cached++;
-        else augProgress.computed++;
-        augProgress.draw();
+        addResult(c, r);
+        c.thumbs.clear();
+        pr.done++;
+        if ('skipped' in r) pr.skipped++;
+        else if (r.fromCache) pr.cached++;
+        else pr.computed++;
+        pr.draw();
       },
-      onStage: (s: Stage) => {
-        augProgress.stage = s;
-        augProgress.draw();
+      onStage: (st: Stage) => {
+        pr.stage = st;
+        pr.draw();
       },
     });
-    augProgress.end();
+    pr.end();
+    if (!io.stderrIsTTY) io.stderr(`${label}: ${c.ids.length} images (${c.embedded} computed, ${c.cached} from the cache, ${c.skipped.length} skipped)\n`);
+    return c;
+  };
+  let augmented: SetCollection | null = null;
+  const hasTestData = Boolean(values.test || values.holdout || splitFiles);
+  const realPlan = planned.find((p) => p.role === 'real')!;
+  const canAugment = hasTestData && !realDs.hasUnlabelled && realDs.classes.length > 0;
+  if (utilityMode === 'probe' && canAugment) {
+    const tAugment = performance.now();
+    augmented = await extraPass(realPlan, extractor, { ...opts, varietySize: null, augment: { seed } }, 'augmented real', 'augmenting real (utility reference)');
     timings.augment = performance.now() - tAugment;
-    if (!io.stderrIsTTY) {
-      const a = augmented;
-      io.stderr(`augmented real: ${a.ids.length} images (${a.embedded} embedded, ${a.cached} from the cache, ${a.skipped.length} skipped)\n`);
-    }
   }
   extractor.dispose();
+
+  // ---- cnn tier: the images themselves, S x S grayscale, through the same pipeline (pixels extractor at size S) ----
+  const cnnInputs = new Map<string, FeatureSet>();
+  let cnnAugmented: FeatureSet | null = null;
+  if (utilityMode === 'cnn') {
+    const tInputs = performance.now();
+    const pixels = await loadExtractor('pixels', undefined, { inputSize: cnnSize, channels: 1, normalise: 'zero-one' });
+    const inputOpts: PipelineOptions = { ...opts, varietySize: null };
+    for (const p of cnnPlans) {
+      const c = await extraPass(p, pixels, inputOpts, `${p.name} (${cnnSize} px)`, `cnn inputs ${p.name} (${cnnSize} px)`);
+      cnnInputs.set(p.name, toFeatureSet(c, pixels.dim));
+    }
+    if (canAugment) {
+      const c = await extraPass(realPlan, pixels, { ...inputOpts, augment: { seed } }, `augmented real (${cnnSize} px)`, 'augmenting real (utility reference, cnn inputs)');
+      if (c.ids.length > 0) cnnAugmented = toFeatureSet(c, pixels.dim);
+    }
+    timings.cnnInputs = performance.now() - tInputs;
+  }
 
   // ---- feature sets --------------------------------------------------------------------------------
   const dim = extractor.dim;
@@ -677,37 +728,52 @@ export async function runEvaluate(argv: string[], io: CliIO): Promise<number> {
   report.warnings.push(...warnings);
 
   // ---- utility -----------------------------------------------------------------------------------
-  if (utilityMode === 'probe') {
-    const { runUtility } = await import('../core/utility/runUtility.ts');
-    const test = values.test ? fsOf.get('test')! : splitFiles ? fsOf.get('test')! : holdout;
-    const crossTask = values['cross-task'] ? fsOf.get('cross-task')! : undefined;
-    const augmentedFs = augmented && augmented.ids.length > 0 ? toFeatureSet(augmented, dim) : null;
-    if (augmented && augmentedFs && augmentedFs.n < real.n) {
-      report.warnings.push(`simple augmentation: ${real.n - augmentedFs.n} of ${real.n} real training images could not be augmented`);
+  if (utilityMode !== 'off') {
+    const cnn = utilityMode === 'cnn';
+    // probe: the features; cnn: the S x S images of the same files
+    const sets = cnn ? cnnInputs : fsOf;
+    const rowDim = cnn ? cnnSize * cnnSize : dim;
+    const realRows = sets.get('real')!;
+    const test = values.test || splitFiles ? sets.get('test')! : values.holdout ? (sets.get('holdout') ?? null) : null;
+    const crossTask = values['cross-task'] ? sets.get('cross-task')! : undefined;
+    const augmentedFs = cnn ? cnnAugmented : augmented && augmented.ids.length > 0 ? toFeatureSet(augmented, dim) : null;
+    if (canAugment && (!augmentedFs || augmentedFs.n < realRows.n)) {
+      report.warnings.push(`simple augmentation: ${realRows.n - (augmentedFs?.n ?? 0)} of ${realRows.n} real training images could not be augmented`);
     }
     const seeds = Array.from({ length: nSeeds }, (_, i) => i + 1);
-    if (!io.stderrIsTTY) io.stderr(`utility: training probes with seeds ${seeds.join(', ')}\n`);
+    if (!io.stderrIsTTY) io.stderr(`utility: training ${cnn ? `convolutional networks (${cnnSize} px, TF.js ${backend})` : 'probes'} with seeds ${seeds.join(', ')}\n`);
     const tUtility = performance.now();
     let last = 0;
-    const utility = await runUtility({
-      realTrain: real,
-      // With no test data at all runUtility records why every protocol was skipped.
-      test: test ?? { ids: [], labels: null, n: 0, dim, kind: 'continuous', data: new Float32Array(0) },
-      synthetic,
+    let lastPlain = performance.now();
+    const onProgress = (p: UtilityProgress) => {
+      const t = performance.now();
+      const tr = p.training;
+      const text = tr
+        ? `utility: model ${tr.model}/${tr.models} (seed ${tr.seed}) step ${tr.step}/${tr.steps}, epoch ${tr.epoch}/${tr.epochs}, loss ${tr.loss.toFixed(3)}, ETA ${clock(tr.etaSec === null ? NaN : tr.etaSec * 1000)}`
+        : `utility: ${p.done}/${p.total} ${p.stage}`;
+      if (io.stderrIsTTY) {
+        if (t - last < 200 && p.done !== p.total) return;
+        last = t;
+        io.stderr(`\r\x1b[K${text}`);
+      } else if (cnn && tr && t - lastPlain >= PLAIN_PROGRESS_MS) {
+        lastPlain = t;
+        io.stderr(`${text}\n`);
+      }
+    };
+    const common = {
+      realTrain: realRows,
+      // With no test data at all the runner records why every protocol was skipped.
+      test: test ?? { ids: [], labels: null, n: 0, dim: rowDim, kind: 'continuous' as const, data: new Float32Array(0) },
+      synthetic: setNames.map((name) => ({ name, features: sets.get(name)! })),
       ...(augmentedFs ? { augmented: augmentedFs, augmentations: describeAugmentationRun(augmentedFs.n, seed) } : {}),
       crossTask,
       seeds,
-      probe: { ...DEFAULT_PROBE_CONFIG, steps: probeSteps },
       testSource,
-      onProgress: io.stderrIsTTY
-        ? (p) => {
-            const t = performance.now();
-            if (t - last < 200 && p.done !== p.total) return;
-            last = t;
-            io.stderr(`\r\x1b[Kutility: ${p.done}/${p.total} ${p.stage}`);
-          }
-        : undefined,
-    });
+      onProgress: io.stderrIsTTY || cnn ? onProgress : undefined,
+    };
+    const utility = cnn
+      ? await (await import('../core/utility/cnnUtility.ts')).runCnnUtility({ ...common, cnn: { inputSize: cnnSize, steps: cnnSteps } })
+      : await (await import('../core/utility/runUtility.ts')).runUtility({ ...common, probe: { ...DEFAULT_PROBE_CONFIG, steps: probeSteps } });
     if (io.stderrIsTTY) io.stderr('\r\x1b[K');
     report.timings.utility = performance.now() - tUtility;
     report.utility = utility;
