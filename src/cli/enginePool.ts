@@ -15,7 +15,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { EnginePartial, EnginePool, EngineTask } from '../core/neighbours/parallel.ts';
 import type { WorkerReply, WorkerRequest } from './engineWorker.ts';
-import type { NodeBackend } from './tfBackend.ts';
+import type { NodeBackend } from './engineBackend.ts';
 
 /** Worker count from SYNTHLENS_ENGINE_THREADS (a positive integer), else one per available core. */
 export function engineThreadsFromEnv(env: Record<string, string | undefined> = process.env): number {

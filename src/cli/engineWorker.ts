@@ -10,7 +10,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { EngineTaskRunner, type EnginePartial, type EngineTask } from '../core/neighbours/parallel.ts';
-import { initNodeBackend, type NodeBackend } from './tfBackend.ts';
+import { setNodeBackend, type NodeBackend } from './engineBackend.ts';
 
 export type WorkerRequest = { type: 'begin'; task: EngineTask } | { type: 'unit'; unit: number } | { type: 'finish' } | { type: 'drop' };
 export type WorkerReply =
@@ -36,7 +36,7 @@ function transferables(p: EnginePartial): ArrayBuffer[] {
 export async function workerMain(): Promise<void> {
   const port = parentPort;
   if (!port) throw new Error('engineWorker.ts must run in a worker thread');
-  const backend = await initNodeBackend((workerData as { backend: NodeBackend }).backend);
+  const backend = await setNodeBackend((workerData as { backend: NodeBackend }).backend);
   let runner: EngineTaskRunner | null = null;
   let chain: Promise<void> = Promise.resolve();
   const reply = (r: WorkerReply, transfer: ArrayBuffer[] = []) => port.postMessage(r, transfer);

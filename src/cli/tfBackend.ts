@@ -9,37 +9,16 @@
  * core), which large passes use; setEngineThreads() changes it.
  */
 import { readFile, readdir } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isMainThread } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import type { ModelSource } from '../extractors/registry.ts';
 import { setEnginePool } from '../core/neighbours/parallel.ts';
+import { setNodeBackend, type NodeBackend } from './engineBackend.ts';
 import { engineThreadsFromEnv, NodeEnginePool, type NodeEnginePoolOptions } from './enginePool.ts';
 
-export type NodeBackend = 'wasm' | 'cpu';
-
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const t = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
-  });
-  return Promise.race([p, t]).finally(() => clearTimeout(timer));
-}
-
-let wasmRegistered: Promise<void> | null = null;
-
-async function registerWasm(): Promise<void> {
-  wasmRegistered ??= (async () => {
-    const wasm = await import('@tensorflow/tfjs-backend-wasm');
-    // Point the loader at the package's dist folder explicitly so a bundled CLI still finds the .wasm files.
-    const req = createRequire(import.meta.url);
-    const dist = dirname(req.resolve('@tensorflow/tfjs-backend-wasm'));
-    wasm.setWasmPaths(`${dist}/`);
-  })();
-  return wasmRegistered;
-}
+export type { NodeBackend } from './engineBackend.ts';
 
 let enginePool: NodeEnginePool | null = null;
 
@@ -65,25 +44,6 @@ export async function initNodeBackend(prefer: NodeBackend = 'wasm', timeoutMs = 
   const name = await setNodeBackend(prefer, timeoutMs);
   if (isMainThread && !enginePool) setEngineThreads(engineThreadsFromEnv(), name as NodeBackend);
   return name;
-}
-
-async function setNodeBackend(prefer: NodeBackend, timeoutMs: number): Promise<string> {
-  if (prefer === 'wasm') {
-    try {
-      await registerWasm();
-      const ok = await withTimeout(tf.setBackend('wasm'), timeoutMs, "tf.setBackend('wasm')");
-      if (ok) {
-        await tf.ready();
-        return tf.getBackend();
-      }
-    } catch (e) {
-      process.emitWarning(`TF.js wasm backend unavailable, using cpu: ${(e as Error).message}`);
-    }
-  }
-  const ok = await withTimeout(tf.setBackend('cpu'), timeoutMs, "tf.setBackend('cpu')");
-  if (!ok) throw new Error('no TF.js backend could be initialised');
-  await tf.ready();
-  return tf.getBackend();
 }
 
 /** Repository models/ folder, two levels above this file (src/cli/ under tsx, or any <out>/cli/ build that keeps that depth). */

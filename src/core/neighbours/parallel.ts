@@ -3,7 +3,8 @@
  *
  * A pass is split into column-tile units (passes.ts). An EnginePool (Node: worker_threads in
  * src/cli/enginePool.ts; browser: Web Workers) gives each of its workers the task once
- * (feature sets on SharedArrayBuffers, so no worker copies them) and then units one at a
+ * (feature sets on SharedArrayBuffers, so no worker copies them: see shareSet, which moves a
+ * set's values there the first time) and then units one at a
  * time from an ascending queue, so each worker visits its column tiles in ascending order.
  * Each worker runs EngineTaskRunner (below) with its own TF.js backend and returns a partial
  * state; engine.ts merges the partials (passes.ts: mergeSelf, mergeCross), which gives the
@@ -69,7 +70,6 @@ export function getEnginePool(): EnginePool | null {
   return registered;
 }
 
-const sharedCopies = new WeakMap<Values, Values>();
 
 /** Whether this environment can share memory with workers (SharedArrayBuffer; in browsers, cross-origin isolation). */
 export function canShareMemory(): boolean {
@@ -79,24 +79,21 @@ export function canShareMemory(): boolean {
 }
 
 /**
- * The set's values on a SharedArrayBuffer: the array itself when it already is, else one copy
- * made on first use and kept as long as the original array (so every pass reuses it).
+ * The set's values on a SharedArrayBuffer, so workers read them without a copy: the array
+ * itself when it already is one; otherwise the values are copied once into shared memory
+ * and fs.data is replaced by that copy (equal values, same type), so the original array can
+ * be freed and later passes find the set already shared. Memory: one copy of the set while
+ * copying, then none.
  */
 export function shareSet(fs: FeatureSet): SharedSet {
   const src = fs.data;
-  let data: Values;
-  if (src.buffer instanceof SharedArrayBuffer) data = src;
-  else {
-    let copy = sharedCopies.get(src);
-    if (!copy) {
-      const Ctor = src.constructor as { new (b: SharedArrayBuffer): Values; BYTES_PER_ELEMENT: number };
-      copy = new Ctor(new SharedArrayBuffer(src.length * Ctor.BYTES_PER_ELEMENT));
-      copy.set(src);
-      sharedCopies.set(src, copy);
-    }
-    data = copy;
+  if (!(src.buffer instanceof SharedArrayBuffer)) {
+    const Ctor = src.constructor as { new (b: SharedArrayBuffer): Values; BYTES_PER_ELEMENT: number };
+    const copy = new Ctor(new SharedArrayBuffer(src.length * Ctor.BYTES_PER_ELEMENT));
+    copy.set(src);
+    fs.data = copy;
   }
-  return { kind: fs.kind, n: fs.n, dim: fs.dim, data };
+  return { kind: fs.kind, n: fs.n, dim: fs.dim, data: fs.data };
 }
 
 function asFeatureSet(s: SharedSet): FeatureSet {
