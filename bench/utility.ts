@@ -1,7 +1,14 @@
 /**
- * `npm run bench -- utility`: time and peak memory of the utility evaluator's probe tier
- * (src/core/utility/runUtility.ts with DEFAULT_PROBE_CONFIG from src/core/utility/probe.ts) on the built-in
- * demo, in Node and in chromium, on the same feature bytes.
+ * `npm run bench -- utility`: time and peak memory of the utility evaluator's two tiers on the built-in demo,
+ * in Node and in chromium, on the same input bytes: the probe tier (src/core/utility/runUtility.ts with
+ * DEFAULT_PROBE_CONFIG from src/core/utility/probe.ts) on features, and the cnn tier
+ * (src/core/utility/cnnUtility.ts with DEFAULT_CNN_CONFIG, src/core/utility/cnnConfig.ts) on the images.
+ *
+ * cnn tier: the app's demo sizes (APP_DEMO_COUNTS of src/app/demo.ts: 120 real, 60 held-out, five synthetic
+ * sets of 60, 128 px), the images through the same pipeline as 128 x 128 grayscale (the pixels extractor at
+ * size 128, disk-cached like features), the augmented real copies likewise; the networks train on TF.js wasm
+ * (Node: initNodeBackend; chromium: initBrowserBackend, what the app's engine worker picks without a GPU).
+ * A round takes minutes, so --cnn-repeats defaults to 1.
  *
  * Data: the demo phantoms (src/demo/phantoms.ts, default counts and size: 160 real, 80 held-out, five synthetic
  * sets of 80, 128 px) through the shared pipeline (src/pipeline/extract.ts) in Node (TF.js wasm) with the
@@ -25,7 +32,7 @@
  * Node and chromium rounds alternate; figures are medians over the rounds.
  *
  * Options: --repeats 3  --seeds 5  --extractors pixels,mobilenet-v2  --cache-dir <tmp>/synthlens-bench-utility-cache
- *          --augment-seed 2020  --no-augment  --no-browser
+ *          --augment-seed 2020  --no-augment  --no-browser  --tiers probe,cnn  --cnn-repeats 1
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -35,9 +42,11 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Page } from 'playwright-core';
 import { runUtility } from '../src/core/utility/runUtility.ts';
+import { runCnnUtility } from '../src/core/utility/cnnUtility.ts';
+import { DEFAULT_CNN_CONFIG } from '../src/core/utility/cnnConfig.ts';
 import { makeFeatureSet, type FeatureSet } from '../src/core/features/featureSet.ts';
 import {
-  decodeUtilityInput, encodeUtilityInput, runUtilityInput, summariseUtility, type BenchSetRole, type UtilityBenchInput, type UtilitySummary,
+  decodeUtilityInput, encodeUtilityInput, runCnnInput, runUtilityInput, summariseUtility, type BenchSetRole, type UtilityBenchInput, type UtilitySummary,
 } from './harness/utilityData.ts';
 import {
   childCpuSeconds, chromiumUnavailable, cpuByPid, fmt, launchChromium, median, openHarness, rendererPids, resetPeakRss, startDevServer, statusKiB, table,
@@ -52,6 +61,14 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
  */
 const APP_RUN_SEED = 2020;
 
+/**
+ * The app's demo sizes (src/app/demo.ts APP_DEMO_COUNTS), for the cnn tier; not imported because demo.ts pulls in
+ * the page's worker code.
+ */
+const APP_DEMO_COUNTS = { real: 120, holdout: 60, faithful: 60, copies: 60, collapsed: 60, 'low-fidelity': 60, shifted: 60 };
+
+type Tier = 'probe' | 'cnn';
+
 /** One round's figures; memory in bytes, times in ms. */
 interface Round {
   wallMs: number;
@@ -65,8 +82,9 @@ interface Round {
 
 // ---- Node child ------------------------------------------------------------------------------------
 
-async function child(file: string, seeds: number[]): Promise<number> {
-  const run = runUtilityInput(decodeUtilityInput(new Uint8Array(readFileSync(file))), seeds);
+async function child(file: string, seeds: number[], tier: Tier): Promise<number> {
+  const input = decodeUtilityInput(new Uint8Array(readFileSync(file)));
+  if (tier === 'cnn') await (await import('../src/cli/tfBackend.ts')).initNodeBackend('wasm');
   const kib = (f: 'VmHWM' | 'VmRSS') => statusKiB('self', f);
   const heapBefore = process.memoryUsage().heapUsed;
   const rssBefore = kib('VmRSS');
@@ -77,7 +95,7 @@ async function child(file: string, seeds: number[]): Promise<number> {
   }, 50);
   const c0 = process.cpuUsage();
   const t0 = performance.now();
-  const report = await runUtility(run);
+  const report = tier === 'cnn' ? await runCnnUtility(runCnnInput(input, seeds)) : await runUtility(runUtilityInput(input, seeds));
   const wallMs = performance.now() - t0;
   const c = process.cpuUsage(c0);
   clearInterval(timer);
@@ -97,8 +115,8 @@ async function child(file: string, seeds: number[]): Promise<number> {
   return 0;
 }
 
-function runChild(file: string, seeds: number[]): Round & { peakReset: boolean } {
-  const r = spawnSync(process.execPath, [join(ROOT, 'bin/bench.js'), 'utility', '--child', file, '--seeds', String(seeds.length)], {
+function runChild(file: string, seeds: number[], tier: Tier): Round & { peakReset: boolean } {
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin/bench.js'), 'utility', '--child', file, '--seeds', String(seeds.length), '--tier', tier], {
     encoding: 'utf8',
     maxBuffer: 1 << 24,
   });
@@ -108,7 +126,7 @@ function runChild(file: string, seeds: number[]): Round & { peakReset: boolean }
 
 // ---- chromium --------------------------------------------------------------------------------------
 
-async function chromiumRound(page: Page, inputUrl: string, seeds: number[]): Promise<Round & { renderer: number | null }> {
+async function chromiumRound(page: Page, inputUrl: string, seeds: number[], tier: Tier): Promise<Round & { renderer: number | null; backend: string | null }> {
   const call = <K extends keyof UtilityBenchApi>(k: K, ...a: Parameters<UtilityBenchApi[K]>) =>
     page.evaluate(
       ([key, args]) => (window as unknown as { synthlensUtilityBench: Record<string, (...x: unknown[]) => unknown> }).synthlensUtilityBench[key](...args),
@@ -139,7 +157,7 @@ async function chromiumRound(page: Page, inputUrl: string, seeds: number[]): Pro
   })();
   let res: Awaited<ReturnType<UtilityBenchApi['run']>>;
   try {
-    res = await call('run', seeds);
+    res = await call('run', seeds, tier);
   } finally {
     running = false;
     await sampler;
@@ -166,6 +184,7 @@ async function chromiumRound(page: Page, inputUrl: string, seeds: number[]): Pro
     heapPeak,
     summary: res.summary,
     renderer,
+    backend: res.backend,
   };
 }
 
@@ -174,11 +193,11 @@ async function chromiumRound(page: Page, inputUrl: string, seeds: number[]): Pro
 type PngSet = { name: string; role: BenchSetRole; files: { path: string; label: string; bytes: Uint8Array }[] };
 
 /** The demo (default counts and size) as PNGs per set, paths sorted as a folder walk sorts them. */
-async function demoPngs(): Promise<PngSet[]> {
+async function demoPngs(counts?: typeof APP_DEMO_COUNTS): Promise<PngSet[]> {
   const [{ generateDemo, demoSets }, { encodePngGray8 }, { compareCodePoints }] = await Promise.all([
     import('../src/demo/phantoms.ts'), import('../src/core/png/encode.ts'), import('../src/imaging/dataset.ts'),
   ]);
-  return demoSets(generateDemo()).map((set) => ({
+  return demoSets(generateDemo(counts ? { counts } : undefined)).map((set) => ({
     name: set.name,
     role: set.role,
     files: set.images
@@ -188,14 +207,18 @@ async function demoPngs(): Promise<PngSet[]> {
 }
 
 async function demoFeatures(
-  pngSets: PngSet[], id: 'pixels' | 'mobilenet-v2', cacheDir: string, augmentSeed: number | null, log: (s: string) => void,
+  pngSets: PngSet[], id: 'pixels' | 'mobilenet-v2' | 'cnn-input', cacheDir: string, augmentSeed: number | null, log: (s: string) => void,
 ): Promise<{ input: UtilityBenchInput; ms: number; cached: number; embedded: number; backend: string }> {
   const [{ initNodeBackend, shippedModelSource }, { loadExtractor }, { DEFAULT_PIPELINE_OPTIONS, processItems }, { DiskFeatureCache }, { describeAugmentationRun }] = await Promise.all([
     import('../src/cli/tfBackend.ts'), import('../src/extractors/registry.ts'), import('../src/pipeline/extract.ts'), import('../src/cli/diskCache.ts'),
     import('../src/imaging/augment.ts'),
   ]);
   const backend = await initNodeBackend('wasm');
-  const ex = await loadExtractor(id, id === 'pixels' ? undefined : await shippedModelSource(id));
+  // cnn-input: the images themselves at the cnn tier's size (the pixels extractor at that size), as the app and CLI make them
+  const ex =
+    id === 'cnn-input'
+      ? await loadExtractor('pixels', undefined, { inputSize: DEFAULT_CNN_CONFIG.inputSize, channels: 1, normalise: 'zero-one' })
+      : await loadExtractor(id, id === 'pixels' ? undefined : await shippedModelSource(id));
   const cache = await DiskFeatureCache.open(cacheDir);
   // The variety image plays no part in utility: leave it out of the cache records.
   const opts = { ...DEFAULT_PIPELINE_OPTIONS, varietySize: null };
@@ -232,7 +255,7 @@ async function demoFeatures(
     log(`  ${id}: ${name}, ${fs.n} images (${c.cached} from the cache) [${((performance.now() - t0) / 1000).toFixed(0)} s]`);
   }
   ex.dispose();
-  return { input: { extractor: `${id} (${ex.dim}-d)`, augmentations, sets }, ms: performance.now() - t0, cached, embedded, backend };
+  return { input: { extractor: `${ex.id} (${ex.dim}-d)`, augmentations, sets }, ms: performance.now() - t0, cached, embedded, backend };
 }
 
 // ---- main ------------------------------------------------------------------------------------------
@@ -260,33 +283,43 @@ export async function main(argv: string[]): Promise<number> {
       'augment-seed': { type: 'string', default: String(APP_RUN_SEED) },
       'no-augment': { type: 'boolean', default: false },
       'no-browser': { type: 'boolean', default: false },
+      tiers: { type: 'string', default: 'probe,cnn' },
+      tier: { type: 'string', default: 'probe' },
+      'cnn-repeats': { type: 'string', default: '1' },
     },
   });
   const seeds = Array.from({ length: Number(values.seeds) }, (_, i) => i + 1);
-  if (values.child) return child(values.child, seeds);
+  if (values.child) return child(values.child, seeds, values.tier as Tier);
 
-  const repeats = Number(values.repeats);
-  const ids = values.extractors.split(',').map((s) => s.trim()) as ('pixels' | 'mobilenet-v2')[];
+  const tiers = values.tiers.split(',').map((s) => s.trim()) as Tier[];
+  const ids = tiers.includes('probe') ? (values.extractors.split(',').map((s) => s.trim()) as ('pixels' | 'mobilenet-v2')[]) : [];
   const tStart = performance.now();
   const log = (s: string) => process.stderr.write(`${s}\n`);
   const load0 = loadavg();
   log(`bench utility: ${cpus().length} CPUs, node ${process.version}, load average ${load0.map((x) => x.toFixed(1)).join(' ')}, feature cache ${values['cache-dir']}`);
 
   const notes: string[] = [];
-  const inputs: { id: string; label: string; file: string; input: UtilityBenchInput }[] = [];
-  const pngSets = await demoPngs();
-  for (const id of ids) {
-    const f = await demoFeatures(pngSets, id, values['cache-dir'], values['no-augment'] ? null : Number(values['augment-seed']), log);
+  const inputs: { id: string; tier: Tier; repeats: number; label: string; file: string; input: UtilityBenchInput }[] = [];
+  const augmentSeed = values['no-augment'] ? null : Number(values['augment-seed']);
+  const jobs: { id: 'pixels' | 'mobilenet-v2' | 'cnn-input'; tier: Tier }[] = [...ids.map((id) => ({ id, tier: 'probe' as const })), ...(tiers.includes('cnn') ? [{ id: 'cnn-input' as const, tier: 'cnn' as const }] : [])];
+  const pngSets = ids.length ? await demoPngs() : [];
+  const appPngSets = tiers.includes('cnn') ? await demoPngs(APP_DEMO_COUNTS) : [];
+  for (const { id, tier } of jobs) {
+    const f = await demoFeatures(tier === 'cnn' ? appPngSets : pngSets, id, values['cache-dir'], augmentSeed, log);
     const file = join(tmpdir(), `synthlens-bench-utility-${id}-${process.pid}.bin`);
     writeFileSync(file, encodeUtilityInput(f.input));
     const n = f.input.sets.map((s) => `${s.name} ${s.features.n}`).join(', ');
-    inputs.push({ id, label: `${id}, ${f.input.sets[0].features.dim}-d`, file, input: f.input });
+    const dim = f.input.sets[0].features.dim;
+    const label = tier === 'cnn' ? `cnn tier, ${Math.sqrt(dim)} px images` : `probe, ${id} ${dim}-d`;
+    inputs.push({ id, tier, repeats: tier === 'cnn' ? Number(values['cnn-repeats']) : Number(values.repeats), label, file, input: f.input });
     notes.push(
-      `${id} features: ${n}; extracted in Node (TF.js ${f.backend}) in ${(f.ms / 1000).toFixed(1)} s, ${f.embedded} embedded, ${f.cached} from the disk cache`,
+      `${label}: ${n}; ${tier === 'cnn' ? 'images prepared' : 'extracted'} in Node (TF.js ${f.backend}) in ${(f.ms / 1000).toFixed(1)} s, ${f.embedded} computed, ${f.cached} from the disk cache`,
     );
   }
 
-  const results: { label: string; node: Round[]; chromium: (Round & { renderer: number | null })[] }[] = inputs.map((i) => ({ label: i.label, node: [], chromium: [] }));
+  const results: { label: string; tier: Tier; node: Round[]; chromium: (Round & { renderer: number | null; backend: string | null })[] }[] = inputs.map((i) => ({
+    label: i.label, tier: i.tier, node: [], chromium: [],
+  }));
   const why = values['no-browser'] ? 'skipped (--no-browser)' : chromiumUnavailable();
   let server: Awaited<ReturnType<typeof startDevServer>> | null = null;
   let browser: Awaited<ReturnType<typeof launchChromium>> | null = null;
@@ -301,17 +334,18 @@ export async function main(argv: string[]): Promise<number> {
     }
     for (const [k, inp] of inputs.entries()) {
       const bytes = readFileSync(inp.file);
+      const repeats = inp.repeats;
       for (let r = 0; r < repeats; r++) {
-        log(`  ${inp.id}: round ${r + 1} of ${repeats}, Node [${((performance.now() - tStart) / 1000).toFixed(0)} s]`);
-        const nr = runChild(inp.file, seeds);
+        log(`  ${inp.label}: round ${r + 1} of ${repeats}, Node [${((performance.now() - tStart) / 1000).toFixed(0)} s]`);
+        const nr = runChild(inp.file, seeds, inp.tier);
         nodePeakReset &&= nr.peakReset;
         results[k].node.push(nr);
         if (browser && server) {
-          log(`  ${inp.id}: round ${r + 1} of ${repeats}, chromium [${((performance.now() - tStart) / 1000).toFixed(0)} s]`);
+          log(`  ${inp.label}: round ${r + 1} of ${repeats}, chromium [${((performance.now() - tStart) / 1000).toFixed(0)} s]`);
           const { page, errors } = await openHarness(browser, server.url, 'bench/harness/utility.html');
           const inputUrl = new URL('/__bench/utility-input.bin', server.url).href;
           await page.route(inputUrl, (route) => route.fulfill({ status: 200, body: bytes, headers: { 'Content-Type': 'application/octet-stream' } }));
-          results[k].chromium.push(await chromiumRound(page, inputUrl, seeds));
+          results[k].chromium.push(await chromiumRound(page, inputUrl, seeds, inp.tier));
           pageErrors.push(...errors);
           await page.close();
         }
@@ -341,7 +375,6 @@ export async function main(argv: string[]): Promise<number> {
     add('chromium', res.chromium, `${fmt(cw / nodeMed, 2)} / ${fmt(cc / nodeCpu, 2)}`);
     if (!res.chromium.length) rows.push([res.label, 'chromium', '-', `not run: ${why}`, '', '', '', '']);
   }
-  rows.push(['CNN tier (image classifier)', 'Node, chromium', '-', 'not built', '', '', '', '']);
 
   // Same results in both, and what the run found.
   for (const res of results) {
@@ -357,25 +390,29 @@ export async function main(argv: string[]): Promise<number> {
         `per-seed accuracies (${ref.accuracies.length}) ${maxDiff === 0 ? 'identical' : `differ by up to ${maxDiff.toExponential(1)}`} across every Node and chromium round`,
     );
   }
-  const first = results[0]?.node[0]?.summary;
-  if (first) {
-    notes.push(`probe settings: ${first.settings}`);
+  for (const tier of ['probe', 'cnn'] as const) {
+    const first = results.find((r) => r.tier === tier)?.node[0]?.summary;
+    if (first) notes.push(`${tier} settings: ${first.settings}`);
+  }
+  const cnnRes = results.find((r) => r.tier === 'cnn');
+  if (cnnRes?.chromium[0]) notes.push(`cnn tier in chromium: TF.js backend ${cnnRes.chromium[0].backend} (initBrowserBackend, as the app's engine worker)`);
+  if (results.length) {
     notes.push(`skipped, as in the app's demo run: ${[...new Set(results.flatMap((r) => r.node[0]?.summary.skipped ?? []))].join('; ') || 'nothing'}`);
   }
-  if (version) notes.push(`chromium ${version} (headless, Debian), page from the Vite dev server, runUtility on the page's main thread`);
+  if (version) notes.push(`chromium ${version} (headless, Debian), page from the Vite dev server, the runner on the page's main thread`);
   if (!nodePeakReset) notes.push('Node: /proc/self/clear_refs refused, so the Node peak RSS includes reading the input');
   if (pageErrors.length) notes.push(`page errors: ${[...new Set(pageErrors)].slice(0, 3).join(' | ')}`);
   const load1 = loadavg();
   notes.push(`load average at the start ${load0.map((x) => x.toFixed(1)).join(' ')}, at the end ${load1.map((x) => x.toFixed(1)).join(' ')} (2 shared cores: CPU time is the steadier figure)`);
 
-  const demo = inputs[0]?.input.sets.map((s) => `${s.name} ${s.features.n}`).join(', ') ?? '';
   const out = [
-    `Utility, probe tier (runUtility with DEFAULT_PROBE_CONFIG) on the demo phantoms (${demo}), seeds 1-${seeds.length}; ` +
-      `time = wall seconds, median [min-max] over ${repeats} rounds (Node and chromium alternating), CPU = median CPU seconds ` +
+    `Utility on the demo phantoms, seeds 1-${seeds.length}: probe tier (runUtility with DEFAULT_PROBE_CONFIG, the benchmark's default demo sizes) and ` +
+      `cnn tier (runCnnUtility with DEFAULT_CNN_CONFIG, the app's demo sizes); sets per row in the notes; ` +
+      `time = wall seconds, median [min-max] over the rounds (probe ${values.repeats}, cnn ${values['cnn-repeats']}; Node and chromium alternating), CPU = median CPU seconds ` +
       '(Node: the child process; chromium: every chromium process); RSS = resident memory before the run -> peak during it ' +
       '(Node: the child process, chromium: the page\'s renderer process); JS heap = V8 heap in use before -> peak (typed-array data lives outside it, in the RSS); ' +
       'chromium / Node = ratio of median wall / CPU times (> 1: chromium slower)',
-    ...table(['features', 'where', 'probes', 'time s', 'CPU s', 'RSS MiB', 'JS heap MiB', 'chromium / Node'], rows, 2),
+    ...table(['tier, input', 'where', 'models', 'time s', 'CPU s', 'RSS MiB', 'JS heap MiB', 'chromium / Node'], rows, 2),
     '',
     ...notes.map((n) => `- ${n}`),
   ];

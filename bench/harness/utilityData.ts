@@ -8,7 +8,7 @@
  */
 import { makeFeatureSet, type FeatureSet } from '../../src/core/features/featureSet.ts';
 import { DEFAULT_PROBE_CONFIG } from '../../src/core/utility/probe.ts';
-import type { UtilityInput, UtilityReport } from '../../src/core/utility/types.ts';
+import type { CnnUtilityInput, UtilityInput, UtilityReport } from '../../src/core/utility/types.ts';
 
 /** real: training rows; holdout: test rows; augmented: augmented copies of the real training images. */
 export type BenchSetRole = 'real' | 'holdout' | 'augmented' | 'synthetic';
@@ -36,6 +36,12 @@ export function runUtilityInput(input: UtilityBenchInput, seeds: number[]): Util
     probe: { ...DEFAULT_PROBE_CONFIG },
     testSource: { kind: 'held-out' },
   };
+}
+
+/** runCnnUtility's input as the app builds it for the demo: the same sets as S x S images, DEFAULT_CNN_CONFIG. */
+export function runCnnInput(input: UtilityBenchInput, seeds: number[]): CnnUtilityInput {
+  const { probe: _probe, ...rest } = runUtilityInput(input, seeds);
+  return { ...rest, cnn: { inputSize: Math.round(Math.sqrt(rest.realTrain.dim)) } };
 }
 
 export function encodeUtilityInput(input: UtilityBenchInput): Uint8Array {
@@ -81,7 +87,7 @@ export function decodeUtilityInput(bytes: Uint8Array): UtilityBenchInput {
 }
 
 export interface UtilitySummary {
-  /** Probes trained: models with a result, times seeds. */
+  /** Models trained: training sets with a result, times seeds. */
   probes: number;
   baselineAccuracy: number | null;
   /** Every per-seed accuracy of the report in a fixed order (baseline, then per set intra-task and TSTR). */
@@ -117,7 +123,10 @@ export function summariseUtility(r: UtilityReport): UtilitySummary {
     augmentationGain: r.simpleAugmentation?.gainPercent.mean ?? null,
     skipped: r.skipped.map((k) => `${k.protocol}${k.set ? ` (${k.set})` : ''}: ${k.reason}`),
     settings:
-      `${st.architecture}${st.hiddenUnits ? ` ${st.hiddenUnits} hidden` : ''}, ${st.budget.steps} steps x ${st.budget.batchSize}, lr ${st.learningRate}, ` +
-      `${st.projection.kind === 'pca' ? `PCA to at most ${st.projection.requested} components` : 'no projection'}, ${st.seeds.length} seeds, ${st.backend}`,
+      st.tier === 'cnn' && st.cnn
+        ? `cnn ${st.cnn.inputSize} px (${st.cnn.config.widths.join('-')} channels, ${st.cnn.config.head} head, ${st.cnn.parameters} parameters, ` +
+          `${(st.cnn.forwardMacs / 1e6).toFixed(2)} M multiply-adds an image), ${st.budget.steps} steps x ${st.budget.batchSize}, lr ${st.learningRate}, ${st.seeds.length} seeds, ${st.backend}`
+        : `${st.architecture}${st.hiddenUnits ? ` ${st.hiddenUnits} hidden` : ''}, ${st.budget.steps} steps x ${st.budget.batchSize}, lr ${st.learningRate}, ` +
+          `${st.projection?.kind === 'pca' ? `PCA to at most ${st.projection.requested} components` : 'no projection'}, ${st.seeds.length} seeds, ${st.backend}`,
   };
 }

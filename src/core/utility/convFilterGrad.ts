@@ -40,8 +40,24 @@ export function im2colTransposed(
   const [batch, inH, inW, inC] = xShape;
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw, padTop, padLeft } = info;
   const n = batch * outH * outW;
+  // for each filter column s: the output columns j whose input column falls inside the image, [jLo, jHi)
+  const jLo = new Int32Array(kw);
+  const jHi = new Int32Array(kw);
+  for (let s = 0; s < kw; s++) {
+    const off = s * dw - padLeft;
+    let lo = 0;
+    while (lo < outW && lo * sw + off < 0) lo++;
+    let hi = outW;
+    while (hi > lo && (hi - 1) * sw + off >= inW) hi--;
+    jLo[s] = lo;
+    jHi[s] = hi;
+  }
   for (let r = 0; r < kh; r++) {
     for (let s = 0; s < kw; s++) {
+      const lo = jLo[s];
+      const hi = jHi[s];
+      const colOff = s * dw - padLeft;
+      const step = sw * inC;
       for (let c = 0; c < inC; c++) {
         let o = ((r * kw + s) * inC + c) * n;
         for (let b = 0; b < batch; b++) {
@@ -52,11 +68,11 @@ export function im2colTransposed(
               o += outW;
               continue;
             }
-            const rowBase = (b * inH + y) * inW;
-            for (let j = 0; j < outW; j++) {
-              const xc = j * sw + s * dw - padLeft;
-              out[o++] = xc < 0 || xc >= inW ? 0 : x[(rowBase + xc) * inC + c];
-            }
+            if (lo > 0) out.fill(0, o, o + lo);
+            let at = ((b * inH + y) * inW + lo * sw + colOff) * inC + c;
+            for (let j = lo; j < hi; j++, at += step) out[o + j] = x[at];
+            if (hi < outW) out.fill(0, o + hi, o + outW);
+            o += outW;
           }
         }
       }
