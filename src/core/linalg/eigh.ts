@@ -89,13 +89,18 @@ const WASM_MIN_ORDER = 48;
  * is not used). The memory is freed with the array.
  */
 export function symmetricMatrix(n: number): Float64Array {
-  return n >= WASM_MIN_ORDER && wasmAvailable() ? wasmMatrix(n * n, (PANEL + 1) * n) : new Float64Array(n * n);
+  return n >= WASM_MIN_ORDER && wasmAvailable() ? wasmMatrix(n * n, extraVectors(n)) : new Float64Array(n * n);
 }
 
 /** Whether `a` comes from symmetricMatrix(n): a wasmMatrix with room for the work vectors. */
 function isEighMatrix(a: Float64Array, n: number): boolean {
   const ext = wasmMatrixExtra(a);
-  return ext !== null && a.length === n * n && ext.extraValues >= (PANEL + 1) * n;
+  return ext !== null && a.length === n * n && ext.extraValues >= extraVectors(n);
+}
+
+/** Values of tridiagonalize's work vectors (U and W panels, p, the column, two coefficient vectors). */
+function extraVectors(n: number): number {
+  return (2 * PANEL + 2) * n + 2 * PANEL;
 }
 
 /** Eigenvalues only, ascending. */
@@ -120,20 +125,20 @@ const PANEL = 32;
  * thus streamed once per step (read only) plus once per panel, instead of read and
  * written at every step.
  */
-function tridiagonalize(a: Float64Array, n: number, d: Float64Array, e: Float64Array, tau: Float64Array | null, wk: WasmKernels | null, extraAt: number): void {
+function tridiagonalize(a: Float64Array, n: number, d: Float64Array, e: Float64Array, tau: Float64Array | null, kern: WasmKernels | null, extraAt: number): void {
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < i; j++) a[i * n + j] = a[j * n + i];
   }
   e[n - 1] = 0;
   if (tau) tau.fill(0);
-  // u_t of the current panel, row t (zero before index k_t + 1), and p: in the kernels'
-  // memory after the matrix when the WebAssembly symv4 is used
-  const upAt = extraAt, pAt = upAt + PANEL * n;
-  const up = wk ? new Float64Array(wk.memory.buffer, upAt * 8, PANEL * n) : new Float64Array(PANEL * n);
-  const p = wk ? new Float64Array(wk.memory.buffer, pAt * 8, n) : new Float64Array(n);
-  const wp = new Float64Array(PANEL * n); // w_t likewise
-  const col = new Float64Array(n);
-  const cu = new Float64Array(PANEL), cw = new Float64Array(PANEL);
+  // The work vectors: u_t and w_t of the current panel (row t, zero before index k_t + 1),
+  // p, the column, and two coefficient vectors; in the kernels' memory after the matrix
+  // (see extraVectors) when the WebAssembly kernels are used.
+  const upAt = extraAt, wpAt = upAt + PANEL * n, pAt = wpAt + PANEL * n, colAt = pAt + n, caAt = colAt + n, cbAt = caAt + PANEL;
+  const view = (at: number, len: number) => (kern ? new Float64Array(kern.memory.buffer, at * 8, len) : new Float64Array(len));
+  const up = view(upAt, PANEL * n), wp = view(wpAt, PANEL * n), p = view(pAt, n), col = view(colAt, n);
+  const cu = view(caAt, PANEL), cw = view(cbAt, PANEL);
+  const panel = new PanelOps(kern, n, up, wp, upAt, wpAt);
   const pm = new Float64Array(n * 2 * PANEL);
   const qm = new Float64Array(n * 2 * PANEL);
   const last = n - 2; // steps k = 0..n-3 reflect; the final 2 x 2 block is read directly
@@ -143,12 +148,10 @@ function tridiagonalize(a: Float64Array, n: number, d: Float64Array, e: Float64A
     for (let k = k0; k < k1; k++, nb++) {
       // 1. column k of the current matrix, indices j >= k
       for (let j = k; j < n; j++) col[j] = a[j * n + k];
-      for (let t = 0; t < nb; t++) {
-        const ut = t * n;
-        const uk = up[ut + k], wk = wp[ut + k];
-        if (uk === 0 && wk === 0) continue;
-        for (let j = k; j < n; j++) col[j] -= uk * wp[ut + j] + wk * up[ut + j];
-      }
+      // minus the panel's pending updates: col -= sum_t u_t[k] w_t + w_t[k] u_t
+      for (let t = 0; t < nb; t++) { cu[t] = -wp[t * n + k]; cw[t] = -up[t * n + k]; }
+      panel.axpy(true, cu, caAt, nb, col, colAt, k);
+      panel.axpy(false, cw, cbAt, nb, col, colAt, k);
       d[k] = col[k];
       // 2. reflector H = I - t v v^T (v[k+1] = 1) with H x = beta e1, x = col[k+1..]
       const x0 = col[k + 1];
@@ -176,20 +179,14 @@ function tridiagonalize(a: Float64Array, n: number, d: Float64Array, e: Float64A
         for (let j = k + 1; j < n; j++) a[k * n + j] = up[urow + j];
       }
       // 3. p = A_old u over the trailing lower triangle (read only) ...
-      if (wk) symvLowerWasm(wk, a, n, k + 1, up.subarray(urow, urow + n), (upAt + urow) * 8, p, pAt * 8);
+      if (kern) symvLowerWasm(kern, a, n, k + 1, up.subarray(urow, urow + n), (upAt + urow) * 8, p, pAt * 8);
       else symvLower(a, n, k + 1, up.subarray(urow, urow + n), p);
       // ... minus the panel's pending updates: p -= sum_t u_t (w_t . u) + w_t (u_t . u)
-      for (let q = 0; q < nb; q++) {
-        const o = q * n;
-        let su = 0, sw = 0;
-        for (let j = k + 1; j < n; j++) { const uj = up[urow + j]; su += up[o + j] * uj; sw += wp[o + j] * uj; }
-        cu[q] = su; cw[q] = sw;
-      }
-      for (let q = 0; q < nb; q++) {
-        const o = q * n, a1 = cw[q], a2 = cu[q];
-        if (a1 === 0 && a2 === 0) continue;
-        for (let j = k + 1; j < n; j++) p[j] -= up[o + j] * a1 + wp[o + j] * a2;
-      }
+      panel.dot(true, urow, nb, k + 1, cu, caAt);
+      panel.dot(false, urow, nb, k + 1, cw, cbAt);
+      for (let q = 0; q < nb; q++) { const t1 = cu[q]; cu[q] = -cw[q]; cw[q] = -t1; }
+      panel.axpy(true, cu, caAt, nb, p, pAt, k + 1);
+      panel.axpy(false, cw, cbAt, nb, p, pAt, k + 1);
       // 4. w = t p - (t^2/2)(p.u) u
       let pu = 0;
       for (let j = k + 1; j < n; j++) { p[j] *= t; pu += p[j] * up[urow + j]; }
@@ -239,6 +236,52 @@ function symvLower(a: Float64Array, n: number, k: number, u: Float64Array, p: Fl
     for (let r = 0; r < 4; r++) symvRowTail(a, n, i + r, i, u, p);
   }
   for (; i < n; i++) symvRowTail(a, n, i, k, u, p);
+}
+
+/**
+ * The panel's corrections, on the rows of U = (u_t) or W = (w_t) (row stride n): in
+ * WebAssembly (rowsAxpy, rowsDot) where the vectors live in the kernels' memory, in plain
+ * JS otherwise.
+ */
+class PanelOps {
+  constructor(
+    private readonly kern: WasmKernels | null, private readonly n: number,
+    private readonly up: Float64Array, private readonly wp: Float64Array,
+    private readonly upAt: number, private readonly wpAt: number,
+  ) {}
+
+  /** y[j] += sum_{t < count} c[t] R[t][j] for j in [j0, n), R = U (onU) or W; c at value index cAt, y at yAt in kernel memory. */
+  axpy(onU: boolean, c: Float64Array, cAt: number, count: number, y: Float64Array, yAt: number, j0: number): void {
+    const n = this.n;
+    if (count === 0) return;
+    if (this.kern) {
+      this.kern.rowsAxpy((onU ? this.upAt : this.wpAt) * 8, n * 8, cAt * 8, count, yAt * 8, j0, n);
+      return;
+    }
+    const r = onU ? this.up : this.wp;
+    for (let t = 0; t < count; t++) {
+      const ct = c[t], o = t * n;
+      if (ct === 0) continue;
+      for (let j = j0; j < n; j++) y[j] += ct * r[o + j];
+    }
+  }
+
+  /** out[t] = sum_{j in [j0, n)} R[t][j] U[urow][j] for t < count, R = U (onU) or W. */
+  dot(onU: boolean, urow: number, count: number, j0: number, out: Float64Array, outAt: number): void {
+    const n = this.n;
+    if (count === 0) return;
+    if (this.kern) {
+      this.kern.rowsDot((onU ? this.upAt : this.wpAt) * 8, n * 8, count, (this.upAt + urow) * 8, j0, n, outAt * 8);
+      return;
+    }
+    const r = onU ? this.up : this.wp, u = this.up;
+    for (let t = 0; t < count; t++) {
+      const o = t * n;
+      let s = 0;
+      for (let j = j0; j < n; j++) s += r[o + j] * u[urow + j];
+      out[t] = s;
+    }
+  }
 }
 
 /**

@@ -12,8 +12,9 @@
  * Measured on one core of the development machine (AMD EPYC, Node 20): about 6 GFMA/s,
  * against about 1 to 1.5 for the best plain-JS kernel.
  *
- * symv4 (for the Householder tridiagonalisation of eigh.ts): p[j] += sum over four rows
- * i..i+3 of the lower triangle, a row-pair at a time, see buildSymv.
+ * symv4, rowsAxpy, rowsDot (for the Householder tridiagonalisation of eigh.ts): the
+ * symmetric matrix-vector product four rows at a time, and the corrections by the
+ * panel's stored vectors (y += sum_t c_t row_t; dot products of rows with a vector).
  */
 import { FnBuilder, I32, V128, buildModule } from './encode.ts';
 
@@ -37,6 +38,10 @@ export interface WasmKernels {
    * of float64 vectors indexed like the columns.
    */
   symv4(a: number, ldaBytes: number, k: number, i0: number, u: number, p: number): void;
+  /** y[j] += sum_{t < count} coef[t] rows[t][j] for j in [j0, j1); rows at byte offset rows, row stride ldBytes. */
+  rowsAxpy(rows: number, ldBytes: number, coef: number, count: number, y: number, j0: number, j1: number): void;
+  /** out[t] = sum_{j in [j0, j1)} rows[t][j] x[j] for t < count. */
+  rowsDot(rows: number, ldBytes: number, count: number, x: number, j0: number, j1: number, out: number): void;
 }
 
 function buildGemm(): FnBuilder {
@@ -153,6 +158,95 @@ function buildSymv(): FnBuilder {
   return f;
 }
 
+/**
+ * rowsAxpy(rows, ld, coef, count, y, j0, j1): two rows per pass over y (the second with
+ * coefficient 0 and the first row again when count is odd), pairs of columns in f64x2 lanes
+ * and an odd last column in lane 0.
+ */
+function buildRowsAxpy(): FnBuilder {
+  const f = new FnBuilder([I32, I32, I32, I32, I32, I32, I32]);
+  const [rows, ld, coef, count, y, j0, j1] = [0, 1, 2, 3, 4, 5, 6];
+  const t = f.local(I32), r0 = f.local(I32), r1 = f.local(I32), j = f.local(I32), jEnd = f.local(I32), off = f.local(I32), yo = f.local(I32);
+  const c0 = f.local(V128), c1 = f.local(V128);
+  f.get(j1).get(j0).sub().i32(-2).and().get(j0).add().set(jEnd);
+  f.i32(0).set(t);
+  f.block().loop();
+  f.get(t).get(count).geS().brIf(1);
+  f.get(rows).get(t).get(ld).mul().add().set(r0);
+  f.get(coef).get(t).i32(8).mul().add().load64Splat().set(c0);
+  // second row: t + 1 when it exists, otherwise the same row with coefficient 0
+  f.get(t).i32(1).add().get(count).ltS().if_();
+  f.get(r0).get(ld).add().set(r1);
+  f.get(coef).get(t).i32(8).mul().add().load64Splat(8).set(c1);
+  f.else_();
+  f.get(r0).set(r1);
+  f.f64(0).f64x2Splat().set(c1);
+  f.end();
+  const step = (pair: boolean) => {
+    f.get(j).i32(8).mul().set(off);
+    f.get(y).get(off).add().set(yo);
+    f.get(yo);
+    f.get(yo); if (pair) f.v128Load(); else f.load64Zero();
+    f.get(c0).get(r0).get(off).add(); if (pair) f.v128Load(); else f.load64Zero();
+    f.f64x2Mul();
+    f.get(c1).get(r1).get(off).add(); if (pair) f.v128Load(); else f.load64Zero();
+    f.f64x2Mul().f64x2Add().f64x2Add();
+    if (pair) f.v128Store(); else f.f64x2Lane(0).f64Store();
+  };
+  f.get(j0).set(j);
+  f.block().loop();
+  f.get(j).get(jEnd).geS().brIf(1);
+  step(true);
+  f.get(j).i32(2).add().set(j);
+  f.br(0);
+  f.end().end();
+  f.get(jEnd).get(j1).ltS().if_();
+  step(false);
+  f.end();
+  f.get(t).i32(2).add().set(t);
+  f.br(0);
+  f.end().end();
+  return f;
+}
+
+/** rowsDot(rows, ld, count, x, j0, j1, out): one row at a time, pairs of columns in f64x2 lanes. */
+function buildRowsDot(): FnBuilder {
+  const f = new FnBuilder([I32, I32, I32, I32, I32, I32, I32]);
+  const [rows, ld, count, x, j0, j1, out] = [0, 1, 2, 3, 4, 5, 6];
+  const t = f.local(I32), r = f.local(I32), j = f.local(I32), jEnd = f.local(I32), off = f.local(I32);
+  const acc = f.local(V128);
+  f.get(j1).get(j0).sub().i32(-2).and().get(j0).add().set(jEnd);
+  f.i32(0).set(t);
+  f.block().loop();
+  f.get(t).get(count).geS().brIf(1);
+  f.get(rows).get(t).get(ld).mul().add().set(r);
+  f.f64(0).f64x2Splat().set(acc);
+  const step = (pair: boolean) => {
+    f.get(j).i32(8).mul().set(off);
+    f.get(acc);
+    f.get(r).get(off).add(); if (pair) f.v128Load(); else f.load64Zero();
+    f.get(x).get(off).add(); if (pair) f.v128Load(); else f.load64Zero();
+    f.f64x2Mul().f64x2Add().set(acc);
+  };
+  f.get(j0).set(j);
+  f.block().loop();
+  f.get(j).get(jEnd).geS().brIf(1);
+  step(true);
+  f.get(j).i32(2).add().set(j);
+  f.br(0);
+  f.end().end();
+  f.get(jEnd).get(j1).ltS().if_();
+  step(false);
+  f.end();
+  f.get(out).get(t).i32(8).mul().add();
+  f.get(acc).f64x2Lane(0).get(acc).f64x2Lane(1).fadd();
+  f.f64Store();
+  f.get(t).i32(1).add().set(t);
+  f.br(0);
+  f.end().end();
+  return f;
+}
+
 let compiled: WebAssembly.Module | null | undefined;
 let enabled = true;
 
@@ -162,7 +256,10 @@ function wasmModule(): WebAssembly.Module | null {
   compiled = null;
   try {
     if (typeof WebAssembly === 'object') {
-      const bytes = buildModule([{ name: 'gemm', fn: buildGemm() }, { name: 'symv4', fn: buildSymv() }]);
+      const bytes = buildModule([
+        { name: 'gemm', fn: buildGemm() }, { name: 'symv4', fn: buildSymv() },
+        { name: 'rowsAxpy', fn: buildRowsAxpy() }, { name: 'rowsDot', fn: buildRowsDot() },
+      ]);
       compiled = new WebAssembly.Module(bytes);
     }
   } catch {
@@ -192,6 +289,6 @@ export function instantiate(bytes: number): WasmKernels | null {
   if (!mod) return null;
   const memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil(bytes / 65536)) });
   const inst = new WebAssembly.Instance(mod, { env: { memory } });
-  const ex = inst.exports as unknown as Pick<WasmKernels, 'gemm' | 'symv4'>;
-  return { memory, f64: new Float64Array(memory.buffer), gemm: ex.gemm, symv4: ex.symv4 };
+  const ex = inst.exports as unknown as Pick<WasmKernels, 'gemm' | 'symv4' | 'rowsAxpy' | 'rowsDot'>;
+  return { memory, f64: new Float64Array(memory.buffer), gemm: ex.gemm, symv4: ex.symv4, rowsAxpy: ex.rowsAxpy, rowsDot: ex.rowsDot };
 }
