@@ -138,7 +138,7 @@ function tridiagonalize(a: Float64Array, n: number, d: Float64Array, e: Float64A
   const view = (at: number, len: number) => (kern ? new Float64Array(kern.memory.buffer, at * 8, len) : new Float64Array(len));
   const up = view(upAt, PANEL * n), wp = view(wpAt, PANEL * n), p = view(pAt, n), col = view(colAt, n);
   const cu = view(caAt, PANEL), cw = view(cbAt, PANEL);
-  const panel = new PanelOps(kern, n, up, wp, upAt, wpAt);
+  const panel = kern ? new PanelOps(kern, n, upAt, wpAt) : null;
   const pm = new Float64Array(n * 2 * PANEL);
   const qm = new Float64Array(n * 2 * PANEL);
   const last = n - 2; // steps k = 0..n-3 reflect; the final 2 x 2 block is read directly
@@ -149,9 +149,18 @@ function tridiagonalize(a: Float64Array, n: number, d: Float64Array, e: Float64A
       // 1. column k of the current matrix, indices j >= k
       for (let j = k; j < n; j++) col[j] = a[j * n + k];
       // minus the panel's pending updates: col -= sum_t u_t[k] w_t + w_t[k] u_t
-      for (let t = 0; t < nb; t++) { cu[t] = -wp[t * n + k]; cw[t] = -up[t * n + k]; }
-      panel.axpy(true, cu, caAt, nb, col, colAt, k);
-      panel.axpy(false, cw, cbAt, nb, col, colAt, k);
+      if (kern) {
+        for (let t = 0; t < nb; t++) { cu[t] = -wp[t * n + k]; cw[t] = -up[t * n + k]; }
+        panel!.axpy(true, caAt, nb, colAt, k);
+        panel!.axpy(false, cbAt, nb, colAt, k);
+      } else {
+        for (let t = 0; t < nb; t++) {
+          const ut = t * n;
+          const uk = up[ut + k], wk = wp[ut + k];
+          if (uk === 0 && wk === 0) continue;
+          for (let j = k; j < n; j++) col[j] -= uk * wp[ut + j] + wk * up[ut + j];
+        }
+      }
       d[k] = col[k];
       // 2. reflector H = I - t v v^T (v[k+1] = 1) with H x = beta e1, x = col[k+1..]
       const x0 = col[k + 1];
@@ -182,11 +191,25 @@ function tridiagonalize(a: Float64Array, n: number, d: Float64Array, e: Float64A
       if (kern) symvLowerWasm(kern, a, n, k + 1, up.subarray(urow, urow + n), (upAt + urow) * 8, p, pAt * 8);
       else symvLower(a, n, k + 1, up.subarray(urow, urow + n), p);
       // ... minus the panel's pending updates: p -= sum_t u_t (w_t . u) + w_t (u_t . u)
-      panel.dot(true, urow, nb, k + 1, cu, caAt);
-      panel.dot(false, urow, nb, k + 1, cw, cbAt);
-      for (let q = 0; q < nb; q++) { const t1 = cu[q]; cu[q] = -cw[q]; cw[q] = -t1; }
-      panel.axpy(true, cu, caAt, nb, p, pAt, k + 1);
-      panel.axpy(false, cw, cbAt, nb, p, pAt, k + 1);
+      if (kern) {
+        panel!.dot(true, urow, nb, k + 1, caAt);
+        panel!.dot(false, urow, nb, k + 1, cbAt);
+        for (let q = 0; q < nb; q++) { const t1 = cu[q]; cu[q] = -cw[q]; cw[q] = -t1; }
+        panel!.axpy(true, caAt, nb, pAt, k + 1);
+        panel!.axpy(false, cbAt, nb, pAt, k + 1);
+      } else {
+        for (let q = 0; q < nb; q++) {
+          const o = q * n;
+          let su = 0, sw = 0;
+          for (let j = k + 1; j < n; j++) { const uj = up[urow + j]; su += up[o + j] * uj; sw += wp[o + j] * uj; }
+          cu[q] = su; cw[q] = sw;
+        }
+        for (let q = 0; q < nb; q++) {
+          const o = q * n, a1 = cw[q], a2 = cu[q];
+          if (a1 === 0 && a2 === 0) continue;
+          for (let j = k + 1; j < n; j++) p[j] -= up[o + j] * a1 + wp[o + j] * a2;
+        }
+      }
       // 4. w = t p - (t^2/2)(p.u) u
       let pu = 0;
       for (let j = k + 1; j < n; j++) { p[j] *= t; pu += p[j] * up[urow + j]; }
@@ -239,48 +262,20 @@ function symvLower(a: Float64Array, n: number, k: number, u: Float64Array, p: Fl
 }
 
 /**
- * The panel's corrections, on the rows of U = (u_t) or W = (w_t) (row stride n): in
- * WebAssembly (rowsAxpy, rowsDot) where the vectors live in the kernels' memory, in plain
- * JS otherwise.
+ * The panel's corrections in WebAssembly (rowsAxpy, rowsDot) on the rows of U = (u_t) or
+ * W = (w_t) (row stride n), all vectors in the kernels' memory (value indices).
  */
 class PanelOps {
-  constructor(
-    private readonly kern: WasmKernels | null, private readonly n: number,
-    private readonly up: Float64Array, private readonly wp: Float64Array,
-    private readonly upAt: number, private readonly wpAt: number,
-  ) {}
+  constructor(private readonly kern: WasmKernels, private readonly n: number, private readonly upAt: number, private readonly wpAt: number) {}
 
-  /** y[j] += sum_{t < count} c[t] R[t][j] for j in [j0, n), R = U (onU) or W; c at value index cAt, y at yAt in kernel memory. */
-  axpy(onU: boolean, c: Float64Array, cAt: number, count: number, y: Float64Array, yAt: number, j0: number): void {
-    const n = this.n;
-    if (count === 0) return;
-    if (this.kern) {
-      this.kern.rowsAxpy((onU ? this.upAt : this.wpAt) * 8, n * 8, cAt * 8, count, yAt * 8, j0, n);
-      return;
-    }
-    const r = onU ? this.up : this.wp;
-    for (let t = 0; t < count; t++) {
-      const ct = c[t], o = t * n;
-      if (ct === 0) continue;
-      for (let j = j0; j < n; j++) y[j] += ct * r[o + j];
-    }
+  /** y[j] += sum_{t < count} c[t] R[t][j] for j in [j0, n), R = U (onU) or W. */
+  axpy(onU: boolean, cAt: number, count: number, yAt: number, j0: number): void {
+    if (count > 0) this.kern.rowsAxpy((onU ? this.upAt : this.wpAt) * 8, this.n * 8, cAt * 8, count, yAt * 8, j0, this.n);
   }
 
   /** out[t] = sum_{j in [j0, n)} R[t][j] U[urow][j] for t < count, R = U (onU) or W. */
-  dot(onU: boolean, urow: number, count: number, j0: number, out: Float64Array, outAt: number): void {
-    const n = this.n;
-    if (count === 0) return;
-    if (this.kern) {
-      this.kern.rowsDot((onU ? this.upAt : this.wpAt) * 8, n * 8, count, (this.upAt + urow) * 8, j0, n, outAt * 8);
-      return;
-    }
-    const r = onU ? this.up : this.wp, u = this.up;
-    for (let t = 0; t < count; t++) {
-      const o = t * n;
-      let s = 0;
-      for (let j = j0; j < n; j++) s += r[o + j] * u[urow + j];
-      out[t] = s;
-    }
+  dot(onU: boolean, urow: number, count: number, j0: number, outAt: number): void {
+    if (count > 0) this.kern.rowsDot((onU ? this.upAt : this.wpAt) * 8, this.n * 8, count, (this.upAt + urow) * 8, j0, this.n, outAt * 8);
   }
 }
 
