@@ -3,9 +3,12 @@
  * (decode, embed, cache), features go to the engine worker (metrics, utility); the page only collects
  * results, feeds the variety accumulators, and reports progress at most a few times a second.
  *
- * With utility on, the real training images go through the pool a second time with simple augmentation
- * (src/imaging/augment.ts: flip, small rotation, contrast; seeded by file hash and the run seed): their
- * features are the utility evaluator's "simple augmentation" reference (progress row "augmented real").
+ * With the probe utility tier, the real training images go through the pool a second time with simple
+ * augmentation (src/imaging/augment.ts: flip, small rotation, contrast; seeded by file hash and the run seed): their
+ * features are the utility evaluator's "simple augmentation" reference (progress row "augmented real"). With the
+ * cnn tier, every set the utility protocols use goes through the pool once more with the pixels extractor at the
+ * cnn input size (S x S grayscale images, cached like features; progress row "CNN inputs"), the real training
+ * images once more augmented at that size, and the networks train in the engine worker (src/core/utility/cnn.ts).
  *
  * Memory per image is its feature vector (and, within a budget, its audit thumbnail): results are added to their
  * set as they arrive (OrderedAdder), the variety images are summed on arrival and dropped, and thumbnails past
@@ -18,6 +21,7 @@ import type { Dataset } from '../imaging/dataset.ts';
 import type { CustomExtractorOptions, ExtractorId } from '../extractors/registry.ts';
 import type { BrowserBackend } from '../extractors/backend.ts';
 import { DEFAULT_PROBE_CONFIG } from '../core/utility/probe.ts';
+import { cnnMemoryIssue, DEFAULT_CNN_CONFIG } from '../core/utility/cnnConfig.ts';
 import { stratifiedSplit } from '../core/utility/split.ts';
 import type { UtilityProgress, UtilityReport } from '../core/utility/types.ts';
 import { makeFeatureSet, type FeatureSet } from '../core/features/featureSet.ts';
@@ -53,8 +57,11 @@ export interface RunSettings {
   aspect: 'stretch' | 'pad';
   /** Seed of the KID subsets. */
   seed: number;
-  utility: 'off' | 'probe';
+  /** probe: a small classifier on the features (seconds); cnn: a convolutional network on the images (minutes). */
+  utility: 'off' | 'probe' | 'cnn';
   utilitySeeds: number[];
+  /** Side in pixels of the cnn tier's grayscale input images. */
+  cnnSize: number;
   backendOrder?: BrowserBackend[];
   useCache: boolean;
 }
@@ -69,6 +76,7 @@ export const DEFAULT_SETTINGS: RunSettings = {
   seed: 2020,
   utility: 'probe',
   utilitySeeds: [1, 2, 3, 4, 5],
+  cnnSize: DEFAULT_CNN_CONFIG.inputSize,
   useCache: true,
 };
 
@@ -96,7 +104,8 @@ export interface RunProgress {
   extractor: string | null;
   sets: SetProgress[];
   metrics: { stage: string; done: number; total: number } | null;
-  utility: { stage: string; done: number; total: number } | null;
+  /** Utility units (models, cross-task folds); `training`: the model training now, step by step (cnn tier). */
+  utility: { stage: string; done: number; total: number; training: NonNullable<UtilityProgress['training']> | null } | null;
   /**
    * Files of the user's sets found in the cache so far (shown live as "Resuming: X of Y images were already
    * embedded"; not counting the augmented copies made for utility).
@@ -118,6 +127,15 @@ function nextTask(): Promise<void> {
 
 function abortError(): Error {
   return Object.assign(new Error('The run was cancelled.'), { name: 'AbortError' });
+}
+
+/** The cnn tier's S x S images of every set its protocols use, and of the augmented real training images. */
+interface CnnInputs {
+  real: FeatureSet;
+  test: FeatureSet;
+  synthetic: { name: string; features: FeatureSet }[];
+  crossTask: FeatureSet | null;
+  augmented: { features: FeatureSet; augmentations: string[] } | null;
 }
 
 /** The real set split into a training part and the utility test part (see splitRealFilesForUtility). */
@@ -233,8 +251,9 @@ export class Run {
       const poolInit: PipelineInit = {
         extractorId: s.extractorId,
         backendOrder: s.backendOrder,
-        customFiles: s.custom?.files,
-        customOptions: s.custom?.options,
+        customFiles: s.extractorId === 'custom' ? s.custom?.files : undefined,
+        // the custom options also size the pixels extractor (the cnn inputs below): only for a custom model
+        customOptions: s.extractorId === 'custom' ? s.custom?.options : undefined,
         options: pipelineOptions,
         useCache: s.useCache,
       };
@@ -288,7 +307,7 @@ export class Run {
 
       // Simple-augmentation reference for utility: the real TRAINING images (after any split) once more, augmented.
       let augmented: { features: FeatureSet; augmentations: string[] } | null = null;
-      if (s.utility !== 'off' && utilityTest && realFs.labels) {
+      if (s.utility === 'probe' && utilityTest && realFs.labels) {
         const tAugment = performance.now();
         try {
           augmented = await this.augmentTraining(sets[realIndex], realFs, poolInit, s.seed, dim, runWarnings);
@@ -298,6 +317,17 @@ export class Run {
           runWarnings.push(`Simple augmentation (utility reference) failed: ${(e as Error)?.message ?? String(e)}`);
         }
         timings.augment = performance.now() - tAugment;
+      }
+      // cnn tier: the images themselves, S x S, for every set the protocols use (and the augmented real copies).
+      let cnnInputs: CnnInputs | null = null;
+      let utilityNotRun: string | null = null;
+      if (s.utility === 'cnn' && utilityTest && realFs.labels) {
+        const tInputs = performance.now();
+        const testInput = this.utilitySplit ? this.utilitySplit.test : holdoutIndex >= 0 ? sets[holdoutIndex] : null;
+        const r = await this.prepareCnnInputs(sets, realIndex, testInput!, synthIndices, crossIndex, poolInit, runWarnings);
+        if (typeof r === 'string') utilityNotRun = r;
+        else cnnInputs = r;
+        timings.cnnInputs = performance.now() - tInputs;
       }
       runWarnings.unshift(...(await this.pool.takeWarnings()));
       this.pool.terminate();
@@ -360,27 +390,54 @@ export class Run {
       if (s.utility !== 'off') {
         if (!utilityTest || !realFs.labels) {
           runWarnings.push('Utility was not run: it needs class subfolders (labels) in the real set.');
+        } else if (utilityNotRun) {
+          runWarnings.push(`Utility was not run: ${utilityNotRun}.`);
         } else {
           this.progress.phase = 'utility';
-          this.progress.utility = { stage: 'starting', done: 0, total: 1 };
+          this.progress.utility = { stage: 'starting', done: 0, total: 1, training: null };
           this.emit(true);
           const tUtility = performance.now();
-          utility = await engine().utility(
-            {
-              realTrain: realFs,
-              test: utilityTest,
-              synthetic,
-              ...(augmented ? { augmented: augmented.features, augmentations: augmented.augmentations } : {}),
-              crossTask: crossIndex >= 0 ? features[crossIndex] : undefined,
-              seeds: s.utilitySeeds,
-              probe: { ...DEFAULT_PROBE_CONFIG },
-              testSource,
-            },
-            Comlink.proxy((p: UtilityProgress) => {
-              this.progress.utility = { stage: p.stage, done: p.done, total: p.total };
-              this.emit();
-            }),
-          );
+          const onProgress = Comlink.proxy((p: UtilityProgress) => {
+            this.progress.utility = { stage: p.stage, done: p.done, total: p.total, training: p.training ?? null };
+            this.emit(p.stage === 'Finished');
+          });
+          if (cnnInputs) {
+            const c = cnnInputs;
+            const all = [c.real, c.test, ...c.synthetic.map((x) => x.features), ...(c.crossTask ? [c.crossTask] : []), ...(c.augmented ? [c.augmented.features] : [])];
+            // The images are not needed on the page afterwards: transfer them rather than copy.
+            const buffers = [...new Set(all.map((f) => f.data.buffer as ArrayBuffer))];
+            utility = await engine().utility(
+              Comlink.transfer(
+                {
+                  tier: 'cnn' as const,
+                  realTrain: c.real,
+                  test: c.test,
+                  synthetic: c.synthetic,
+                  ...(c.augmented ? { augmented: c.augmented.features, augmentations: c.augmented.augmentations } : {}),
+                  crossTask: c.crossTask ?? undefined,
+                  seeds: s.utilitySeeds,
+                  cnn: { inputSize: s.cnnSize },
+                  testSource,
+                },
+                buffers,
+              ),
+              onProgress,
+            );
+          } else {
+            utility = await engine().utility(
+              {
+                realTrain: realFs,
+                test: utilityTest,
+                synthetic,
+                ...(augmented ? { augmented: augmented.features, augmentations: augmented.augmentations } : {}),
+                crossTask: crossIndex >= 0 ? features[crossIndex] : undefined,
+                seeds: s.utilitySeeds,
+                probe: { ...DEFAULT_PROBE_CONFIG },
+                testSource,
+              },
+              onProgress,
+            );
+          }
           timings.utility = performance.now() - tUtility;
         }
       }
@@ -449,6 +506,7 @@ export class Run {
     seed: number,
     dim: number,
     warnings: string[],
+    rowName = 'augmented real',
   ): Promise<{ features: FeatureSet; augmentations: string[] } | null> {
     const trainIds = new Set(train.ids);
     const paths = new Set(input.dataset.files.map((f) => f.path));
@@ -462,7 +520,7 @@ export class Run {
     }
     const files = input.dataset.files.filter((f) => wanted.has(f.path));
     const p: SetProgress = {
-      name: 'augmented real',
+      name: rowName,
       role: 'utility',
       stage: 'waiting',
       done: 0,
@@ -499,19 +557,80 @@ export class Run {
   }
 
   /**
-   * Runs one set through the pool. Results are added to the collection as they arrive (in input order, see
-   * OrderedAdder), so only the vectors (and thumbnails within the budget) stay in memory.
+   * The cnn tier's inputs: the files of the real training part, the utility test data (held-out set or the real
+   * set's test part), each synthetic set and the cross-task set once more through the pool with the pixels
+   * extractor at the cnn input size (one progress row for them all), and the real training images augmented at
+   * that size. A string (the reason) when they would take more memory than the cnn tier allows.
    */
-  private async extractSet(input: SetInput, p: SetProgress, varietySize: number | null, keepThumbs = true): Promise<SetCollection> {
+  private async prepareCnnInputs(
+    sets: SetInput[],
+    realIndex: number,
+    testInput: SetInput,
+    synthIndices: number[],
+    crossIndex: number,
+    poolInit: PipelineInit,
+    warnings: string[],
+  ): Promise<CnnInputs | string> {
+    const size = this.settings.cnnSize;
+    const parts: SetInput[] = [sets[realIndex], testInput, ...synthIndices.map((i) => sets[i]), ...(crossIndex >= 0 ? [sets[crossIndex]] : [])];
+    const files = parts.reduce((a, x) => a + x.dataset.files.length, 0);
+    const issue = cnnMemoryIssue(files + sets[realIndex].dataset.files.length, size);
+    if (issue) return issue;
+    const row: SetProgress = { name: `CNN inputs (${size} px)`, role: 'utility', stage: 'waiting', done: 0, total: files, cached: 0, skipped: 0, imagesPerSec: null, etaSec: null };
+    this.progress.sets.push(row);
+    this.progress.phase = 'extracting';
+    this.emit(true);
+    const pixelsInit: PipelineInit = {
+      ...poolInit,
+      extractorId: 'pixels',
+      customFiles: undefined,
+      customOptions: { inputSize: size, channels: 1, normalise: 'zero-one' },
+      options: { ...poolInit.options, varietySize: null },
+    };
+    await this.pool!.init(pixelsInit);
+    this.check();
+    const dim = size * size;
+    const out: FeatureSet[] = [];
+    const started = performance.now();
+    for (const x of parts) {
+      this.check();
+      out.push(toFeatureSet(await this.extractSet(x, row, null, false, started), dim, { release: true }));
+      await nextTask();
+    }
+    row.stage = 'done';
+    row.etaSec = 0;
+    this.emit(true);
+    const [real, test, ...rest] = out;
+    const synthetic = synthIndices.map((i, k) => ({ name: sets[i].name, features: rest[k] }));
+    const crossTask = crossIndex >= 0 ? rest[synthIndices.length] : null;
+    let augmented: CnnInputs['augmented'] = null;
+    if (real.labels) {
+      try {
+        augmented = await this.augmentTraining(sets[realIndex], real, pixelsInit, this.settings.seed, dim, warnings, `augmented real (${size} px)`);
+      } catch (e) {
+        if (this.cancelled || (e as Error)?.name === 'AbortError') throw e;
+        warnings.push(`Simple augmentation (utility reference) failed: ${(e as Error)?.message ?? String(e)}`);
+      }
+    }
+    return { real, test, synthetic, crossTask, augmented };
+  }
+
+  /**
+   * Runs one set through the pool. Results are added to the collection as they arrive (in input order, see
+   * OrderedAdder), so only the vectors (and thumbnails within the budget) stay in memory. With `sharedSince`, the
+   * progress row `p` spans several sets (started at that time): it adds up and is not marked done here.
+   */
+  private async extractSet(input: SetInput, p: SetProgress, varietySize: number | null, keepThumbs = true, sharedSince?: number): Promise<SetCollection> {
     const files = input.dataset.files;
     const items: WorkItem[] = files.map((f) => ({ path: f.path, label: f.label, file: input.files.get(f.path)! }));
     const c = newCollection(input.name, varietySize, { thumbBudget: keepThumbs ? this.thumbBudget : new ThumbBudget(0) });
     const adder = new OrderedAdder(c);
-    const started = performance.now();
+    const started = sharedSince ?? performance.now();
     p.stage = 'reading';
-    p.skipped = input.dataset.skipped.length;
+    if (sharedSince === undefined) p.skipped = input.dataset.skipped.length;
+    else p.skipped += input.dataset.skipped.length;
     this.emit(true);
-    let computed = 0;
+    let computed = sharedSince === undefined ? 0 : p.done - p.cached - p.skipped;
     await this.pool!.run(items, {
       onResult: (i, r) => {
         adder.add(i, r);
@@ -536,8 +655,10 @@ export class Run {
       },
     });
     if (adder.added !== items.length) throw new Error(`internal error: no result for ${items[adder.added].path}`);
-    p.stage = 'done';
-    p.etaSec = 0;
+    if (sharedSince === undefined) {
+      p.stage = 'done';
+      p.etaSec = 0;
+    }
     this.emit(true);
     return c;
   }

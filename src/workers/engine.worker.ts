@@ -6,7 +6,8 @@ import * as Comlink from 'comlink';
 import { initBrowserBackend, type BrowserBackend } from '../extractors/backend.ts';
 import { evaluate, type EvaluateInput, type EvaluateProgress, type EvaluateResult } from '../core/evaluate.ts';
 import { runUtility } from '../core/utility/runUtility.ts';
-import type { UtilityInput, UtilityProgress, UtilityReport } from '../core/utility/types.ts';
+import { runCnnUtility } from '../core/utility/cnnUtility.ts';
+import type { CnnUtilityInput, UtilityInput, UtilityProgress, UtilityReport } from '../core/utility/types.ts';
 import { varietyOfImages } from '../pipeline/collect.ts';
 import { VarietyAccumulator, type VarietyResult, type VarietyState } from '../core/metrics/variety.ts';
 
@@ -31,10 +32,20 @@ const api = {
     return evaluate({ ...input, config: { ...input.config, backend }, signal: controller.signal, onProgress });
   },
 
-  async utility(input: Omit<UtilityInput, 'signal' | 'onProgress'>, onProgress?: (p: UtilityProgress) => void): Promise<UtilityReport> {
+  /**
+   * The utility protocols: the probe tier on features (tier absent or 'probe'), or the cnn tier on S x S images,
+   * whose networks train here on this worker's TF.js backend (webgpu, webgl, wasm, cpu: the first that works).
+   * cancel() stops either within one gradient step.
+   */
+  async utility(
+    input: (Omit<UtilityInput, 'signal' | 'onProgress'> & { tier?: 'probe' }) | (Omit<CnnUtilityInput, 'signal' | 'onProgress'> & { tier: 'cnn' }),
+    onProgress?: (p: UtilityProgress) => void,
+  ): Promise<UtilityReport> {
     await initBackend();
     controller = new AbortController();
-    return runUtility({ ...input, signal: controller.signal, onProgress });
+    const { tier, ...rest } = input;
+    if (tier === 'cnn') return runCnnUtility({ ...(rest as Omit<CnnUtilityInput, 'signal' | 'onProgress'>), signal: controller.signal, onProgress });
+    return runUtility({ ...(rest as Omit<UtilityInput, 'signal' | 'onProgress'>), signal: controller.signal, onProgress });
   },
 
   /** File-size variety of one set from its running per-class sums (mean per class, PNG size). */
