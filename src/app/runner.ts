@@ -33,6 +33,7 @@ import { defaultPoolSize, PipelinePool, type WorkItem } from '../workers/pool.ts
 import type { PipelineInit } from '../workers/pipeline.worker.ts';
 import { describeAugmentationRun } from '../imaging/augment.ts';
 import { engine } from '../workers/bridge.ts';
+import { transferableBuffers } from '../workers/transfer.ts';
 import type { RunResult, SetRole, SetSummary, Thumb } from './types.ts';
 import { OnDemandThumbs } from './thumbs.ts';
 
@@ -291,7 +292,7 @@ export class Run {
       const holdoutIndex = indexOf('holdout');
       const crossIndex = indexOf('crossTask');
       const synthIndices = sets.map((x, i) => (x.role === 'synthetic' ? i : -1)).filter((i) => i >= 0);
-      const realFs = features[realIndex];
+      let realFs = features[realIndex];
       const runWarnings: string[] = [];
       let utilityTest: FeatureSet | null = holdoutIndex >= 0 ? features[holdoutIndex] : null;
       let testSource: { kind: 'held-out' } | { kind: 'split'; testFraction: number; seed: number } = { kind: 'held-out' };
@@ -303,7 +304,7 @@ export class Run {
           runWarnings.push(`Utility test part: ${testCollection.skipped.length} file(s) skipped (${testCollection.skipped.slice(0, 3).map((k) => `${k.path}: ${k.reason}`).join('; ')}).`);
         }
       }
-      const synthetic = synthIndices.map((i) => ({ name: sets[i].name, features: features[i] }));
+      let synthetic = synthIndices.map((i) => ({ name: sets[i].name, features: features[i] }));
 
       // Simple-augmentation reference for utility: the real TRAINING images (after any split) once more, augmented.
       let augmented: { features: FeatureSet; augmentations: string[] } | null = null;
@@ -357,11 +358,15 @@ export class Run {
       const skipped = sets.flatMap((x, i) =>
         [...x.dataset.skipped, ...collections[i].skipped].map((k) => ({ path: `${x.name}/${k.path}`, reason: k.reason })),
       );
-      const evaluated = await engine().evaluate(
-        {
+      // The feature sets are transferred to the engine worker and come back with the result (no copy: the tab
+      // holds each set's features once).
+      const holdoutFs = holdoutIndex >= 0 ? features[holdoutIndex] : null;
+      const sent = transferableBuffers([realFs, ...synthetic.map((x) => x.features), holdoutFs]);
+      const evaluatedBack = await engine().evaluateTransferred(
+        Comlink.transfer({
           real: realFs,
           synthetic,
-          holdout: holdoutIndex >= 0 ? features[holdoutIndex] : null,
+          holdout: holdoutFs,
           config: {
             k: s.k,
             tau: s.tau,
@@ -376,12 +381,21 @@ export class Run {
           varietyBytes: varietyReal ? { real: varietyReal.pngBytes, sets: varietySets } : null,
           skipped,
           timings,
-        },
+        }, sent),
         Comlink.proxy((p: EvaluateProgress) => {
           this.progress.metrics = { stage: p.set ? `${p.stage} (${p.set})` : p.stage, done: p.done, total: p.total };
           this.emit();
         }),
       );
+      const evaluated = evaluatedBack.result;
+      realFs = evaluatedBack.real;
+      features[realIndex] = realFs;
+      synthetic = evaluatedBack.synthetic;
+      synthIndices.forEach((i, k) => (features[i] = synthetic[k].features));
+      if (holdoutIndex >= 0) {
+        features[holdoutIndex] = evaluatedBack.holdout!;
+        if (utilityTest === holdoutFs) utilityTest = evaluatedBack.holdout;
+      }
       timings.metrics = performance.now() - tMetrics;
       this.check();
 

@@ -3,6 +3,8 @@
  * Exposed with Comlink; the page talks to it through src/workers/bridge.ts.
  */
 import * as Comlink from 'comlink';
+import type { FeatureSet } from '../core/features/featureSet.ts';
+import { transferableBuffers } from './transfer.ts';
 import { initBrowserBackend, type BrowserBackend } from '../extractors/backend.ts';
 import { evaluate, type EvaluateInput, type EvaluateProgress, type EvaluateResult } from '../core/evaluate.ts';
 import { runUtility } from '../core/utility/runUtility.ts';
@@ -12,6 +14,7 @@ import { varietyOfImages } from '../pipeline/collect.ts';
 import { VarietyAccumulator, type VarietyResult, type VarietyState } from '../core/metrics/variety.ts';
 
 let backendPromise: Promise<string> | null = null;
+
 let controller = new AbortController();
 
 function initBackend(order?: BrowserBackend[]): Promise<string> {
@@ -46,6 +49,19 @@ const api = {
     const { tier, ...rest } = input;
     if (tier === 'cnn') return runCnnUtility({ ...(rest as Omit<CnnUtilityInput, 'signal' | 'onProgress'>), signal: controller.signal, onProgress });
     return runUtility({ ...(rest as Omit<UtilityInput, 'signal' | 'onProgress'>), signal: controller.signal, onProgress });
+  },
+
+  /**
+   * evaluate() on feature sets the page TRANSFERRED here (no copy), handing them back by transfer with the
+   * result, so a tab holds each set's features once rather than once on the page and once here.
+   */
+  async evaluateTransferred(
+    input: Omit<EvaluateInput, 'signal' | 'onProgress' | 'config'> & { config: Omit<EvaluateInput['config'], 'backend'> },
+    onProgress?: (p: EvaluateProgress) => void,
+  ): Promise<{ result: EvaluateResult; real: FeatureSet; synthetic: EvaluateInput['synthetic']; holdout: FeatureSet | null }> {
+    const result = await api.evaluate(input, onProgress);
+    const back = { result, real: input.real, synthetic: input.synthetic, holdout: input.holdout ?? null };
+    return Comlink.transfer(back, transferableBuffers([input.real, ...input.synthetic.map((x) => x.features), input.holdout ?? null]));
   },
 
   /** File-size variety of one set from its running per-class sums (mean per class, PNG size). */
