@@ -13,7 +13,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { EnginePartial, EnginePool, EngineTask } from '../core/neighbours/parallel.ts';
+import type { EnginePartial, EnginePool, EngineTask, Unit } from '../core/neighbours/parallel.ts';
 import type { WorkerReply, WorkerRequest } from './engineWorker.ts';
 import type { NodeBackend } from './engineBackend.ts';
 
@@ -100,7 +100,7 @@ export class NodeEnginePool implements EnginePool {
     return this.workers;
   }
 
-  async run(task: EngineTask, units: number[], onBlocks: (count: number) => void, signal?: AbortSignal): Promise<EnginePartial[]> {
+  async run(task: EngineTask, units: Unit[], onBlocks: (count: number) => void, signal?: AbortSignal): Promise<EnginePartial[]> {
     signal?.throwIfAborted();
     const workers = await this.start();
     for (const w of workers) w.worker.ref();

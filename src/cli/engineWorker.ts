@@ -9,10 +9,10 @@
  * calls workerMain().
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { EngineTaskRunner, type EnginePartial, type EngineTask } from '../core/neighbours/parallel.ts';
+import { EngineTaskRunner, type EnginePartial, type EngineTask, type Unit } from '../core/neighbours/parallel.ts';
 import { setNodeBackend, type NodeBackend } from './engineBackend.ts';
 
-export type WorkerRequest = { type: 'begin'; task: EngineTask } | { type: 'unit'; unit: number } | { type: 'finish' } | { type: 'drop' };
+export type WorkerRequest = { type: 'begin'; task: EngineTask } | { type: 'unit'; unit: Unit } | { type: 'finish' } | { type: 'drop' };
 export type WorkerReply =
   | { type: 'ready'; backend: string }
   | { type: 'ok' }

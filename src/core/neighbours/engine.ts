@@ -20,11 +20,11 @@
  *   one-thread results exactly.
  */
 import type { FeatureSet } from '../features/featureSet.ts';
-import { activeTfBackend, makeGeometry, type ComputeMode, type EngineMethod } from './blocks.ts';
+import { activeTfBackend, makeGeometry, TfGeometry, type ComputeMode, type EngineMethod } from './blocks.ts';
 import { validateFeatureSet, validatePair } from './exact.ts';
 import {
   CrossPassState, KSmallest, SelfPassState, SharedMinBound, crossUnitBlocks, crossUnits, mergeCross, mergeSelf, selfUnitBlocks, selfUnits,
-  type CrossOutputs, type CrossPassInput, type SelfPartial,
+  splitUnits, type CrossOutputs, type CrossPassInput, type SelfPartial, type Unit,
 } from './passes.ts';
 import {
   canShareMemory, getEnginePool, runBlocks, shareSet,
@@ -152,10 +152,18 @@ async function resolveOpts(fs: FeatureSet, opts?: EngineOptions): Promise<Resolv
   };
 }
 
-/** The pool a pass of `flops` useful FLOPs over `units` column tiles runs on, or null for this thread. */
-function poolFor(opts: EngineOptions, flops: number, units: number): EnginePool | null {
+/**
+ * Units for a pool of `workers`: cut so that there are about four per worker (or as many as
+ * there are blocks), for an even finish.
+ */
+function unitsForPool(units: Unit[], blocks: number, T: number, workers: number): Unit[] {
+  return splitUnits(units, T, Math.ceil(blocks / (4 * workers)));
+}
+
+/** The pool a pass of `flops` useful FLOPs in `blocks` blocks runs on, or null for this thread. */
+function poolFor(opts: EngineOptions, flops: number, blocks: number): EnginePool | null {
   const pool = opts.pool === undefined ? getEnginePool() : opts.pool;
-  if (!pool || pool.size < 2 || units < 2) return null;
+  if (!pool || pool.size < 2 || blocks < 2) return null;
   if (flops < (opts.parallelMinFlops ?? DEFAULT_PARALLEL_MIN_FLOPS)) return null;
   return canShareMemory() ? pool : null;
 }
@@ -184,7 +192,7 @@ export async function knnRadiiWithStats(
   const T = r.tileSize;
   const prog = progress ?? new Progress(selfPassBlocks(n, T), opts.onProgress);
   const units = selfUnits(n, T);
-  const pool = poolFor(opts, fs.dim * n * (n - 1), units.length);
+  const pool = poolFor(opts, fs.dim * n * (n - 1), selfPassBlocks(n, T));
   let best: KSmallest;
   let stats: EngineStats;
   if (pool) {
@@ -193,7 +201,8 @@ export async function knnRadiiWithStats(
       pass: 'self', set: shareSet(fs), k, opts: wire(r), abort: new Int32Array(new SharedArrayBuffer(4)), shared: SharedMinBound.cells(n),
     };
     // largest column tiles (most blocks) first, for an even finish
-    const parts = await pool.run(task, [...units].reverse(), (c) => { for (let s = 0; s < c; s++) prog.step(); }, opts.signal);
+    const work = unitsForPool([...units].reverse(), selfPassBlocks(n, T), T, pool.size);
+    const parts = await pool.run(task, work, (c) => { for (let s = 0; s < c; s++) prog.step(); }, opts.signal);
     const merged = mergeSelf(parts.map((p) => p.part as SelfPartial), n, k);
     best = merged.best;
     stats = { ...methodOf(parts), tileSize: T, ...merged.counters, workers: parts.length };
@@ -201,7 +210,8 @@ export async function knnRadiiWithStats(
     const { geom, backend } = await makeGeometry(fs, fs, true, null, r);
     const st = new SelfPassState(n, k);
     try {
-      await runBlocks(geom, units.flatMap((u) => selfUnitBlocks(u, n, T)), st, abortCheck(opts.signal), () => prog.step());
+      const split = geom instanceof TfGeometry;
+      await runBlocks(geom, units.flatMap((u) => selfUnitBlocks(u, n, T, split)), st, abortCheck(opts.signal), () => prog.step());
       st.finish();
     } finally {
       geom.dispose();
@@ -287,8 +297,8 @@ export async function crossPass(
   const r = await resolveOpts(real, opts);
   const T = r.tileSize;
   const prog = progress ?? new Progress(crossPassBlocks(N, M, T), opts.onProgress);
-  const units = crossUnits(M, T);
-  const pool = poolFor(opts, 2 * real.dim * N * M, units.length);
+  const units = crossUnits(M, N, T);
+  const pool = poolFor(opts, 2 * real.dim * N * M, crossPassBlocks(N, M, T));
   let out: CrossOutputs;
   let method: EngineMethod;
   let backend: string | null;
@@ -299,7 +309,8 @@ export async function crossPass(
       pass: 'cross', real: shareSet(real), synth: shareSet(synth), input: { copyRadius, rhoK, sigmaK }, opts: wire(r),
       abort: new Int32Array(new SharedArrayBuffer(4)), shared: SharedMinBound.cells(N),
     };
-    const parts = await pool.run(task, units, (c) => { for (let s = 0; s < c; s++) prog.step(); }, opts.signal);
+    const work = unitsForPool(units, crossPassBlocks(N, M, T), T, pool.size);
+    const parts = await pool.run(task, work, (c) => { for (let s = 0; s < c; s++) prog.step(); }, opts.signal);
     out = mergeCross(parts.map((p) => p.part as CrossOutputs), N, M, sigmaK !== null);
     ({ method, backend } = methodOf(parts));
     workers = parts.length;

@@ -16,7 +16,7 @@ import { makeGeometry, TfGeometry, type Block, type ComputeMode, type EngineMeth
 import type { Values } from './exact.ts';
 import {
   CrossPassState, SelfPassState, SharedMinBound, crossUnitBlocks, selfPartial, selfUnitBlocks,
-  type BlockSpec, type CrossOutputs, type CrossPassInput, type SelfPartial,
+  type BlockSpec, type CrossOutputs, type CrossPassInput, type SelfPartial, type Unit,
 } from './passes.ts';
 
 /** A feature set whose values live on a SharedArrayBuffer (ids and labels are not needed). */
@@ -42,6 +42,8 @@ export type EngineTask =
   | { pass: 'self'; set: SharedSet; k: number; opts: PassOptionsWire; abort: Int32Array; shared: Int32Array }
   | { pass: 'cross'; real: SharedSet; synth: SharedSet; input: CrossPassInput; opts: PassOptionsWire; abort: Int32Array; shared: Int32Array };
 
+export type { Unit } from './passes.ts';
+
 export type EnginePartial = ({ pass: 'self'; part: SelfPartial } | { pass: 'cross'; part: CrossOutputs }) & {
   method: EngineMethod;
   backend: string | null;
@@ -56,7 +58,7 @@ export interface EnginePool {
    * one partial per worker that took part. onBlocks(count) after each unit. On abort, sets
    * task.abort[0] = 1 (workers stop between blocks) and rejects with the signal's reason.
    */
-  run(task: EngineTask, units: number[], onBlocks: (count: number) => void, signal?: AbortSignal): Promise<EnginePartial[]>;
+  run(task: EngineTask, units: Unit[], onBlocks: (count: number) => void, signal?: AbortSignal): Promise<EnginePartial[]>;
 }
 
 let registered: EnginePool | null = null;
@@ -103,32 +105,40 @@ function asFeatureSet(s: SharedSet): FeatureSet {
 /** Anything that takes blocks of a pass. */
 export interface BlockSink {
   consume(blk: Block, geom: Geometry): void;
-  consumeProducts(r0: number, nr: number, c0: number, nc: number, g: Float32Array, geom: TfGeometry): void;
+  consumeProducts(r0: number, nr: number, c0: number, nc: number, g: Float32Array, geom: TfGeometry, part2: boolean): void;
 }
 
 /**
  * Runs blocks in order, the next one launched before the current one is read back (on GPU
  * backends the device computes block s + 1 while JS consumes block s). check() runs before
- * every block (abort); onBlock() after every block.
+ * every block (abort); onBlock() after every block (a split diagonal tile counts once).
+ * Returns the number of blocks counted.
  */
-export async function runBlocks(geom: Geometry, blocks: BlockSpec[], sink: BlockSink, check: () => void, onBlock: () => void): Promise<void> {
-  if (blocks.length === 0) return;
+export async function runBlocks(geom: Geometry, blocks: BlockSpec[], sink: BlockSink, check: () => void, onBlock: () => void): Promise<number> {
+  if (blocks.length === 0) return 0;
   check();
   const tfGeom = geom instanceof TfGeometry ? geom : null;
-  let pending = geom.launch(...blocks[0]);
+  const launch = (b: BlockSpec) => geom.launch(b[0], b[1], b[2], b[3]);
+  let pending = launch(blocks[0]);
+  let counted = 0;
   for (let s = 0; s < blocks.length; s++) {
     check();
-    const next = s + 1 < blocks.length ? geom.launch(...blocks[s + 1]) : null;
+    const next = s + 1 < blocks.length ? launch(blocks[s + 1]) : null;
+    const part2 = blocks[s][4] === 1;
     if (tfGeom) {
       const g = await tfGeom.resolveProduct(pending);
-      sink.consumeProducts(pending.r0, pending.nr, pending.c0, pending.nc, g, tfGeom);
+      sink.consumeProducts(pending.r0, pending.nr, pending.c0, pending.nc, g, tfGeom, part2);
       await tfGeom.maybeYield();
     } else {
       sink.consume(await geom.resolve(pending), geom);
     }
-    onBlock();
+    if (!part2) {
+      counted++;
+      onBlock();
+    }
     if (next) pending = next;
   }
+  return counted;
 }
 
 /** One worker's share of a task: build once, run units, hand back the partial state. */
@@ -154,16 +164,15 @@ export class EngineTaskRunner {
     return new EngineTaskRunner(task, geom, backend, null, new CrossPassState(synth.n, real.n, task.input, task.opts.tileSize, new SharedMinBound(task.shared)));
   }
 
-  /** Runs the blocks of one unit (column tile start); returns how many. */
-  async runUnit(u: number): Promise<number> {
+  /** Runs the blocks of one unit; returns how many. */
+  async runUnit(u: Unit): Promise<number> {
     const t = this.task;
     const T = t.opts.tileSize;
-    const blocks = t.pass === 'self' ? selfUnitBlocks(u, t.set.n, T) : crossUnitBlocks(u, t.synth.n, t.real.n, T);
+    const blocks = t.pass === 'self' ? selfUnitBlocks(u, t.set.n, T, this.geom instanceof TfGeometry) : crossUnitBlocks(u, t.synth.n, t.real.n, T);
     const check = () => {
       if (Atomics.load(t.abort, 0) !== 0) throw new Error('engine pass aborted');
     };
-    await runBlocks(this.geom, blocks, (this.self ?? this.cross)!, check, () => {});
-    return blocks.length;
+    return runBlocks(this.geom, blocks, (this.self ?? this.cross)!, check, () => {});
   }
 
   /** The partial state; releases the geometry. */

@@ -135,34 +135,75 @@ export interface PassCounters {
   exactPairs: number;
 }
 
-/** Block coordinates: [r0, nr, c0, nc]. */
-export type BlockSpec = [number, number, number, number];
+/**
+ * Block coordinates [r0, nr, c0, nc], and 1 in a fifth place for the second part of a
+ * diagonal tile computed in two parts (see selfUnitBlocks): progress and block counts take
+ * the two parts as one block.
+ */
+export type BlockSpec = [number, number, number, number] | [number, number, number, number, 1];
 
-/** Column-tile units of a self pass over n rows. */
-export function selfUnits(n: number, T: number): number[] {
-  const u: number[] = [];
-  for (let b = 0; b < n; b += T) u.push(b);
+/**
+ * A unit of work: the blocks of column tile c0 with the row tiles starting at a in [a0, a1)
+ * (multiples of the tile size), visited in ascending row order.
+ */
+export type Unit = [c0: number, a0: number, a1: number];
+
+/** Diagonal tiles of at least this many rows are computed in two parts. */
+const SPLIT_DIAGONAL_MIN = 64;
+
+/** Column-tile units of a self pass over n rows: column tile b with row tiles a <= b. */
+export function selfUnits(n: number, T: number): Unit[] {
+  const u: Unit[] = [];
+  for (let b = 0; b < n; b += T) u.push([b, 0, b + 1]);
   return u;
 }
 
-/** Blocks of the self-pass unit whose column tile starts at b. */
-export function selfUnitBlocks(b: number, n: number, T: number): BlockSpec[] {
+/**
+ * Blocks of a self-pass unit. With splitDiagonal, the diagonal tile (a = b, s rows) is
+ * computed as rows [b, b + s/2) against the whole column tile, then rows [b + s/2, b + s)
+ * against its second half: the products below the diagonal that are computed and not used
+ * drop from s^2 / 2 to s^2 / 4, for one more (half) column tile upload.
+ */
+export function selfUnitBlocks(unit: Unit, n: number, T: number, splitDiagonal = false): BlockSpec[] {
+  const [b, a0, a1] = unit;
   const out: BlockSpec[] = [];
   const nc = Math.min(T, n - b);
-  for (let a = 0; a <= b; a += T) out.push([a, Math.min(T, n - a), b, nc]);
+  for (let a = a0; a < a1 && a <= b; a += T) {
+    const nr = Math.min(T, n - a);
+    if (a === b && splitDiagonal && nr >= SPLIT_DIAGONAL_MIN) {
+      const h = nr >> 1;
+      out.push([a, h, b, nc], [a + h, nr - h, b + h, nc - h, 1]);
+    } else out.push([a, nr, b, nc]);
+  }
   return out;
 }
 
-/** Column-tile units of an S x R pass (columns are the M reals). */
-export function crossUnits(M: number, T: number): number[] {
-  return selfUnits(M, T);
+/** Column-tile units of an S x R pass (columns are the M reals, rows the N synthetics). */
+export function crossUnits(M: number, N: number, T: number): Unit[] {
+  const u: Unit[] = [];
+  for (let c = 0; c < M; c += T) u.push([c, 0, N]);
+  return u;
 }
 
-/** Blocks of the S x R unit whose real column tile starts at c0 (N synthetic rows). */
-export function crossUnitBlocks(c0: number, N: number, M: number, T: number): BlockSpec[] {
+/** Blocks of an S x R unit (N synthetic rows, M real columns). */
+export function crossUnitBlocks(unit: Unit, N: number, M: number, T: number): BlockSpec[] {
+  const [c0, a0, a1] = unit;
   const out: BlockSpec[] = [];
   const nc = Math.min(T, M - c0);
-  for (let a = 0; a < N; a += T) out.push([a, Math.min(T, N - a), c0, nc]);
+  for (let a = a0; a < Math.min(a1, N); a += T) out.push([a, Math.min(T, N - a), c0, nc]);
+  return out;
+}
+
+/**
+ * Units cut into pieces of at most maxTiles row tiles each, in order (a unit's pieces stay
+ * together and ascend), so that a pool's workers finish close together.
+ */
+export function splitUnits(units: Unit[], T: number, maxTiles: number): Unit[] {
+  const out: Unit[] = [];
+  const step = Math.max(1, maxTiles) * T;
+  for (const [c0, a0, a1] of units) {
+    for (let a = a0; a < a1; a += step) out.push([c0, a, Math.min(a1, a + step)]);
+  }
   return out;
 }
 
@@ -305,7 +346,7 @@ export class SelfPassState implements PassCounters {
     const { best, bound: blockBound, thr } = this;
     const diag = r0 === c0;
     this.blocks++;
-    this.pairs += diag ? (nr * (nr - 1)) / 2 : nr * nc;
+    this.pairs += diag ? nr * nc - (nr * (nr + 1)) / 2 : nr * nc;
     blockBound.count.fill(0, r0, r0 + nr);
     blockBound.count.fill(0, c0, c0 + nc);
     for (let rr = 0; rr < nr; rr++) {
@@ -318,7 +359,7 @@ export class SelfPassState implements PassCounters {
         if (h < blockBound.kth(j)) blockBound.push(j, h);
       }
     }
-    for (let i = r0; i < r0 + nr; i++) thr[i] = Math.min(best.kth(i), blockBound.kth(i));
+    for (let i = r0; i < r0 + (diag ? Math.max(nr, nc) : nr); i++) thr[i] = Math.min(best.kth(i), blockBound.kth(i));
     if (!diag) for (let j = c0; j < c0 + nc; j++) thr[j] = Math.min(best.kth(j), blockBound.kth(j));
     for (let rr = 0; rr < nr; rr++) {
       const i = r0 + rr;
@@ -345,12 +386,16 @@ export class SelfPassState implements PassCounters {
     }
   }
 
-  /** Block from float32 products: the k smallest exact distances as consume() would find them. */
-  consumeProducts(r0: number, nr: number, c0: number, nc: number, g: Float32Array, geom: TfGeometry): void {
+  /**
+   * Block from float32 products: the k smallest exact distances as consume() would find them.
+   * A diagonal block (r0 = c0) may be wider than tall (the first part of a split diagonal
+   * tile); part2 marks the second part, which does not count as a block of its own.
+   */
+  consumeProducts(r0: number, nr: number, c0: number, nc: number, g: Float32Array, geom: TfGeometry, part2 = false): void {
     const { best, bound, boundKth: bk, thr, q, shared } = this;
     const diag = r0 === c0;
-    this.blocks++;
-    this.pairs += diag ? (nr * (nr - 1)) / 2 : nr * nc;
+    if (!part2) this.blocks++;
+    this.pairs += diag ? nr * nc - (nr * (nr + 1)) / 2 : nr * nc;
     this.geom = geom;
     const ub = (this.ub ??= new KSmallest(this.n, this.k));
     const aN = geom.aNorm, aS = geom.aSq; // self pass: columns are the same set
@@ -392,7 +437,7 @@ export class SelfPassState implements PassCounters {
     const h = bound.heap;
     for (let pass = 0; pass < (diag ? 1 : 2); pass++) {
       const from = pass === 0 ? r0 : c0;
-      const to = pass === 0 ? r0 + nr : c0 + nc;
+      const to = pass === 0 ? r0 + (diag ? Math.max(nr, nc) : nr) : c0 + nc;
       for (let p = from; p < to; p++) {
         const c = bound.count[p];
         for (let t = 0; t < c; t++) {
@@ -712,7 +757,7 @@ export class CrossPassState {
   }
 
   /** Block from float32 products (same decisions as consume() on geom.resolve()'s intervals). */
-  consumeProducts(r0: number, nr: number, c0: number, nc: number, g: Float32Array, geom: TfGeometry): void {
+  consumeProducts(r0: number, nr: number, c0: number, nc: number, g: Float32Array, geom: TfGeometry, _part2 = false): void {
     const { rowThr, colThr, rowQ, colQ, maxRadius } = this;
     const o = this.out;
     const { nearestRealDistance: nRD, nearestSynthDistance: nSD } = o;
