@@ -27,7 +27,8 @@
  * rows at a time (never stored whole), and every entry is added to the sums of the subsets
  * that contain both of its rows. When m equals one set's size, that set's own kernel sum
  * and the kernel sums of each row of the other set against it are computed once.
- * Kernel values are held a block of rows at a time: at most about 2^21 values (16 MB).
+ * Kernel values are held a block of rows at a time: at most about 2^21 values (16 MB) by
+ * default (option blockValues), or 4 rows when that is more.
  */
 import type { FeatureSet } from '../features/featureSet.ts';
 import { createRng, sampleWithoutReplacement } from '../random.ts';
@@ -56,6 +57,8 @@ export interface KidOptions {
    * rows; 'shared': the kernel of the union of both sets once, shared by all subsets.
    */
   engine?: 'auto' | 'direct' | 'shared';
+  /** Most kernel values held at once, a block of rows (default 2^21, 16 MB). */
+  blockValues?: number;
 }
 
 /** Most kernel values held at once (one block of rows). */
@@ -67,6 +70,8 @@ export function kid(real: FeatureSet, synth: FeatureSet, opts: KidOptions = {}):
   const subsets = opts.subsets ?? 100;
   const seed = opts.seed ?? 2020;
   const engine = opts.engine ?? 'auto';
+  const blockValues = opts.blockValues ?? BLOCK_VALUES;
+  if (!Number.isInteger(blockValues) || blockValues < 1) throw new Error(`KID: invalid block size ${blockValues}`);
   if (!Number.isInteger(subsetSize) || subsetSize < 1) throw new Error(`KID: invalid subset size ${subsetSize}`);
   if (!Number.isInteger(subsets) || subsets < 1) throw new Error(`KID: invalid number of subsets ${subsets}`);
   const d = real.dim;
@@ -94,7 +99,7 @@ export function kid(real: FeatureSet, synth: FeatureSet, opts: KidOptions = {}):
   if (m === nR && m === nS) {
     notes.push('Every subset contains all rows of both sets, so every draw gives the same value (std 0).');
     const all = Int32Array.from({ length: m }, (_, i) => i);
-    const v = subsetMmd(real.data, synth.data, d, all, all, m, blockBuffer(2 * m));
+    const v = subsetMmd(real.data, synth.data, d, all, all, m, blockBuffer(2 * m, blockValues));
     return { mean: v, std: 0, subsetSize: m, subsets, note: notes.join(' '), warnings };
   }
 
@@ -106,8 +111,8 @@ export function kid(real: FeatureSet, synth: FeatureSet, opts: KidOptions = {}):
     draws.push({ ix, iy });
   }
   const values = chooseShared(nR, nS, m, subsets, engine)
-    ? sharedEngine(real.data, nR, synth.data, nS, d, draws, m)
-    : directEngine(real.data, nR, synth.data, nS, d, draws, m);
+    ? sharedEngine(real.data, nR, synth.data, nS, d, draws, m, blockValues)
+    : directEngine(real.data, nR, synth.data, nS, d, draws, m, blockValues);
   let mean = 0;
   for (let s = 0; s < subsets; s++) mean += values[s];
   mean /= subsets;
@@ -162,9 +167,9 @@ function stackedRows(a: NumericRows, ia: Int32Array | null, na: number, b: Numer
   };
 }
 
-/** Buffer for blocks of kernel rows of width up to `cols`: BLOCK_VALUES values, at least 4 rows, at most 4 rows more than needed. */
-function blockBuffer(cols: number): Float64Array {
-  return wasmMatrix(Math.max(4 * cols, Math.min(BLOCK_VALUES, cols * (cols + 4))));
+/** Buffer for blocks of kernel rows of width up to `cols`: `values` values, at least 4 rows, at most 4 rows more than needed. */
+function blockBuffer(cols: number, values: number): Float64Array {
+  return wasmMatrix(Math.max(4 * cols, Math.min(values, cols * (cols + 4))));
 }
 
 function shifted(op: Operand, by: number): Operand {
@@ -257,11 +262,11 @@ function crossSums(x: NumericRows, n: number, other: NumericRows, q: number, d: 
 /** Every subset from its own rows; a set used whole (m equals its size) is summed once. */
 function directEngine(
   x: NumericRows, nR: number, y: NumericRows, nS: number, d: number,
-  draws: { ix: Int32Array; iy: Int32Array }[], m: number,
+  draws: { ix: Int32Array; iy: Int32Array }[], m: number, blockValues: number,
 ): Float64Array {
   const realFixed = m === nR, synthFixed = m === nS;
   const values = new Float64Array(draws.length);
-  const buf = blockBuffer(Math.max(nR, nS, 2 * m));
+  const buf = blockBuffer(Math.max(nR, nS, 2 * m), blockValues);
   if (!realFixed && !synthFixed) {
     draws.forEach(({ ix, iy }, s) => { values[s] = subsetMmd(x, y, d, ix, iy, m, buf); });
     return values;
@@ -286,7 +291,7 @@ function directEngine(
  */
 function sharedEngine(
   x: NumericRows, nR: number, y: NumericRows, nS: number, d: number,
-  draws: { ix: Int32Array; iy: Int32Array }[], m: number,
+  draws: { ix: Int32Array; iy: Int32Array }[], m: number, blockValues: number,
 ): Float64Array {
   const S = draws.length, t = nR + nS;
   const xs: Int32Array[] = [], ys: Int32Array[] = [];
@@ -308,7 +313,7 @@ function sharedEngine(
   }
   const sxx = new Float64Array(S), syy = new Float64Array(S), sxy = new Float64Array(S);
   const z = stackedRows(x, null, nR, y, null, d);
-  kernelBlocks(z, t, z, t, d, true, blockBuffer(t), (i0, rb, K, ld) => {
+  kernelBlocks(z, t, z, t, d, true, blockBuffer(t, blockValues), (i0, rb, K, ld) => {
     for (let r = 0; r < rb; r++) {
       const i = i0 + r, o = r * ld;
       for (let e = count[i]; e < count[i + 1]; e++) {
