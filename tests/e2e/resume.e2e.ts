@@ -99,8 +99,9 @@ async function pickFoldersAndSettings(page: Page, root: string): Promise<void> {
 /** "done/total" of a set's progress row. */
 async function progressOf(page: Page, set: string): Promise<{ done: number; total: number } | null> {
   const text = await page.locator(`[data-testid="progress-${set}"] .nums`).innerText({ timeout: 1000 }).catch(() => null);
-  const m = text ? /(\d+)\/(\d+)/.exec(text) : null;
-  return m ? { done: Number(m[1]), total: Number(m[2]) } : null;
+  const m = text ? /([\d,]+)\/([\d,]+)/.exec(text) : null;
+  const num = (v: string) => Number(v.replace(/,/g, ''));
+  return m ? { done: num(m[1]), total: num(m[2]) } : null;
 }
 
 describe('resuming a run after a reload', () => {
