@@ -8,8 +8,9 @@
  * - WebAssembly SIMD (./wasm/kernels.ts), where available: the loop structure of Goto &
  *   van de Geijn (BLIS): the inner dimension is cut into KC-long slices, B's slice for NC
  *   columns is packed (converted to float64) into micro-panels of 4 columns, then A's
- *   slice for MC rows, and the 4 x 4 register-tiled kernel writes the MC x NC block into a
- *   buffer that is added to C (only j <= i in lower mode; also mirrored in symmetric mode).
+ *   slice for MC rows, and the 4 x 4 register-tiled kernel accumulates the MC x NC block
+ *   straight into C when C lies in WebAssembly memory (wasmMatrix), otherwise into a
+ *   buffer that is then added to C (only j <= i in lower mode; mirrored in symmetric mode).
  *   Operands are read through `Operand` packers, so a product can take rows of any numeric
  *   array, gathered rows, columns (X^T X without a transposed copy, centred and scaled on
  *   the fly) or a symmetrically permuted matrix, without first making a float64 copy.
@@ -42,7 +43,7 @@ export interface GemmOptions {
 
 /**
  * C[cOff + i*ldc + j] += sum_{p<k} A[aOff + i*lda + p] * B[bOff + j*ldb + p]
- * for i < m, j < n.
+ * for i < m, j < n. WebAssembly from 32^3 multiply-adds on (where available), plain JS below.
  */
 export function gemmNT(
   m: number, n: number, k: number,
