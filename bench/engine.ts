@@ -12,6 +12,10 @@
  * (T x d by d x T, the column tile already transposed as the engine uploads it) in a loop
  * with data() read back, 2 d T^2 FLOPs each. With --threads P > 1 the baseline is P
  * concurrent loops (one per worker of the engine's pool), so the ratio compares like with like.
+ * Three readings of the ratio: medians (engine) over medians (matMul); the median of per-repeat
+ * ratios, each against the matMul loop run right after the passes; and, machine speed aside,
+ * useful GFLOP per worker-second over the GFLOP/s the pass's own tf.matMul calls reached
+ * (EngineStats.matmulSeconds; on wasm the product runs inside the call).
  *
  * Data: seeded ReLU-like features around 10 shared cluster centres (distances resemble image
  * embeddings rather than isotropic noise). Medians over repeats; the matMul loop runs
@@ -72,6 +76,11 @@ export interface PassMeasure {
   blocks: number;
   /** Workers that ran the pass. */
   workers: number;
+  /** Median seconds inside tf.matMul calls (all workers), and GFLOP/s of those products. */
+  matmulSeconds: number;
+  inPassMatmulGflops: number;
+  /** Useful GFLOP per worker-second over inPassMatmulGflops: the engine's overhead, whatever the machine's speed. */
+  inPassRatio: number;
 }
 
 export interface EngineThroughput {
@@ -95,6 +104,14 @@ export interface EngineThroughput {
   engineCpuGflops: number;
   matmulCpuGflops: number;
   cpuRatio: number;
+  /**
+   * Median over repeats of (engine GFLOP/s in the repeat / matMul GFLOP/s of the loop right
+   * after it): pairs measurements taken close in time, for machines whose speed drifts.
+   */
+  pairedRatio: number;
+  pairedCpuRatio: number;
+  /** All passes: useful GFLOP per worker-second over the GFLOP/s of the pass's own tf.matMul calls. */
+  inPassRatio: number;
   /** Median seconds per pass kind. */
   passSeconds: Partial<Record<PassKind, number>>;
   /** Exactly recomputed pairs / visited pairs, all measured passes together. */
@@ -237,8 +254,14 @@ export async function measureEngineScaling(opts: EngineBenchOptions & { threads:
   const probe = await matmulSample(T, d, 2);
   const iters = Math.max(3, Math.round((2 * probe.wall * 1e9) / (2 * d * T * T)));
 
-  interface Acc { samples: Record<PassKind, number[]>; cpu: Record<PassKind, number[]>; stats: Partial<Record<PassKind, EngineStats>>; mm: number[]; mmCpu: number[] }
-  const acc: Acc[] = opts.threads.map(() => ({ samples: { self: [], cross: [] }, cpu: { self: [], cross: [] }, stats: {}, mm: [], mmCpu: [] }));
+  interface Acc {
+    samples: Record<PassKind, number[]>; cpu: Record<PassKind, number[]>; mmIn: Record<PassKind, number[]>;
+    stats: Partial<Record<PassKind, EngineStats>>; mm: number[]; mmCpu: number[]; paired: number[]; pairedCpu: number[];
+  }
+  const acc: Acc[] = opts.threads.map(() => ({
+    samples: { self: [], cross: [] }, cpu: { self: [], cross: [] }, mmIn: { self: [], cross: [] }, stats: {}, mm: [], mmCpu: [], paired: [], pairedCpu: [],
+  }));
+  const usefulAll = passes.reduce((x, p) => x + usefulFlop(p, n, d), 0) / 1e9;
   const mmWorkers = new Map<number, MatmulWorkers>();
   try {
     for (const P of opts.threads) if (P > 1) mmWorkers.set(P, await MatmulWorkers.start(P, backend as NodeBackend, opts.workerScript));
@@ -260,11 +283,15 @@ export async function measureEngineScaling(opts: EngineBenchOptions & { threads:
           const cs = cpuSeconds() - c0;
           a.samples[pass].push(s);
           a.cpu[pass].push(cs);
+          a.mmIn[pass].push(a.stats[pass]!.matmulSeconds ?? NaN);
           log(`  repeat ${rep + 1}/${repeats}, ${P} thread(s): ${pass} pass ${s.toFixed(2)} s (CPU ${cs.toFixed(2)} s)`);
         }
         const g = P > 1 ? await mmWorkers.get(P)!.sample(T, d, iters) : await matmulSample(T, d, iters);
         a.mm.push(g.wall);
         a.mmCpu.push(g.cpu);
+        const last = (x: Record<PassKind, number[]>) => passes.reduce((t, p) => t + x[p][x[p].length - 1], 0);
+        a.paired.push(usefulAll / last(a.samples) / g.wall);
+        a.pairedCpu.push(usefulAll / last(a.cpu) / g.cpu);
         log(`  repeat ${rep + 1}/${repeats}, ${P} thread(s): matMul ${T} x ${d} x ${T} ${g.wall.toFixed(1)} GFLOP/s (by CPU time ${g.cpu.toFixed(1)})`);
       }
     }
@@ -280,9 +307,13 @@ export async function measureEngineScaling(opts: EngineBenchOptions & { threads:
       const seconds = median(a.samples[pass]);
       const cpuSecondsMedian = median(a.cpu[pass]);
       const usefulGflop = usefulFlop(pass, n, d) / 1e9;
+      const matmulSeconds = median(a.mmIn[pass]);
+      const inPassMatmulGflops = (2 * d * (st.productPairs ?? NaN)) / 1e9 / matmulSeconds;
+      const workers = st.workers ?? 1;
       return {
         pass, seconds, samples: a.samples[pass], cpuSeconds: cpuSecondsMedian, usefulGflop, engineGflops: usefulGflop / seconds,
-        engineCpuGflops: usefulGflop / cpuSecondsMedian, workers: st.workers ?? 1,
+        engineCpuGflops: usefulGflop / cpuSecondsMedian, workers,
+        matmulSeconds, inPassMatmulGflops, inPassRatio: usefulGflop / (seconds * workers) / inPassMatmulGflops,
         pairs: st.pairs, exactPairs: st.exactPairs, exactPairsFraction: st.exactPairs / st.pairs, blocks: st.blocks,
       };
     });
@@ -291,10 +322,14 @@ export async function measureEngineScaling(opts: EngineBenchOptions & { threads:
     const matmulGflops = median(a.mm);
     const engineCpuGflops = totalGflop / measures.reduce((x, m) => x + m.cpuSeconds, 0);
     const matmulCpuGflops = median(a.mmCpu);
+    const inPassGflops = measures.reduce((x, m) => x + m.inPassMatmulGflops * m.matmulSeconds, 0) / measures.reduce((x, m) => x + m.matmulSeconds, 0);
+    const workerSeconds = measures.reduce((x, m) => x + m.seconds * m.workers, 0);
     return {
       n, d, backend, tileSize: T, threads, repeats,
       engineGflops, matmulGflops, ratio: engineGflops / matmulGflops,
       engineCpuGflops, matmulCpuGflops, cpuRatio: engineCpuGflops / matmulCpuGflops,
+      pairedRatio: median(a.paired), pairedCpuRatio: median(a.pairedCpu),
+      inPassRatio: totalGflop / workerSeconds / inPassGflops,
       passSeconds: Object.fromEntries(measures.map((m) => [m.pass, m.seconds])),
       exactPairsFraction: measures.reduce((x, m) => x + m.exactPairs, 0) / measures.reduce((x, m) => x + m.pairs, 0),
       passes: measures, matmulSamples: a.mm, matmulCpuSamples: a.mmCpu,
@@ -354,6 +389,8 @@ export async function main(argv: string[], workerScript?: URL): Promise<number> 
       ...r.passes.map((m) => `  ${m.pass.padEnd(5)} pass: ${f(m.seconds)} s (CPU ${f(m.cpuSeconds)} s), ${f(m.usefulGflop, 1)} useful GFLOP, ${f(m.engineGflops, 1)} GFLOP/s (per CPU s ${f(m.engineCpuGflops, 1)}), exact pairs ${(100 * m.exactPairsFraction).toFixed(3)} % of ${m.pairs}, ${m.workers} worker(s)`),
       `  wall:     engine ${f(r.engineGflops, 1)} GFLOP/s, matMul x${r.threads} ${f(r.matmulGflops, 1)} GFLOP/s (samples ${r.matmulSamples.map((x) => f(x, 1)).join(', ')}), ratio ${f(r.ratio, 3)}`,
       `  CPU time: engine ${f(r.engineCpuGflops, 1)} GFLOP/s, matMul ${f(r.matmulCpuGflops, 1)} GFLOP/s (samples ${r.matmulCpuSamples.map((x) => f(x, 1)).join(', ')}), ratio ${f(r.cpuRatio, 3)}`,
+      `  paired by repeat (median of engine / the matMul loop right after it): wall ${f(r.pairedRatio, 3)}, CPU ${f(r.pairedCpuRatio, 3)}`,
+      `  inside the passes: tf.matMul ran at ${r.passes.map((m) => `${f(m.inPassMatmulGflops, 1)} (${m.pass})`).join(', ')} GFLOP/s per worker, ${r.passes.map((m) => `${f((100 * m.matmulSeconds) / (m.seconds * m.workers), 1)} % of ${m.pass}`).join(', ')} worker time; useful GFLOP per worker-second / that: ${f(r.inPassRatio, 3)}`,
     );
     if (r !== first) lines.push(`  engine wall speed-up over ${first.threads} thread(s): ${f(r.engineGflops / first.engineGflops)} (matMul: ${f(r.matmulGflops / first.matmulGflops)})`);
   }

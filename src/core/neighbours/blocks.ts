@@ -230,6 +230,10 @@ export class TfGeometry implements Geometry {
   private readonly live = new Set<tf.Tensor>();
   private readonly y = new Yielder();
   private readonly quad = new Float64Array(4);
+  /** Milliseconds spent in tf.matMul calls (the whole product on wasm and cpu, where it runs at the call). */
+  matmulMs = 0;
+  /** Pairs the products covered (with the unused parts of diagonal tiles). */
+  productPairs = 0;
 
   /**
    * @param same true when A and B are the same set (self pass): one set of norms is shared.
@@ -351,7 +355,10 @@ export class TfGeometry implements Geometry {
     const release: tf.Tensor[] = [];
     const rows = this.rowTile(r0, nr, release);
     const cols = this.colTile(c0, nc, release);
+    const t0 = now();
     const product = tf.matMul(rows, cols);
+    this.matmulMs += now() - t0;
+    this.productPairs += nr * nc;
     this.live.add(product);
     return { r0, nr, c0, nc, product, release };
   }

@@ -80,6 +80,13 @@ export interface EngineStats {
   pairs: number;
   /** Workers that ran the pass (1: this thread). */
   workers?: number;
+  /**
+   * float32 path: seconds in tf.matMul calls, all workers together (the products themselves
+   * on wasm and cpu, where they run at the call; only their dispatch on GPU backends), and the
+   * pairs those products covered. For benchmarks: the engine's overhead is the rest.
+   */
+  matmulSeconds?: number;
+  productPairs?: number;
 }
 
 /** Default block side on GPU backends (webgpu, webgl). */
@@ -172,9 +179,14 @@ function wire(r: Resolved): PassOptionsWire {
   return { tileSize: r.tileSize, compute: r.mode, tensorCacheBytes: r.cacheBudgetBytes };
 }
 
-function methodOf(parts: EnginePartial[]): { method: EngineMethod; backend: string | null } {
+function methodOf(parts: EnginePartial[]): { method: EngineMethod; backend: string | null; matmulSeconds: number; productPairs: number } {
   const p = parts[0];
-  return { method: p.method, backend: p.backend };
+  const matmulSeconds = parts.reduce((a, q) => a + q.matmulMs, 0) / 1000;
+  return { method: p.method, backend: p.backend, matmulSeconds, productPairs: parts.reduce((a, q) => a + q.productPairs, 0) };
+}
+
+function productStats(geom: unknown): { matmulSeconds?: number; productPairs?: number } {
+  return geom instanceof TfGeometry ? { matmulSeconds: geom.matmulMs / 1000, productPairs: geom.productPairs } : {};
 }
 
 /** k-NN radii of a set within itself, with engine statistics. */
@@ -217,7 +229,7 @@ export async function knnRadiiWithStats(
       geom.dispose();
     }
     best = st.best;
-    stats = { method: geom.method, backend, tileSize: T, blocks: st.blocks, exactPairs: st.exactPairs, pairs: st.pairs, workers: 1 };
+    stats = { method: geom.method, backend, tileSize: T, blocks: st.blocks, exactPairs: st.exactPairs, pairs: st.pairs, workers: 1, ...productStats(geom) };
   }
   const rho1 = new Float64Array(n);
   const rhoK = new Float64Array(n);
@@ -303,6 +315,7 @@ export async function crossPass(
   let method: EngineMethod;
   let backend: string | null;
   let workers = 1;
+  let product: { matmulSeconds?: number; productPairs?: number } = {};
   if (pool) {
     checkAbort(opts.signal);
     const task: EngineTask = {
@@ -312,7 +325,9 @@ export async function crossPass(
     const work = unitsForPool(units, crossPassBlocks(N, M, T), T, pool.size);
     const parts = await pool.run(task, work, (c) => { for (let s = 0; s < c; s++) prog.step(); }, opts.signal);
     out = mergeCross(parts.map((p) => p.part as CrossOutputs), N, M, sigmaK !== null);
-    ({ method, backend } = methodOf(parts));
+    const m = methodOf(parts);
+    ({ method, backend } = m);
+    product = { matmulSeconds: m.matmulSeconds, productPairs: m.productPairs };
     workers = parts.length;
   } else {
     const made = await makeGeometry(synth, real, false, null, r);
@@ -325,8 +340,9 @@ export async function crossPass(
     out = st.out;
     method = made.geom.method;
     backend = made.backend;
+    product = productStats(made.geom);
   }
-  const stats: EngineStats = { method, backend, tileSize: T, blocks: out.blocks, exactPairs: out.exactPairs, pairs: out.pairs, workers };
+  const stats: EngineStats = { method, backend, tileSize: T, blocks: out.blocks, exactPairs: out.exactPairs, pairs: out.pairs, workers, ...product };
   return {
     nearestReal: out.nearestReal,
     nearestRealDistance: out.nearestRealDistance,

@@ -47,6 +47,9 @@ export type { Unit } from './passes.ts';
 export type EnginePartial = ({ pass: 'self'; part: SelfPartial } | { pass: 'cross'; part: CrossOutputs }) & {
   method: EngineMethod;
   backend: string | null;
+  /** TfGeometry's matmulMs and productPairs (0 for exact JS geometries). */
+  matmulMs: number;
+  productPairs: number;
 };
 
 /** Workers that run units of a pass; see the file header. */
@@ -179,8 +182,10 @@ export class EngineTaskRunner {
   finish(): EnginePartial {
     this.geom.dispose();
     const { method } = this.geom;
-    if (this.self) return { pass: 'self', part: selfPartial(this.self), method, backend: this.backend };
-    return { pass: 'cross', part: this.cross!.out, method, backend: this.backend };
+    const tfg = this.geom instanceof TfGeometry ? this.geom : null;
+    const product = { matmulMs: tfg?.matmulMs ?? 0, productPairs: tfg?.productPairs ?? 0 };
+    if (this.self) return { pass: 'self', part: selfPartial(this.self), method, backend: this.backend, ...product };
+    return { pass: 'cross', part: this.cross!.out, method, backend: this.backend, ...product };
   }
 
   /** Releases the geometry without a result (after an error or abort). */
