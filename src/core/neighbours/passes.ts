@@ -4,9 +4,11 @@
  * (Notation, fidelity/privacy, PRDC, DCR); the guarantees are those of engine.ts.
  *
  * Work unit: one column tile (the matMul's right operand, packed once by the backend) with
- * every row tile it meets, in ascending row order: for a self pass over n rows the blocks
+ * the row tiles it meets, in ascending row order: for a self pass over n rows the blocks
  * (a, b) with a <= b of column tile b (upper triangle of tiles, each unordered pair once),
- * for the S x R pass every synthetic row tile against one real column tile.
+ * for the S x R pass every synthetic row tile against one real column tile. A pool's units
+ * are cut further into row chunks (splitUnits), queued column tile by column tile with their
+ * chunks ascending, so each worker still meets the columns of any row in ascending order.
  *
  * Two block consumers per pass:
  * - generic: reads the [lo, hi] interval arrays of a Block (exact JS geometries, lo = hi);
