@@ -17,7 +17,13 @@ import type { EnginePartial, EnginePool, EngineTask, Unit } from '../core/neighb
 import type { WorkerReply, WorkerRequest } from './engineWorker.ts';
 import type { NodeBackend } from './engineBackend.ts';
 
-/** Worker count from SYNTHLENS_ENGINE_THREADS (a positive integer), else one per available core. */
+/**
+ * Default cap on engine threads: each holds its own wasm backend (about 66 MiB), so 8 threads cost about
+ * 0.5 GiB and leave room for 100,000 x 2 sets of 1,280-d features under the 2 GB budget.
+ */
+export const DEFAULT_MAX_ENGINE_THREADS = 8;
+
+/** Worker count from SYNTHLENS_ENGINE_THREADS (a positive integer), else one per available core, at most 8. */
 export function engineThreadsFromEnv(env: Record<string, string | undefined> = process.env): number {
   const v = env.SYNTHLENS_ENGINE_THREADS;
   if (v !== undefined && v !== '') {
@@ -25,7 +31,7 @@ export function engineThreadsFromEnv(env: Record<string, string | undefined> = p
     if (!Number.isInteger(n) || n < 1) throw new Error(`SYNTHLENS_ENGINE_THREADS must be a positive integer, got "${v}"`);
     return n;
   }
-  return availableParallelism();
+  return Math.min(DEFAULT_MAX_ENGINE_THREADS, availableParallelism());
 }
 
 class PoolWorker {

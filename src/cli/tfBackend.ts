@@ -6,7 +6,7 @@
  * the pure-JS cpu backend. @tensorflow/tfjs-node is not used (it needs a
  * native download). On the main thread it also registers the neighbour engine's
  * worker pool (enginePool.ts: SYNTHLENS_ENGINE_THREADS workers, default one per
- * core), which large passes use; setEngineThreads() changes it.
+ * core, at most 8), which large passes use; setEngineThreads() changes it.
  */
 import { readFile, readdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
