@@ -30,11 +30,6 @@ export interface SetCollection {
   cached: number;
   embedded: number;
   variety: VarietyAccumulator | null;
-  /**
-   * With `deferVariety`, the grayscale variety images are kept here instead of being summed, so that a page can
-   * hand them to a worker (varietyInWorker) rather than average and encode on its main thread.
-   */
-  grays: { id: string; gray: Uint8Array; label: string | null }[] | null;
 }
 
 /** Bytes of audit thumbnails a run may hold in memory (shared across its sets). */
@@ -54,7 +49,7 @@ export const DEFAULT_THUMB_BUDGET_BYTES = 128 * 1024 * 1024;
 export function newCollection(
   name: string,
   varietySize: number | null,
-  opts: { deferVariety?: boolean; thumbBudget?: ThumbBudget | null } = {},
+  opts: { thumbBudget?: ThumbBudget | null } = {},
 ): SetCollection {
   return {
     name,
@@ -67,8 +62,7 @@ export function newCollection(
     skipped: [],
     cached: 0,
     embedded: 0,
-    variety: varietySize && !opts.deferVariety ? new VarietyAccumulator(varietySize) : null,
-    grays: varietySize && opts.deferVariety ? [] : null,
+    variety: varietySize ? new VarietyAccumulator(varietySize) : null,
   };
 }
 
@@ -86,10 +80,7 @@ export function addResult(c: SetCollection, r: ItemResult): void {
     c.features.push(f.feature);
     if (!c.thumbBudget || c.thumbBudget.take(f.thumb.data.byteLength)) c.thumbs.set(id, f.thumb);
     else c.thumbsDropped++;
-    if (f.gray) {
-      if (c.variety) c.variety.add(f.gray, r.label);
-      else c.grays?.push({ id, gray: f.gray, label: r.label });
-    }
+    if (f.gray && c.variety) c.variety.add(f.gray, r.label);
   }
 }
 
@@ -139,10 +130,3 @@ export function varietyOf(c: SetCollection): VarietyResult | null {
 
 const EMPTY = new Float32Array(0);
 
-/** The variety result of images kept by a deferred collection (run this in a worker). */
-export function varietyOfImages(images: { gray: Uint8Array; label: string | null }[], size: number): VarietyResult | null {
-  if (images.length === 0) return null;
-  const acc = new VarietyAccumulator(size);
-  for (const im of images) acc.add(im.gray, im.label);
-  return acc.result();
-}

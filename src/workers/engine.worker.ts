@@ -10,7 +10,6 @@ import { evaluate, type EvaluateInput, type EvaluateProgress, type EvaluateResul
 import { runUtility } from '../core/utility/runUtility.ts';
 import { runCnnUtility } from '../core/utility/cnnUtility.ts';
 import type { CnnUtilityInput, UtilityInput, UtilityProgress, UtilityReport } from '../core/utility/types.ts';
-import { varietyOfImages } from '../pipeline/collect.ts';
 import { VarietyAccumulator, type VarietyResult, type VarietyState } from '../core/metrics/variety.ts';
 
 let backendPromise: Promise<string> | null = null;
@@ -67,10 +66,6 @@ const api = {
   /** File-size variety of one set from its running per-class sums (mean per class, PNG size). */
   varietyOfState(state: VarietyState): VarietyResult {
     return VarietyAccumulator.fromState(state).result();
-  },
-  /** File-size variety of one set from its grayscale images (mean per class, PNG size). */
-  variety(images: { gray: Uint8Array; label: string | null }[], size: number): VarietyResult | null {
-    return varietyOfImages(images, size);
   },
 
   cancel(): void {

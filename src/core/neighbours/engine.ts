@@ -24,7 +24,7 @@ import { activeTfBackend, makeGeometry, TfGeometry, type ComputeMode, type Engin
 import { validateFeatureSet, validatePair } from './exact.ts';
 import {
   CrossPassState, KSmallest, SelfPassState, SharedMinBound, crossUnitBlocks, crossUnits, mergeCross, mergeSelf, selfUnitBlocks, selfUnits,
-  splitUnits, type CrossOutputs, type CrossPassInput, type SelfPartial, type Unit,
+  splitUnits, type CrossOutputs, type PassCounters, type CrossPassInput, type SelfPartial, type Unit,
 } from './passes.ts';
 import {
   canShareMemory, getEnginePool, runBlocks, shareSet,
@@ -265,27 +265,8 @@ export async function computeRealRadii(
 // ---------------------------------------------------------------------------------------
 // The S x R pass
 
-export interface CrossPassResult {
-  /** Per synthetic row: index of the nearest real (lowest index on ties) and its exact distance. */
-  nearestReal: Int32Array;
-  nearestRealDistance: Float64Array;
-  /** Per real row: index of the nearest synthetic and its exact distance. */
-  nearestSynth: Int32Array;
-  nearestSynthDistance: Float64Array;
-  /** Per synthetic row: 1 when D(s, r_i) < copyRadius(i) for some i. */
-  copy: Uint8Array;
-  /** Per synthetic row: lowest i with D(s, r_i) < copyRadius(i), or -1. */
-  copyOf: Int32Array;
-  /** Per synthetic row: 1 when D(s, r_i) < rho_k(i) for some i. */
-  realistic: Uint8Array;
-  /** Per synthetic row: number of reals i with D(s, r_i) < rho_k(i). */
-  ballCount: Int32Array;
-  /** Number of pairs with D(s, r_i) < rho_k(i). */
-  densityCount: number;
-  /** Per real row: 1 when D(r_i, s_j) < sigma_k(j) for some j; null when sigmaK was null. */
-  recalled: Uint8Array | null;
-  stats: EngineStats;
-}
+/** What crossPass returns: the per-row and per-column outputs (CrossOutputs in passes.ts) and engine statistics. */
+export type CrossPassResult = Omit<CrossOutputs, keyof PassCounters> & { stats: EngineStats };
 
 /**
  * One pass over S x R computing, per pair and from the exact distance: row minimum,

@@ -590,17 +590,25 @@ export interface CrossPassInput {
   sigmaK: Float64Array | null;
 }
 
-/** Per-row and per-column outputs of the S x R pass (see CrossPassResult in engine.ts). */
+/** Per-row and per-column outputs of the S x R pass (crossPass in engine.ts returns them with its statistics). */
 export interface CrossOutputs extends PassCounters {
+  /** Per synthetic row: index of the nearest real (lowest index on ties) and its exact distance. */
   nearestReal: Int32Array;
   nearestRealDistance: Float64Array;
+  /** Per real row: index of the nearest synthetic and its exact distance. */
   nearestSynth: Int32Array;
   nearestSynthDistance: Float64Array;
+  /** Per synthetic row: 1 when D(s, r_i) < copyRadius(i) for some i. */
   copy: Uint8Array;
+  /** Per synthetic row: lowest i with D(s, r_i) < copyRadius(i), or -1. */
   copyOf: Int32Array;
+  /** Per synthetic row: 1 when D(s, r_i) < rho_k(i) for some i. */
   realistic: Uint8Array;
+  /** Per synthetic row: number of reals i with D(s, r_i) < rho_k(i). */
   ballCount: Int32Array;
+  /** Number of pairs with D(s, r_i) < rho_k(i). */
   densityCount: number;
+  /** Per real row: 1 when D(r_i, s_j) < sigma_k(j) for some j; null when sigmaK was null. */
   recalled: Uint8Array | null;
 }
 
