@@ -19,6 +19,7 @@
 import * as Comlink from 'comlink';
 import type { Dataset } from '../imaging/dataset.ts';
 import type { CustomExtractorOptions, ExtractorId } from '../extractors/registry.ts';
+import { PIXELS_SIDES, PIXELS_SPEC, type ExtractorSpec } from '../extractors/specs.ts';
 import type { BrowserBackend } from '../extractors/backend.ts';
 import { DEFAULT_PROBE_CONFIG } from '../core/utility/probe.ts';
 import { cnnMemoryIssue, DEFAULT_CNN_CONFIG } from '../core/utility/cnnConfig.ts';
@@ -63,6 +64,11 @@ export interface RunSettings {
   utilitySeeds: number[];
   /** Side in pixels of the cnn tier's grayscale input images. */
   cnnSize: number;
+  /**
+   * Side of the pixels extractor's grayscale image (one of PIXELS_SIDES; d = side²). 64 is the `pixels`
+   * extractor; other sides are `pixels-<side>` (own cache key and report record).
+   */
+  pixelsSize: number;
   backendOrder?: BrowserBackend[];
   useCache: boolean;
 }
@@ -78,8 +84,36 @@ export const DEFAULT_SETTINGS: RunSettings = {
   utility: 'probe',
   utilitySeeds: [1, 2, 3, 4, 5],
   cnnSize: DEFAULT_CNN_CONFIG.inputSize,
+  pixelsSize: PIXELS_SPEC.inputSize,
   useCache: true,
 };
+
+/** The report's config.extractor for the extractor the pipeline workers loaded. */
+export function extractorRecord(spec: ExtractorSpec): { id: string; weightsSha256: string; dim: number; inputSize: number; description: string } {
+  return { id: spec.id, weightsSha256: spec.weightsHash, dim: spec.dim, inputSize: spec.inputSize, description: spec.description };
+}
+
+/**
+ * What every pipeline worker loads for the run's features: the chosen extractor, sized for pixels by
+ * settings.pixelsSize (the registry's pixels extractor takes its side from the custom options' inputSize, as the
+ * cnn tier's inputs do), or the user's custom model with its options.
+ */
+export function pipelineInitFor(s: RunSettings, options: PipelineOptions): PipelineInit {
+  if (s.extractorId === 'pixels' && !(PIXELS_SIDES as readonly number[]).includes(s.pixelsSize)) {
+    throw new RangeError(`pixels extractor: image side must be one of ${PIXELS_SIDES.join(', ')}, got ${s.pixelsSize}`);
+  }
+  return {
+    extractorId: s.extractorId,
+    backendOrder: s.backendOrder,
+    customFiles: s.extractorId === 'custom' ? s.custom?.files : undefined,
+    customOptions:
+      s.extractorId === 'custom' ? s.custom?.options
+      : s.extractorId === 'pixels' ? { inputSize: s.pixelsSize, channels: 1, normalise: 'zero-one' }
+      : undefined,
+    options,
+    useCache: s.useCache,
+  };
+}
 
 export type SetStage = 'waiting' | 'reading' | 'decoding' | 'embedding' | 'done';
 
@@ -249,15 +283,7 @@ export class Run {
     const pipelineOptions: PipelineOptions = { aspect: s.aspect, varietySize: s.varietySize, thumbSize: THUMB_SIZE, batchSize: 16 };
     this.pool = new PipelinePool(this.poolSize ?? defaultPoolSize(s.extractorId));
     try {
-      const poolInit: PipelineInit = {
-        extractorId: s.extractorId,
-        backendOrder: s.backendOrder,
-        customFiles: s.extractorId === 'custom' ? s.custom?.files : undefined,
-        // the custom options also size the pixels extractor (the cnn inputs below): only for a custom model
-        customOptions: s.extractorId === 'custom' ? s.custom?.options : undefined,
-        options: pipelineOptions,
-        useCache: s.useCache,
-      };
+      const poolInit = pipelineInitFor(s, pipelineOptions);
       const init = await this.pool.init(poolInit);
       this.progress.backend = init.backend;
       this.progress.extractor = init.spec.id;
@@ -371,7 +397,7 @@ export class Run {
             k: s.k,
             tau: s.tau,
             seed: s.seed,
-            extractor: { id: init.spec.id, weightsSha256: init.spec.weightsHash, dim: init.spec.dim, inputSize: init.spec.inputSize, description: init.spec.description },
+            extractor: extractorRecord(init.spec),
             preprocessing: describePreprocessing(init.spec as never, pipelineOptions),
             extractionBackend: init.backend,
             cache: s.useCache

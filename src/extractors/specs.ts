@@ -102,6 +102,12 @@ export const PIXELS_SPEC: ExtractorSpec = {
 };
 
 /**
+ * Image sides the app offers for the pixels extractor (d = side²). Smaller sides make the neighbour passes
+ * cheaper (their cost grows with d): at 8 x 8 (d = 64) a 100,000 x 100,000 run is feasible on a laptop.
+ */
+export const PIXELS_SIDES = [8, 16, 32, 64] as const;
+
+/**
  * The `pixels` extractor at another side: the grayscale image resized to size x size, flattened (the cnn
  * utility tier's input, src/core/utility/cnn.ts). Size 64 is PIXELS_SPEC itself; other sizes get the id
  * `pixels-<size>`, so their cached features never mix with another size's.
