@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// SynthLens CLI: runs the TypeScript sources directly through tsx (no build step).
-import { register } from 'tsx/esm/api';
+// SynthLens CLI: runs the TypeScript sources bundled by esbuild (cached per source state, see
+// cliBundle.js), or through tsx when no bundle can be built. No build step to run by hand.
+import { loadCliMain } from './cliBundle.js';
 
-register();
-const { main } = await import('../src/cli/main.ts');
+const main = await loadCliMain();
 process.exitCode = await main(process.argv.slice(2));

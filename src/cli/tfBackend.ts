@@ -8,6 +8,7 @@
  * worker pool (enginePool.ts: SYNTHLENS_ENGINE_THREADS workers, default one per
  * core, at most 8), which large passes use; setEngineThreads() changes it.
  */
+import { existsSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,10 +47,18 @@ export async function initNodeBackend(prefer: NodeBackend = 'wasm', timeoutMs = 
   return name;
 }
 
-/** Repository models/ folder, two levels above this file (src/cli/ under tsx, or any <out>/cli/ build that keeps that depth). */
+/**
+ * Repository models/ folder: the nearest folder above this file that holds both package.json and
+ * models/ (src/cli/ under tsx; node_modules/.cache/synthlens-cli/<key>/ for the bundled CLI, bin/cliBundle.js).
+ */
 export function modelsDir(): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  return resolve(here, '..', '..', 'models');
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'models'))) return join(dir, 'models');
+    const up = dirname(dir);
+    if (up === dir) return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'models');
+    dir = up;
+  }
 }
 
 /**

@@ -10,15 +10,16 @@
  * peakRss.preload.mjs, so no /usr/bin/time is needed; on Linux cross-checked against /proc/<pid>/status VmHWM
  * sampled while it runs) must stay under a budget computed from the inputs:
  *
- *   budget = 320 MiB (Node + tsx + TF.js wasm + the report: 180-200 MiB measured at N = M = 200)
- *          + 192 MiB per engine worker thread (measured about 160 MiB each: 1 thread 242 MiB, 2 threads
- *            570 MiB, 4 threads 887 MiB on this input)
+ *   budget = 256 MiB (Node + TF.js wasm + the report; the CLI runs as an esbuild bundle, bin/cliBundle.js:
+ *            about 105 MiB at N = M = 200, 190 MiB when it falls back to tsx)
+ *          + 160 MiB per engine worker thread (measured: 1 thread 205 MiB, 2 threads 328 MiB on this input
+ *            bundled; 260 and 465 MiB under tsx)
  *          + 3 x the bytes of the two feature matrices (file buffers and float64 working copies)
  *          + 1 KiB per row of R and S (O(N + M) neighbour state: radii, nearest neighbours, assignments).
  *
- * At this size that is 739 MiB, while one N x M float32 distance matrix alone is 858 MiB (float64: 1.7 GiB), so
- * a run that holds any full N x M matrix fails. Measured here: 570-586 MiB, 36-40 s on the shared 2-core machine at load
- * average 10 (d = 8, single-threaded: N = M = 10,000 26 s, 15,000 44 s, 18,000 74 s, over the 60 s allowed).
+ * At this size that is 611 MiB, while one N x M float32 distance matrix alone is 858 MiB (float64: 1.7 GiB), so
+ * a run that holds any full N x M matrix fails. Measured here: 328 MiB bundled (465 MiB under tsx), 22-40 s on the
+ * shared 2-core machine (d = 8, single-threaded: N = M = 10,000 26 s, 15,000 44 s, 18,000 74 s at load average 7-9).
  *
  * What it does not cover: the issue's 50,000 x 50,000 case. Time grows as N x M and, even at small d, the engine
  * visits only a few million pairs per second here, so 50,000 x 50,000 would take over 10 minutes: it runs in the
@@ -44,7 +45,7 @@ const ENGINE_THREADS = 2;
 
 /** Budget in bytes for a run on n real and m synthetic rows of d float32 features (see the header). */
 function memoryBudgetBytes(n: number, m: number, d: number, threads: number): number {
-  return 320 * MiB + 192 * MiB * threads + 3 * (n + m) * d * 4 + 1024 * (n + m);
+  return 256 * MiB + 160 * MiB * threads + 3 * (n + m) * d * 4 + 1024 * (n + m);
 }
 
 function gaussianNpy(n: number, d: number, seed: number, shift: number): Uint8Array {
