@@ -75,8 +75,11 @@ export interface ReportSet {
   /** Per class label, when labels exist on both sides; classes that could not be evaluated are absent (see warnings). */
   perClass: Record<string, SetMetrics>;
   warnings: string[];
-  /** How the neighbour engine computed the pooled distances (method, backend, tile size, exact recomputations). */
-  engine?: { method: string; backend: string | null; tileSize: number; pairs: number; exactPairs: number };
+  /**
+   * How the neighbour engine computed the pooled distances (method, backend, tile size, exact recomputations);
+   * workers: threads that ran the S x R pass (1: one thread; absent in reports written before it was recorded).
+   */
+  engine?: { method: string; backend: string | null; tileSize: number; pairs: number; exactPairs: number; workers?: number };
   /** This set's utility (baseline, intraTask, simpleAugmentation, tstr, crossTask) when the run trained classifiers. */
   utility?: SyntheticUtility | null;
 }
