@@ -107,14 +107,25 @@ export class OrderedAdder {
   }
 }
 
+/** Whether this context can put values on a SharedArrayBuffer that workers may read (in browsers: cross-origin isolated). */
+export function canShareFeatures(): boolean {
+  const g = globalThis as { SharedArrayBuffer?: unknown; crossOriginIsolated?: boolean };
+  return typeof g.SharedArrayBuffer === 'function' && g.crossOriginIsolated !== false;
+}
+
 /**
  * The set's features; labels are kept only when every image has one (class subfolders). With `release`, the
  * per-image vectors are let go as they are copied (the collection's `features` is empty afterwards), so the
  * peak is one copy of the set's features, not two.
+ *
+ * With `shared` (and where canShareFeatures()), the values are put on a SharedArrayBuffer: the neighbour
+ * engine's threads then read them in place, without the set-sized copy that shareSet() otherwise makes in the
+ * engine worker. Such a set is shared, not transferred, when posted to a worker (transferableBuffers leaves it
+ * out; a transfer list naming its buffer throws), and the page and the worker then see the same values.
  */
-export function toFeatureSet(c: SetCollection, dim: number, opts: { release?: boolean } = {}): FeatureSet {
+export function toFeatureSet(c: SetCollection, dim: number, opts: { release?: boolean; shared?: boolean } = {}): FeatureSet {
   const n = c.ids.length;
-  const data = new Float32Array(n * dim);
+  const data = opts.shared && canShareFeatures() ? new Float32Array(new SharedArrayBuffer(n * dim * 4)) : new Float32Array(n * dim);
   c.features.forEach((f, i) => {
     data.set(f, i * dim);
     if (opts.release) c.features[i] = EMPTY;

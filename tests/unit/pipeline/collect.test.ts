@@ -126,3 +126,35 @@ describe('on-demand thumbnails', () => {
     expect(await thumbs.load('other', 'x.png')).toBeUndefined();
   });
 });
+
+describe('toFeatureSet on shared memory', () => {
+  it('puts the values on a SharedArrayBuffer when asked and possible, equal to the plain copy', () => {
+    const build = () => {
+      const c = newCollection('s', null);
+      for (let i = 0; i < 5; i++) addResult(c, result(i, 3, 0));
+      return c;
+    };
+    const plain = toFeatureSet(build(), 3);
+    const shared = toFeatureSet(build(), 3, { shared: true, release: true });
+    expect(plain.data.buffer).toBeInstanceOf(ArrayBuffer);
+    expect(shared.data.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(shared.data).toBeInstanceOf(Float32Array);
+    expect(Array.from(shared.data)).toEqual(Array.from(plain.data));
+    expect(shared.data[3 * 4 + 2]).toBe(42);
+    expect(shared.ids).toEqual(plain.ids);
+    expect(shared.labels).toEqual(plain.labels);
+  });
+  it('stays on an ArrayBuffer where memory cannot be shared (a page that is not cross-origin isolated)', () => {
+    const g = globalThis as { crossOriginIsolated?: boolean };
+    const before = Object.getOwnPropertyDescriptor(g, 'crossOriginIsolated');
+    Object.defineProperty(g, 'crossOriginIsolated', { value: false, configurable: true });
+    try {
+      const c = newCollection('s', null);
+      addResult(c, result(0, 3, 0));
+      expect(toFeatureSet(c, 3, { shared: true }).data.buffer).toBeInstanceOf(ArrayBuffer);
+    } finally {
+      if (before) Object.defineProperty(g, 'crossOriginIsolated', before);
+      else delete g.crossOriginIsolated;
+    }
+  });
+});
