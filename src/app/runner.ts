@@ -671,6 +671,7 @@ export class Run {
     else p.skipped += input.dataset.skipped.length;
     this.emit(true);
     let computed = sharedSince === undefined ? 0 : p.done - p.cached - p.skipped;
+    let finished = false;
     await this.pool!.run(items, {
       onResult: (i, r) => {
         adder.add(i, r);
@@ -688,12 +689,16 @@ export class Run {
         this.emit();
       },
       onStage: (stage) => {
+        // Stage messages travel on their own port: one may land after the last result (ignore it then, or a
+        // finished row would show 'reading' again).
+        if (finished) return;
         if (p.stage !== stage) {
           p.stage = stage;
           this.emit();
         }
       },
     });
+    finished = true;
     if (adder.added !== items.length) throw new Error(`internal error: no result for ${items[adder.added].path}`);
     if (sharedSince === undefined) {
       p.stage = 'done';
