@@ -8,6 +8,7 @@ const BENCHES = {
   'extract-browser': '../bench/extractBrowser.ts',
   utility: '../bench/utility.ts',
   scale: '../bench/scale.ts',
+  'scale-browser': '../bench/scaleBrowser.ts',
   engine: '../bench/engine.ts',
 };
 

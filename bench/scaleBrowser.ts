@@ -1,0 +1,592 @@
+/**
+ * `npm run bench -- scale-browser`: the app itself, in Debian's chromium, on N real and N synthetic images
+ * (default 100,000 each), with a page reload halfway through extraction (issue #6, "a 100k run in the browser
+ * survives a reload").
+ *
+ *  1. Generation (Node): N + N small grayscale phantom PNGs (default 32 x 32: a soft ellipse on a gradient, with
+ *     noise, from a seeded generator; the synthetic set's ellipses are a little larger and brighter), each file
+ *     unique (its index is written into three corner pixels; the SHA-256 of every file is checked distinct),
+ *     encoded with fast-png into <tmp>/real/<class>/ and <tmp>/synthetic/<class>/ (two class subfolders).
+ *  2. The production build (npm run build when dist/ is missing or older than the sources) served by vite
+ *     preview; chromium headless with the e2e flags; a fresh profile, so the feature cache starts empty.
+ *  3. First run: both folders picked with Playwright setInputFiles on the folder inputs, the pixels extractor at
+ *     a small image side (--side, default 8: d = 64, see SIDE_WHY), utility off, Evaluate. When the progress
+ *     rows show --reload-at (default 0.5) of the 2N images done, the page is reloaded.
+ *  4. The IndexedDB feature cache is counted (until two counts a second apart agree): E records.
+ *  5. Second run: the same folders and settings, run to the end. Checks: the resume note's last text is
+ *     "Resuming: E of 2N images were already embedded (cache).", the exported report's config.cache is
+ *     { hits: E, misses: 2N - E }, its sets hold N and N images with metrics, and the cache then holds 2N records.
+ *  6. Every second: RSS (VmRSS) and PSS (/proc/<pid>/smaps_rollup) of the chromium renderer processes (the
+ *     page, its dedicated workers live in the same process), of the GPU and utility processes and the browser
+ *     process (separately), and the page's main-thread JS heap (CDP Performance.getMetrics). The peak renderer
+ *     RSS is compared with the 2 GiB budget (PASS/FAIL). RSS counts shared pages in full; PSS shares them out.
+ *  7. Screenshots in --out (default scratch/scale-browser/): the first run's progress just before the reload,
+ *     the second run's progress with the resume note, the results page (viewport and full page).
+ *
+ * Phases timed (wall): generation, build (if any), folder picking, extraction before the reload, extraction
+ * after it (to the start of the metrics), metrics (to the results page). Options: --n, --side, --reload-at,
+ * --image-size, --out, --keep (keep the generated folder), --tmp <dir> (parent of the generated folder),
+ * --seed, --rebuild, --max-hours (give up after this long; default 12).
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { encode } from 'fast-png';
+import type { Browser, CDPSession, Page } from 'playwright-core';
+import type { PreviewServer } from 'vite';
+import { CHROMIUM, chromiumUnavailable, descendants, fmt, table } from './harness/driver.ts';
+import { PIXELS_SIDES } from '../src/extractors/specs.ts';
+
+const SIDE_WHY =
+  'pixels extractor at a small side: the neighbour passes over N x N pairs cost in proportion to d, so d = side² ' +
+  'decides whether 100,000 x 100,000 fits in hours on 2 cores (d = 4,096 at the default 64 x 64 would take ' +
+  '64 times longer than d = 64)';
+const BUDGET_BYTES = 2 * 1024 ** 3;
+const CLASSES = ['benign', 'malignant'] as const;
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-dev-shm-usage',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-quic',
+  '--no-first-run',
+];
+
+// ---- generation --------------------------------------------------------------------------------------
+
+/** mulberry32: small seeded generator (uniform in [0, 1)). */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * One phantom: a vertical gradient, a soft ellipse (random centre, radii, angle, brightness; synthetic ones a
+ * little larger and brighter), uniform noise of +-12 grey levels; index `i` in the first three pixels (unique files).
+ */
+export function phantom(size: number, i: number, synthetic: boolean, r: () => number): Uint8Array {
+  const px = new Uint8Array(size * size);
+  const cx = size * (0.35 + 0.3 * r());
+  const cy = size * (0.35 + 0.3 * r());
+  const scale = synthetic ? 1.1 : 1;
+  const rx = size * (0.12 + 0.18 * r()) * scale;
+  const ry = size * (0.12 + 0.18 * r()) * scale;
+  const th = Math.PI * r();
+  const c = Math.cos(th);
+  const s = Math.sin(th);
+  const bright = 110 + 100 * r() + (synthetic ? 15 : 0);
+  const g0 = 20 + 40 * r();
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      const dx = x + 0.5 - cx;
+      const dy = y + 0.5 - cy;
+      const u = (dx * c + dy * s) / rx;
+      const v = (-dx * s + dy * c) / ry;
+      const e = u * u + v * v;
+      const inside = e < 1 ? 1 : e < 1.4 ? (1.4 - e) / 0.4 : 0;
+      const val = g0 + (40 * y) / size + inside * bright + (r() - 0.5) * 24;
+      px[y * size + x] = val < 0 ? 0 : val > 255 ? 255 : val;
+    }
+  }
+  px[0] = i & 255;
+  px[1] = (i >>> 8) & 255;
+  px[2] = (i >>> 16) & 255;
+  return px;
+}
+
+/** Writes <root>/<set>/<class>/img_<i>.png for both sets; returns the number of distinct SHA-256 and bytes written. */
+export function generate(root: string, n: number, size: number, seed: number): { distinct: number; bytes: number } {
+  const hashes = new Set<string>();
+  let bytes = 0;
+  for (const set of ['real', 'synthetic'] as const) {
+    for (const cls of CLASSES) mkdirSync(join(root, set, cls), { recursive: true });
+    const r = rng(seed + (set === 'real' ? 0 : 7919));
+    for (let i = 0; i < n; i++) {
+      const png = encode({ width: size, height: size, data: phantom(size, i, set === 'synthetic', r), channels: 1, depth: 8 });
+      writeFileSync(join(root, set, CLASSES[i % 2], `img_${String(i).padStart(6, '0')}.png`), png);
+      hashes.add(createHash('sha256').update(png).digest('base64'));
+      bytes += png.length;
+    }
+  }
+  return { distinct: hashes.size, bytes };
+}
+
+// ---- build and serve -----------------------------------------------------------------------------------
+
+function newestMtime(path: string): number {
+  if (!existsSync(path)) return 0;
+  const st = statSync(path);
+  if (!st.isDirectory()) return st.mtimeMs;
+  let t = st.mtimeMs;
+  for (const name of readdirSync(path)) t = Math.max(t, newestMtime(join(path, name)));
+  return t;
+}
+
+/** Why dist/ must be rebuilt, or null when it is newer than every source of the build. */
+function staleBuild(root: string): string | null {
+  const built = join(root, 'dist', 'index.html');
+  if (!existsSync(built)) return 'dist/index.html is missing';
+  const t = statSync(built).mtimeMs;
+  for (const p of ['src', 'public', 'index.html', 'vite.config.ts', 'package.json']) {
+    if (newestMtime(join(root, p)) > t) return `${p} changed since the last build`;
+  }
+  return null;
+}
+
+async function buildApp(): Promise<void> {
+  const { build } = await import('vite');
+  const env = process.env.NODE_ENV;
+  process.env.NODE_ENV = 'production';
+  try {
+    await build({ mode: 'production', logLevel: 'warn' });
+  } finally {
+    process.env.NODE_ENV = env;
+  }
+}
+
+// ---- memory sampling ----------------------------------------------------------------------------------
+
+type ProcKind = 'renderer' | 'gpu' | 'utility' | 'browser' | 'other';
+
+function kindOf(pid: number): ProcKind {
+  let cmd: string;
+  try {
+    cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return 'other';
+  }
+  const m = /--type=([a-z-]+)/.exec(cmd);
+  if (!m) return /chrom/.test(cmd) ? 'browser' : 'other';
+  if (m[1] === 'renderer') return 'renderer';
+  if (m[1] === 'gpu-process') return 'gpu';
+  if (m[1] === 'utility') return 'utility';
+  return 'other'; // zygote, crashpad
+}
+
+function kib(path: string, field: string): number {
+  try {
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(path, 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+interface Sample { t: number; phase: string; rss: Record<ProcKind, number>; pss: Record<ProcKind, number>; renderers: number; heapUsed: number | null; heapTotal: number | null }
+interface Peak { bytes: number; t: number; phase: string }
+
+class MemorySampler {
+  private timer: NodeJS.Timeout | null = null;
+  private pendingHeap = false;
+  private heap: { used: number; total: number } | null = null;
+  phase = 'setup';
+  readonly samples: Sample[] = [];
+  readonly peaks: Record<string, Peak> = {};
+  private kinds = new Map<number, ProcKind>();
+
+  constructor(private readonly t0: number, private cdp: CDPSession | null) {}
+
+  setCdp(cdp: CDPSession | null): void {
+    this.cdp = cdp;
+  }
+
+  start(): void {
+    this.sample();
+    this.timer = setInterval(() => this.sample(), 1000);
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  private peak(name: string, bytes: number, t: number): void {
+    const p = this.peaks[name];
+    if (!p || bytes > p.bytes) this.peaks[name] = { bytes, t, phase: this.phase };
+  }
+
+  sample(): void {
+    const t = (performance.now() - this.t0) / 1000;
+    const zero = (): Record<ProcKind, number> => ({ renderer: 0, gpu: 0, utility: 0, browser: 0, other: 0 });
+    const rss = zero();
+    const pss = zero();
+    let renderers = 0;
+    for (const p of descendants()) {
+      let k = this.kinds.get(p.pid);
+      if (!k) this.kinds.set(p.pid, (k = kindOf(p.pid)));
+      if (k === 'renderer') renderers++;
+      rss[k] += kib(`/proc/${p.pid}/status`, 'VmRSS') * 1024;
+      pss[k] += kib(`/proc/${p.pid}/smaps_rollup`, 'Pss') * 1024;
+    }
+    for (const k of Object.keys(rss) as ProcKind[]) {
+      this.peak(`rss.${k}`, rss[k], t);
+      this.peak(`pss.${k}`, pss[k], t);
+    }
+    this.peak('rss.all', Object.values(rss).reduce((a, b) => a + b, 0), t);
+    this.peak('pss.all', Object.values(pss).reduce((a, b) => a + b, 0), t);
+    const h = this.heap;
+    if (h) {
+      this.peak('heap.used', h.used, t);
+      this.peak('heap.total', h.total, t);
+    }
+    this.samples.push({ t, phase: this.phase, rss, pss, renderers, heapUsed: h?.used ?? null, heapTotal: h?.total ?? null });
+    // The page's JS heap: asked without waiting (a busy main thread answers late; the next sample uses it).
+    if (this.cdp && !this.pendingHeap) {
+      this.pendingHeap = true;
+      const cdp = this.cdp;
+      cdp
+        .send('Performance.getMetrics')
+        .then((r) => {
+          const get = (name: string) => r.metrics.find((m) => m.name === name)?.value ?? 0;
+          this.heap = { used: get('JSHeapUsedSize'), total: get('JSHeapTotalSize') };
+        })
+        .catch(() => {})
+        .finally(() => (this.pendingHeap = false));
+    }
+  }
+}
+
+// ---- the page ------------------------------------------------------------------------------------------
+
+/** Records in the app's IndexedDB feature cache (0 when the database does not exist yet). */
+function cacheRecords(page: Page): Promise<number> {
+  return page.evaluate(async () => {
+    if (!(await indexedDB.databases()).some((d) => d.name === 'synthlens-features')) return 0;
+    return new Promise<number>((resolve, reject) => {
+      const req = indexedDB.open('synthlens-features');
+      req.onerror = () => reject(req.error);
+      req.onsuccess = () => {
+        const db = req.result;
+        if (!db.objectStoreNames.contains('features')) {
+          db.close();
+          resolve(0);
+          return;
+        }
+        const c = db.transaction('features').objectStore('features').count();
+        c.onsuccess = () => {
+          db.close();
+          resolve(c.result);
+        };
+        c.onerror = () => reject(c.error);
+      };
+    });
+  });
+}
+
+/** Counts the cache until two counts a second apart agree (nothing from the reloaded page is still landing). */
+async function settledCacheRecords(page: Page): Promise<number> {
+  let last = await cacheRecords(page);
+  for (;;) {
+    await page.waitForTimeout(1000);
+    const now = await cacheRecords(page);
+    if (now === last) return now;
+    last = now;
+  }
+}
+
+/**
+ * Picks both folders (chromium lists each folder itself, as for a user's pick) and sets the run's settings;
+ * returns the seconds per folder (until the app has taken the pick) and in all, until Evaluate is enabled.
+ */
+async function pickFolders(page: Page, root: string, side: number): Promise<{ real: number; synthetic: number; all: number }> {
+  const t = performance.now();
+  await page.setInputFiles('[data-testid=drop-real-input]', join(root, 'real'), { timeout: 0 });
+  await page.locator('[data-testid=drop-synthetic-input]').waitFor({ state: 'attached', timeout: 0 });
+  const real = (performance.now() - t) / 1000;
+  await page.setInputFiles('[data-testid=drop-synthetic-input]', join(root, 'synthetic'), { timeout: 0 });
+  await page.locator('[data-testid=start-run]:enabled').waitFor({ timeout: 0 });
+  const synthetic = (performance.now() - t) / 1000 - real;
+  await page.selectOption('[data-testid=setting-extractor]', 'pixels');
+  await page.selectOption('[data-testid=setting-pixels-size]', String(side));
+  await page.selectOption('[data-testid=setting-utility]', 'off');
+  return { real, synthetic, all: (performance.now() - t) / 1000 };
+}
+
+/** "done/total" of every set's progress row, the phase heading, the resume note and any run error. */
+async function readProgress(page: Page): Promise<{ sets: Record<string, { done: number; total: number }>; heading: string; note: string | null; error: string | null; metrics: boolean; results: boolean }> {
+  return page.evaluate(() => {
+    const sets: Record<string, { done: number; total: number }> = {};
+    for (const li of document.querySelectorAll('[data-testid^="progress-"]')) {
+      const name = li.getAttribute('data-testid')!.slice('progress-'.length);
+      const m = /([\d,]+)\/([\d,]+)/.exec(li.querySelector('.nums')?.textContent ?? '');
+      if (m) sets[name] = { done: Number(m[1].replace(/,/g, '')), total: Number(m[2].replace(/,/g, '')) };
+    }
+    // (no local functions here: tsx's keepNames would wrap them in a helper the page does not have)
+    const [heading, note, error] = ['#run-title', '[data-testid=resume-note]', '[data-testid=run-error]'].map(
+      (sel) => document.querySelector(sel)?.textContent?.replace(/\s+/g, ' ').trim() ?? null,
+    );
+    return {
+      sets,
+      heading: heading ?? '',
+      note,
+      error,
+      metrics: !!document.querySelector('[data-testid=progress-metrics]'),
+      results: !!document.querySelector('[data-testid=results-view]'),
+    };
+  });
+}
+
+const doneOf = (p: { sets: Record<string, { done: number }> }) => (p.sets.real?.done ?? 0) + (p.sets.synthetic?.done ?? 0);
+
+async function downloadJson(page: Page): Promise<unknown> {
+  const [download] = await Promise.all([page.waitForEvent('download', { timeout: 600_000 }), page.click('[data-testid=export-json]')]);
+  const path = await download.path();
+  return JSON.parse(readFileSync(path!, 'utf8'));
+}
+
+// ---- main ----------------------------------------------------------------------------------------------
+
+const mib = (b: number) => `${fmt(b / 1024 ** 2, 0)} MiB`;
+const secs = (s: number) => (s >= 120 ? `${fmt(s, 0)} s (${fmt(s / 60, 1)} min)` : `${fmt(s, 1)} s`);
+const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
+
+export async function main(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      n: { type: 'string', default: '100000' },
+      side: { type: 'string', default: '8' },
+      'reload-at': { type: 'string', default: '0.5' },
+      'image-size': { type: 'string', default: '32' },
+      out: { type: 'string', default: 'scratch/scale-browser' },
+      tmp: { type: 'string' },
+      seed: { type: 'string', default: '6' },
+      keep: { type: 'boolean', default: false },
+      rebuild: { type: 'boolean', default: false },
+      'max-hours': { type: 'string', default: '12' },
+    },
+  });
+  const n = Number(values.n);
+  const side = Number(values.side);
+  const reloadAt = Number(values['reload-at']);
+  const size = Number(values['image-size']);
+  const seed = Number(values.seed);
+  const deadline = Date.now() + Number(values['max-hours']) * 3600_000;
+  if (!Number.isInteger(n) || n < 10) throw new Error(`--n must be an integer >= 10, got ${values.n}`);
+  if (!(PIXELS_SIDES as readonly number[]).includes(side)) throw new Error(`--side must be one of ${PIXELS_SIDES.join(', ')}`);
+  if (!(reloadAt > 0 && reloadAt < 1)) throw new Error('--reload-at must be in (0, 1)');
+  if (!Number.isInteger(size) || size < side || size > 1024) throw new Error(`--image-size must be an integer in [side, 1024]`);
+  const why = chromiumUnavailable();
+  if (why) {
+    console.error(`scale-browser: ${why}`);
+    return 1;
+  }
+  const repo = resolve(import.meta.dirname, '..');
+  const out = resolve(values.out!);
+  mkdirSync(out, { recursive: true });
+  const total = 2 * n;
+  const log = (s: string) => console.log(s);
+  log(`scale-browser: ${n.toLocaleString('en')} real x ${n.toLocaleString('en')} synthetic images, ${size} x ${size} PNG, in ${CHROMIUM} (headless)`);
+  log(`machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), load average ${load()}`);
+  log(`extractor: pixels ${side} x ${side} (d = ${side * side}); ${SIDE_WHY}. Utility off. Reload at ${reloadAt * 100}% of the images.`);
+
+  const phases: [string, number, string][] = [];
+  const t0 = performance.now();
+  const root = mkdtempSync(join(values.tmp ?? tmpdir(), 'synthlens-scale-browser-'));
+  let server: PreviewServer | undefined;
+  let browser: Browser | undefined;
+  let sampler: MemorySampler | undefined;
+  let ok = true;
+  const check = (cond: boolean, what: string) => {
+    log(`${cond ? 'OK  ' : 'FAIL'} ${what}`);
+    if (!cond) ok = false;
+  };
+  try {
+    // 1. generation
+    let t = performance.now();
+    const gen = generate(root, n, size, seed);
+    const genS = (performance.now() - t) / 1000;
+    phases.push(['generation', genS, `${fmt(total / genS, 0)} files/s, ${mib(gen.bytes)} in ${root}`]);
+    log(`generated ${total.toLocaleString('en')} PNGs in ${secs(genS)} (${mib(gen.bytes)}; load ${load()})`);
+    check(gen.distinct === total, `every file unique (${gen.distinct.toLocaleString('en')} distinct SHA-256 of ${total.toLocaleString('en')})`);
+
+    // 2. build and serve
+    const stale = values.rebuild ? '--rebuild' : staleBuild(repo);
+    if (stale) {
+      log(`building the app (${stale})...`);
+      t = performance.now();
+      await buildApp();
+      phases.push(['build', (performance.now() - t) / 1000, stale]);
+    }
+    const { preview } = await import('vite');
+    server = await preview({ root: repo, preview: { port: 0, host: '127.0.0.1', strictPort: false }, logLevel: 'warn' });
+    const base = server.resolvedUrls?.local[0];
+    if (!base) throw new Error('vite preview did not report a URL');
+    const { chromium } = await import('playwright-core');
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+    page.on('console', (m) => {
+      if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) errors.push(`console: ${m.text()}`);
+    });
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Performance.enable');
+    sampler = new MemorySampler(t0, cdp);
+    sampler.start();
+    await page.goto(base);
+    check((await cacheRecords(page)) === 0, 'feature cache empty at the start (fresh profile)');
+
+    // 3. first run, reloaded part-way
+    sampler.phase = 'pick 1';
+    const pick1 = await pickFolders(page, root, side);
+    phases.push(['pick folders (1st)', pick1.all, `setInputFiles on the folder inputs: real ${fmt(pick1.real)} s, synthetic ${fmt(pick1.synthetic)} s, then the settings`]);
+    log(`folders picked in ${secs(pick1.all)}`);
+    sampler.phase = 'extract 1';
+    t = performance.now();
+    await page.click('[data-testid=start-run]');
+    const reloadAfter = Math.ceil(reloadAt * total);
+    let before = await readProgress(page);
+    let lastLog = performance.now();
+    while (doneOf(before) < reloadAfter) {
+      if (before.error) throw new Error(`run error: ${before.error}`);
+      if (before.results) throw new Error('the run ended before the reload point');
+      if (Date.now() > deadline) throw new Error('--max-hours passed');
+      await page.waitForTimeout(1000);
+      before = await readProgress(page);
+      if (performance.now() - lastLog > 30_000) {
+        lastLog = performance.now();
+        log(`  ${doneOf(before).toLocaleString('en')} / ${total.toLocaleString('en')} done (${fmt((performance.now() - t) / 1000, 0)} s, load ${load()})`);
+      }
+    }
+    await page.screenshot({ path: join(out, 'progress-before-reload.png') });
+    const extract1 = (performance.now() - t) / 1000;
+    const done1 = doneOf(before);
+    phases.push(['extraction before reload', extract1, `${done1.toLocaleString('en')} images, ${fmt(done1 / extract1, 0)} images/s`]);
+    log(`reloading at ${done1.toLocaleString('en')} / ${total.toLocaleString('en')} done (${secs(extract1)})`);
+    sampler.phase = 'reload';
+    await page.reload();
+    const embedded = await settledCacheRecords(page);
+    log(`cache after the reload: ${embedded.toLocaleString('en')} records`);
+    check(embedded >= done1 && embedded < total, `cache records after reload (${embedded}) >= done before it (${done1}) and < ${total}`);
+
+    // 4. second run to the end
+    await page.evaluate(() => {
+      const w = window as unknown as { __resume: { last: string | null; texts: number; monotonic: boolean; prev: number } };
+      w.__resume = { last: null, texts: 0, monotonic: true, prev: 0 };
+      new MutationObserver(() => {
+        const tx = document.querySelector('[data-testid=resume-note]')?.textContent?.replace(/\s+/g, ' ').trim();
+        if (!tx || tx === w.__resume.last) return;
+        const c = Number(/^Resuming: ([\d,]+) of/.exec(tx)?.[1].replace(/,/g, ''));
+        if (!(c >= w.__resume.prev)) w.__resume.monotonic = false;
+        w.__resume.prev = c;
+        w.__resume.last = tx;
+        w.__resume.texts++;
+      }).observe(document.body, { subtree: true, childList: true, characterData: true });
+    });
+    sampler.phase = 'pick 2';
+    const pick2 = await pickFolders(page, root, side);
+    phases.push(['pick folders (2nd)', pick2.all, `real ${fmt(pick2.real)} s, synthetic ${fmt(pick2.synthetic)} s`]);
+    sampler.phase = 'extract 2';
+    t = performance.now();
+    await page.click('[data-testid=start-run]');
+    const midway = embedded + Math.ceil((total - embedded) / 2);
+    let shotProgress = false;
+    let tMetrics: number | null = null;
+    let p = await readProgress(page);
+    lastLog = performance.now();
+    while (!p.results) {
+      if (p.error) throw new Error(`run error: ${p.error}`);
+      if (Date.now() > deadline) throw new Error('--max-hours passed');
+      if (!shotProgress && p.note && doneOf(p) >= midway) {
+        await page.screenshot({ path: join(out, 'progress-resumed.png') });
+        shotProgress = true;
+      }
+      if (tMetrics === null && p.metrics) {
+        tMetrics = performance.now();
+        sampler.phase = 'metrics';
+        if (!shotProgress) {
+          await page.screenshot({ path: join(out, 'progress-resumed.png') });
+          shotProgress = true;
+        }
+      }
+      if (performance.now() - lastLog > 30_000) {
+        lastLog = performance.now();
+        log(`  ${tMetrics === null ? `${doneOf(p).toLocaleString('en')} / ${total.toLocaleString('en')} done` : p.heading} (${fmt((performance.now() - t) / 1000, 0)} s, load ${load()})`);
+      }
+      await page.waitForTimeout(1000);
+      p = await readProgress(page);
+    }
+    const tEnd = performance.now();
+    sampler.phase = 'results';
+    tMetrics ??= tEnd;
+    const extract2 = (tMetrics - t) / 1000;
+    phases.push(['extraction after reload', extract2, `${(total - embedded).toLocaleString('en')} embedded + ${embedded.toLocaleString('en')} from the cache, ${fmt((total - embedded) / extract2, 0)} images/s embedded`]);
+    phases.push(['metrics', (tEnd - tMetrics) / 1000, `${n.toLocaleString('en')} x ${n.toLocaleString('en')}, d = ${side * side} (from the metrics row to the results page)`]);
+
+    await page.screenshot({ path: join(out, 'results.png') });
+    await page.screenshot({ path: join(out, 'results-full.png'), fullPage: true });
+    const resume = await page.evaluate(() => (window as unknown as { __resume: { last: string | null; texts: number; monotonic: boolean } }).__resume);
+    const wantNote = `Resuming: ${embedded.toLocaleString('en')} of ${total.toLocaleString('en')} images were already embedded (cache).`;
+    check(resume.last === wantNote, `resume note "${resume.last}" (${resume.texts} texts, counting up: ${resume.monotonic}) equals "${wantNote}"`);
+    check(resume.monotonic, 'resume note only counted up');
+    const report = (await downloadJson(page)) as {
+      config: { cache: { hits: number; misses: number } | null; extractor?: { id: string; dim: number } };
+      real: { count: number };
+      sets: { name: string; count: number; [k: string]: unknown }[];
+      timings?: Record<string, number>;
+    };
+    check(report.config.cache?.hits === embedded && report.config.cache?.misses === total - embedded,
+      `report config.cache ${JSON.stringify(report.config.cache)} = { hits: ${embedded}, misses: ${total - embedded} }`);
+    check(report.config.extractor?.id === `pixels-${side}` || (side === 64 && report.config.extractor?.id === 'pixels'),
+      `report extractor ${report.config.extractor?.id} (d = ${report.config.extractor?.dim})`);
+    check(report.real.count === n && report.sets.length === 1 && report.sets[0].count === n,
+      `report: real ${report.real.count}, synthetic ${report.sets.map((s) => s.count).join(', ')} (want ${n} and ${n})`);
+    const set = report.sets[0] as Record<string, unknown>;
+    const metrics = Object.entries(set).filter(([, v]) => typeof v === 'number' || (v && typeof v === 'object' && !Array.isArray(v)));
+    log(`report: synthetic set "${report.sets[0].name}" fields: ${metrics.map(([k]) => k).join(', ')}`);
+    log(`report timings (ms): ${JSON.stringify(report.timings)}`);
+    writeFileSync(join(out, 'report.json'), JSON.stringify(report, null, 1));
+    const finalRecords = await cacheRecords(page);
+    check(finalRecords === total, `cache holds ${finalRecords} records at the end (want ${total})`);
+    check(errors.length === 0, `no page errors${errors.length ? `: ${errors.slice(0, 5).join(' | ')}` : ''}`);
+    sampler.sample();
+    sampler.stop();
+
+    // figures
+    log('');
+    log(`Phases (wall; load average now ${load()}):`);
+    for (const l of table(['phase', 'wall', 'notes'], phases.map(([a, s, c]) => [a, secs(s), c]), 1)) log(`  ${l}`);
+    const pk = sampler.peaks;
+    const row = (name: string, key: string) => {
+      const r = pk[`rss.${key}`];
+      const q = pk[`pss.${key}`];
+      return [name, r ? mib(r.bytes) : '-', r ? `${fmt(r.t, 0)} s (${r.phase})` : '-', q ? mib(q.bytes) : '-', q ? `${fmt(q.t, 0)} s (${q.phase})` : '-'];
+    };
+    log('');
+    log(`Peak memory (sampled every second, ${sampler.samples.length} samples; up to ${Math.max(...sampler.samples.map((s) => s.renderers))} renderer processes):`);
+    for (const l of table(['processes', 'peak RSS', 'at', 'peak PSS', 'at'], [
+      row('renderer (page + its workers)', 'renderer'),
+      row('GPU process', 'gpu'),
+      row('utility processes', 'utility'),
+      row('browser process', 'browser'),
+      row('all chromium', 'all'),
+    ], 1)) log(`  ${l}`);
+    const hu = pk['heap.used'];
+    const ht = pk['heap.total'];
+    log(`  page main-thread JS heap (CDP Performance.getMetrics): used ${hu ? mib(hu.bytes) : '-'} (${hu?.phase ?? '-'}), allocated ${ht ? mib(ht.bytes) : '-'}`);
+    const peakTab = pk['rss.renderer']?.bytes ?? 0;
+    const pass = peakTab <= BUDGET_BYTES;
+    log(`  tab peak (renderer RSS) ${mib(peakTab)} vs budget ${mib(BUDGET_BYTES)}: ${pass ? 'PASS' : 'FAIL'}`);
+    if (!pass) ok = false;
+    writeFileSync(join(out, 'memory.json'), JSON.stringify({ peaks: pk, samples: sampler.samples }, null, 0));
+    log(`screenshots, report.json and memory.json in ${out}`);
+    return ok ? 0 : 1;
+  } finally {
+    sampler?.stop();
+    await browser?.close().catch(() => {});
+    await server?.close().catch(() => {});
+    if (values.keep) log(`kept the images in ${root}`);
+    else rmSync(root, { recursive: true, force: true });
+  }
+}
