@@ -141,7 +141,7 @@ describe('neighbour engine on a pool of Web Workers (built app)', () => {
     }, new URL(`assets/${script}`, base).href);
 
     console.log(
-      `engine pool e2e: backend ${out.backend}; one thread ${(out.msOne / 1000).toFixed(1)} s, pool of 2 ${(out.msTwo / 1000).toFixed(1)} s (whole evaluate); ` +
+      `engine pool e2e: backend ${out.backend}; one thread ${(out.msOne / 1000).toFixed(1)} s (first run: includes warm-up), pool of 2 ${(out.msTwo / 1000).toFixed(1)} s (whole evaluate; not a speed comparison); ` +
         `engine ${JSON.stringify(out.engineB)}; pool ${JSON.stringify(out.stats)}; ` +
         `timings one ${JSON.stringify(out.timingsOne)}, two ${JSON.stringify(out.timingsTwo)}`,
     );

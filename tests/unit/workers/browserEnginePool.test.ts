@@ -250,11 +250,11 @@ describe('BrowserEnginePool over message channels', () => {
       const t = new ChannelThread(cpu());
       threads.push(t);
       return t;
-    }, { idleMs: 30 });
+    }, { idleMs: 250 });
     const c = cases[1];
     await knnRadiiWithStats(c.R, c.k, { tileSize: 4, compute: 'tf', pool, parallelMinFlops: 0 });
     expect(threads.some((t) => t.terminated)).toBe(false);
-    await new Promise((r) => setTimeout(r, 80));
+    await new Promise((r) => setTimeout(r, 700));
     expect(threads.every((t) => t.terminated)).toBe(true);
     expect(pool.stats().backends).toEqual([]);
     const r = await knnRadiiWithStats(c.R, c.k, { tileSize: 4, compute: 'tf', pool, parallelMinFlops: 0 });
