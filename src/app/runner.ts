@@ -310,7 +310,7 @@ export class Run {
       const dim = init.spec.dim;
       const features: FeatureSet[] = [];
       for (const c of collections) {
-        features.push(toFeatureSet(c, dim, { release: true }));
+        features.push(toFeatureSet(c, dim, { release: true, shared: true }));
         await nextTask();
       }
       const indexOf = (role: SetRole) => sets.findIndex((x) => x.role === role);
