@@ -29,12 +29,12 @@
  * --seed, --rebuild, --max-hours (give up after this long; default 12).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { encode } from 'fast-png';
-import type { Browser, CDPSession, Page } from 'playwright-core';
+import type { BrowserContext, CDPSession, Page } from 'playwright-core';
 import type { PreviewServer } from 'vite';
 import { CHROMIUM, chromiumUnavailable, descendants, fmt, table } from './harness/driver.ts';
 import { PIXELS_SIDES } from '../src/extractors/specs.ts';
@@ -163,6 +163,37 @@ async function buildApp(root: string): Promise<void> {
     process.env.NODE_ENV = env;
   }
 }
+
+// ---- disk ------------------------------------------------------------------------------------------------
+
+/** Bytes of the files below `path` (allocated blocks, as du counts them). */
+function diskBytes(path: string): number {
+  let b = 0;
+  const stack = [path];
+  while (stack.length) {
+    const p = stack.pop()!;
+    let st;
+    try {
+      st = lstatSync(p);
+    } catch {
+      continue;
+    }
+    if (st.isDirectory()) {
+      try {
+        for (const name of readdirSync(p)) stack.push(join(p, name));
+      } catch {
+        /* unreadable: not counted */
+      }
+    } else b += st.blocks * 512;
+  }
+  return b;
+}
+
+/**
+ * Disk the feature cache takes per image: its record holds the variety image (256 x 256 bytes at the app's
+ * default variety size), the thumbnail and the features (src/store/featureCache.ts), plus IndexedDB's overhead.
+ */
+const CACHE_BYTES_PER_IMAGE = 80 * 1024;
 
 // ---- memory sampling ----------------------------------------------------------------------------------
 
@@ -424,11 +455,21 @@ export async function main(argv: string[]): Promise<number> {
   log(`folders: real/ and synthetic/, ${classes ? `${classes} class subfolders each (${CLASS_NAMES.slice(0, classes).join(', ')}; per-class metrics run too)` : 'no class subfolders'}`);
   log(`extractor: pixels ${side} x ${side} (d = ${side * side}); ${SIDE_WHY}. Utility off. Reload at ${reloadAt * 100}% of the images.`);
 
+  const free = (dir: string) => {
+    const f = statfsSync(dir);
+    return f.bavail * f.bsize;
+  };
+  const needCache = total * CACHE_BYTES_PER_IMAGE;
+  log(`disk: the feature cache will take about ${mib(needCache)} in chromium's profile, a temporary folder in ${tmpdir()} (${mib(free(tmpdir()))} free)`);
+  if (free(tmpdir()) < needCache * 1.2) log(`WARNING: less than 1.2 x that is free in ${tmpdir()}; the cache may hit its quota (it then stops writing and the resume checks fail)`);
+
   const phases: [string, number, string][] = [];
   const t0 = performance.now();
   const root = mkdtempSync(join(values.tmp ?? tmpdir(), 'synthlens-scale-browser-'));
   let server: PreviewServer | undefined;
-  let browser: Browser | undefined;
+  let context: BrowserContext | undefined;
+  // A profile on disk, as a user's browser has (a plain Playwright context is off the record: IndexedDB in memory).
+  const profile = mkdtempSync(join(tmpdir(), 'synthlens-scale-browser-profile-'));
   let sampler: MemorySampler | undefined;
   let ok = true;
   const check = (cond: boolean, what: string) => {
@@ -457,9 +498,14 @@ export async function main(argv: string[]): Promise<number> {
     const base = server.resolvedUrls?.local[0];
     if (!base) throw new Error('vite preview did not report a URL');
     const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
-    const page = await context.newPage();
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: CHROMIUM_ARGS,
+      viewport: { width: 1280, height: 800 },
+      acceptDownloads: true,
+    });
+    const page = context.pages()[0] ?? (await context.newPage());
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
     page.on('console', (m) => {
@@ -583,6 +629,9 @@ export async function main(argv: string[]): Promise<number> {
     log(`report timings (s): ${Object.entries(report.timings ?? {}).map(([k, v]) => `${k} ${fmt(v / 1000)}`).join(', ')}`);
     log(`engine: ${JSON.stringify((report.sets[0] as { engine?: unknown }).engine ?? null)}`);
     writeFileSync(join(out, 'report.json'), JSON.stringify(report, null, 1));
+    const profileBytes = diskBytes(profile);
+    const estimate = await page.evaluate(() => navigator.storage.estimate());
+    log(`chromium profile on disk: ${mib(profileBytes)}, ${fmt(profileBytes / total / 1024)} KiB per image; storage.estimate(): usage ${mib(estimate.usage ?? 0)} of quota ${mib(estimate.quota ?? 0)}`);
     const finalRecords = await cacheRecords(page);
     check(finalRecords === total, `cache holds ${finalRecords} records at the end (want ${total})`);
     check(errors.length === 0, `no page errors${errors.length ? `: ${errors.slice(0, 5).join(' | ')}` : ''}`);
@@ -637,7 +686,8 @@ export async function main(argv: string[]): Promise<number> {
     return ok ? 0 : 1;
   } finally {
     sampler?.stop();
-    await browser?.close().catch(() => {});
+    await context?.close().catch(() => {});
+    rmSync(profile, { recursive: true, force: true });
     await server?.close().catch(() => {});
     if (values.keep) log(`kept the images in ${root}`);
     else rmSync(root, { recursive: true, force: true });
