@@ -18,7 +18,12 @@ import { DecodeError, errorText, MAX_FILE_BYTES, type DecodedImage, type SkipCod
 export interface FileEntry {
   /** Relative to the set's folder, '/'-separated. */
   path: string;
-  size: number;
+  /**
+   * Bytes, or null when not known at listing time (a browser folder pick: reading File.size costs a round trip
+   * to the browser process per file, about 45 s of frozen page for 100,000 files). Without a size, an empty or
+   * too large file is refused when it is read (the pipeline and decodeImage), with the same reason.
+   */
+  size: number | null;
   read(): Promise<Uint8Array>;
 }
 
@@ -26,7 +31,7 @@ export interface DatasetFile {
   path: string;
   /** First-level folder name, or null for files in the root. */
   label: string | null;
-  size: number;
+  size: number | null;
   entry: FileEntry;
 }
 
@@ -108,7 +113,7 @@ export function buildDataset(name: string, entries: FileEntry[]): Dataset {
       skipped.push({ path, code: 'empty', reason: 'empty file (0 bytes)' });
       continue;
     }
-    if (e.size > MAX_FILE_BYTES) {
+    if (e.size !== null && e.size > MAX_FILE_BYTES) {
       skipped.push({ path, code: 'too-large', reason: `too large to decode: ${formatBytes(e.size)} file` });
       continue;
     }

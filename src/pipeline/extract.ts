@@ -191,7 +191,7 @@ export async function processItems(
     }
     if (bytes.length === 0) {
       counts.skipped++;
-      emit(i, { path: item.path, label: item.label, skipped: 'empty file (zero bytes)' });
+      emit(i, { path: item.path, label: item.label, skipped: 'empty file (0 bytes)' });
       continue;
     }
     const sha = await sha256Hex(bytes);

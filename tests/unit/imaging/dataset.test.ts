@@ -63,6 +63,15 @@ describe('buildDataset (listing only)', () => {
     ]);
   });
 
+  it('entries without a size (a browser folder pick) are all listed; empty and oversized ones are refused when read', async () => {
+    const unsized = (path: string, n: number): FileEntry => ({ path, size: null, read: async () => new Uint8Array(n) });
+    const ds = buildDataset('s', [unsized('b/empty.png', 0), unsized('a/ok.png', 3)]);
+    expect(ds.files.map((f) => [f.path, f.size])).toEqual([['a/ok.png', null], ['b/empty.png', null]]);
+    expect(ds.skipped).toEqual([]);
+    const r = await loadFile(ds.files[1]);
+    expect('skipped' in r && r.skipped).toEqual({ path: 'b/empty.png', code: 'empty', reason: 'empty file (0 bytes)' });
+  });
+
   it('order is by code point, whatever the input order and the locale', () => {
     // U+FF5E (fullwidth tilde) < U+1F600 (emoji) by code point, but not by UTF-16 unit ('\uD83D' < '\uFF5E')
     const names = ['b.png', 'B.png', 'a10.png', 'a2.png', '\u{1F600}.png', '\uFF5E.png', 'é.png', 'e.png'];
