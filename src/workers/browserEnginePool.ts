@@ -28,15 +28,14 @@
  *        one reply per request, in order: { type: 'ok' } | { type: 'unitDone', blocks } |
  *        { type: 'partial', partial } (its arrays transferred) | { type: 'error', message }.
  */
-import { EngineTaskRunner, type EnginePartial, type EnginePool, type EngineTask, type Unit } from '../core/neighbours/parallel.ts';
+import {
+  EngineTaskRunner, engineRequestHandler, partialTransferables,
+  type EnginePartial, type EnginePool, type EngineReply, type EngineRequest, type EngineTask, type Unit,
+} from '../core/neighbours/parallel.ts';
 
-export type EngineThreadRequest = { type: 'begin'; task: EngineTask } | { type: 'unit'; unit: Unit } | { type: 'finish' } | { type: 'drop' };
-export type EngineThreadReply =
-  | { type: 'ready'; backend: string }
-  | { type: 'ok' }
-  | { type: 'unitDone'; blocks: number }
-  | { type: 'partial'; partial: EnginePartial }
-  | { type: 'error'; message: string };
+export { partialTransferables };
+export type EngineThreadRequest = EngineRequest;
+export type EngineThreadReply = EngineReply;
 
 /** What the pool needs of a Worker (a Worker satisfies it). */
 export interface EngineThreadHandle {
@@ -62,49 +61,17 @@ export function defaultEngineThreads(cores = globalThis.navigator?.hardwareConcu
   return Math.max(1, Math.min(max, c));
 }
 
-/** The typed arrays' buffers of a partial, handed over without a copy. */
-export function partialTransferables(p: EnginePartial): ArrayBuffer[] {
-  const arrays: ArrayBufferView[] =
-    p.pass === 'self'
-      ? [p.part.heap, p.part.count]
-      : [
-          p.part.nearestReal, p.part.nearestRealDistance, p.part.nearestSynth, p.part.nearestSynthDistance,
-          p.part.copy, p.part.copyOf, p.part.realistic, p.part.ballCount, ...(p.part.recalled ? [p.part.recalled] : []),
-        ];
-  return [...new Set(arrays.map((a) => a.buffer).filter((b): b is ArrayBuffer => b instanceof ArrayBuffer))];
-}
-
 /**
  * Serves the pool's requests in a thread, once `backend` (the thread's TF.js set-up, resolving to
  * the backend's name) is ready: posts 'ready', or 'error' when the set-up fails. Requests are
  * handled one at a time, in order.
  */
 export function serveEngineThread(scope: EngineThreadScope, backend: Promise<string>): void {
-  let runner: EngineTaskRunner | null = null;
   const reply = (r: EngineThreadReply, transfer: Transferable[] = []) => scope.postMessage(r, transfer);
+  const handler = engineRequestHandler();
   const handle = async (m: EngineThreadRequest): Promise<void> => {
-    try {
-      if (m.type === 'begin') {
-        runner?.dispose();
-        runner = null;
-        runner = await EngineTaskRunner.start(m.task);
-        reply({ type: 'ok' });
-      } else if (m.type === 'unit') {
-        if (!runner) throw new Error('unit before begin');
-        reply({ type: 'unitDone', blocks: await runner.runUnit(m.unit) });
-      } else if (m.type === 'finish') {
-        if (!runner) throw new Error('finish before begin');
-        const partial = runner.finish();
-        runner = null;
-        reply({ type: 'partial', partial }, partialTransferables(partial));
-      } else {
-        runner?.dispose();
-        runner = null;
-        reply({ type: 'ok' });
-      }
-    } catch (e) {
-      reply({ type: 'error', message: (e as Error)?.message ?? String(e) });
-    }
+    const { reply: r, transfer } = await handler(m);
+    reply(r, transfer);
   };
   let chain: Promise<unknown> = backend;
   scope.addEventListener('message', (ev: MessageEvent) => {

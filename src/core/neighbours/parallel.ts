@@ -193,3 +193,62 @@ export class EngineTaskRunner {
     this.geom.dispose();
   }
 }
+
+/**
+ * The message protocol between an engine pool and one of its threads (Node worker_threads in
+ * src/cli/engineWorker.ts, Web Workers in src/workers/browserEnginePool.ts):
+ *   in:  begin(task) | unit(unit) | finish | drop, handled one at a time, in order;
+ *   out: ready(backend) once, then one reply per request: ok | unitDone(blocks) | partial | error.
+ */
+export type EngineRequest = { type: 'begin'; task: EngineTask } | { type: 'unit'; unit: Unit } | { type: 'finish' } | { type: 'drop' };
+export type EngineReply =
+  | { type: 'ready'; backend: string }
+  | { type: 'ok' }
+  | { type: 'unitDone'; blocks: number }
+  | { type: 'partial'; partial: EnginePartial }
+  | { type: 'error'; message: string };
+
+/** The typed arrays' buffers of a partial, handed back to the pool without a copy. */
+export function partialTransferables(p: EnginePartial): ArrayBuffer[] {
+  const arrays: ArrayBufferView[] =
+    p.pass === 'self'
+      ? [p.part.heap, p.part.count]
+      : [
+          p.part.nearestReal, p.part.nearestRealDistance, p.part.nearestSynth, p.part.nearestSynthDistance,
+          p.part.copy, p.part.copyOf, p.part.realistic, p.part.ballCount, ...(p.part.recalled ? [p.part.recalled] : []),
+        ];
+  return [...new Set(arrays.map((a) => a.buffer).filter((b): b is ArrayBuffer => b instanceof ArrayBuffer))];
+}
+
+/**
+ * A thread's side of the protocol: handle(request) returns the reply and the buffers to transfer
+ * with it; every failure becomes an 'error' reply. Call it for one request at a time, in order.
+ */
+export function engineRequestHandler(): (m: EngineRequest) => Promise<{ reply: EngineReply; transfer: ArrayBuffer[] }> {
+  let runner: EngineTaskRunner | null = null;
+  return async (m) => {
+    try {
+      if (m.type === 'begin') {
+        runner?.dispose();
+        runner = null;
+        runner = await EngineTaskRunner.start(m.task);
+        return { reply: { type: 'ok' }, transfer: [] };
+      }
+      if (m.type === 'unit') {
+        if (!runner) throw new Error('unit before begin');
+        return { reply: { type: 'unitDone', blocks: await runner.runUnit(m.unit) }, transfer: [] };
+      }
+      if (m.type === 'finish') {
+        if (!runner) throw new Error('finish before begin');
+        const partial = runner.finish();
+        runner = null;
+        return { reply: { type: 'partial', partial }, transfer: partialTransferables(partial) };
+      }
+      runner?.dispose();
+      runner = null;
+      return { reply: { type: 'ok' }, transfer: [] };
+    } catch (e) {
+      return { reply: { type: 'error', message: (e as Error)?.message ?? String(e) }, transfer: [] };
+    }
+  };
+}
