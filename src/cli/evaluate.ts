@@ -74,7 +74,8 @@ Feature extractor:
   --normalise MODE      custom: zero-one (default), minus-one-one or imagenet
   --aspect MODE         stretch (default) or pad (keep the aspect ratio, pad with 0)
   --variety-size N      side of the grayscale images averaged for variety (default 256)
-  --backend NAME        TF.js backend: wasm (default) or cpu
+  --backend NAME        TF.js backend: wasm (default), cpu, or webgpu (a GPU through Dawn
+                        and Vulkan; falls back to wasm without one)
 
 Parameters:
   --k N                 neighbours for the radii (default ${DEFAULTS.k})
@@ -370,7 +371,7 @@ export async function runEvaluate(argv: string[], io: CliIO): Promise<number> {
   }
   const aspect = choice('aspect', values.aspect, ['stretch', 'pad'] as const, 'stretch') as Aspect;
   const varietySize = intOption('variety-size', values['variety-size'], 256, 1);
-  const backendPref = choice('backend', values.backend, ['wasm', 'cpu'] as const, 'wasm');
+  const backendPref = choice('backend', values.backend, ['wasm', 'cpu', 'webgpu'] as const, 'wasm');
   const k = intOption('k', values.k, DEFAULTS.k, 1);
   const tau = floatOption('tau', values.tau, DEFAULTS.tau);
   const seed = intOption('seed', values.seed, DEFAULTS.seed, 0);

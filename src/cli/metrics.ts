@@ -43,7 +43,8 @@ Parameters:
   --seed N              seed of the KID subsets (default ${DEFAULTS.seed})
   --kid-subset-size N   largest KID subset size (default ${DEFAULTS.kidSubsetSize})
   --kid-subsets N       number of KID subsets (default ${DEFAULTS.kidSubsets})
-  --backend NAME        TF.js backend for the neighbour engine: wasm (default) or cpu
+  --backend NAME        TF.js backend for the neighbour engine: wasm (default), cpu, or webgpu
+                        (a GPU through Dawn and Vulkan; falls back to wasm without one)
   --engine-cache-mib N  TF.js memory for cached feature tiles (default ${CLI_ENGINE_CACHE_MIB};
                         more uses more memory and re-uploads less)
 
@@ -131,7 +132,7 @@ export async function runMetrics(argv: string[], io: CliIO): Promise<number> {
   const kidSubsets = intOption('kid-subsets', values['kid-subsets'], DEFAULTS.kidSubsets, 1);
   const cacheMib = intOption('engine-cache-mib', values['engine-cache-mib'], CLI_ENGINE_CACHE_MIB, 0);
   const backendPref = values.backend ?? 'wasm';
-  if (backendPref !== 'wasm' && backendPref !== 'cpu') throw new UsageError(`--backend must be wasm or cpu, got "${backendPref}"`);
+  if (backendPref !== 'wasm' && backendPref !== 'cpu' && backendPref !== 'webgpu') throw new UsageError(`--backend must be wasm, cpu or webgpu, got "${backendPref}"`);
   const setNames = synthPaths.map((p, i) => names[i] ?? basename(p, extname(p)));
   const dup = setNames.find((n, i) => setNames.indexOf(n) !== i);
   if (dup !== undefined) throw new UsageError(`two synthetic sets are named "${dup}"; give each a --name`);

@@ -6,7 +6,8 @@
  * the pure-JS cpu backend. @tensorflow/tfjs-node is not used (it needs a
  * native download). On the main thread it also registers the neighbour engine's
  * worker pool (enginePool.ts: SYNTHLENS_ENGINE_THREADS workers, default one per
- * core, at most 8), which large passes use; setEngineThreads() changes it.
+ * core, at most 8), which large passes use; setEngineThreads() changes it. With
+ * --backend webgpu (Dawn, engineBackend.ts) no pool is registered: the passes run on the GPU.
  */
 import { existsSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
@@ -43,7 +44,8 @@ export function setEngineThreads(threads: number, backend: NodeBackend = 'wasm',
  */
 export async function initNodeBackend(prefer: NodeBackend = 'wasm', timeoutMs = 15_000): Promise<string> {
   const name = await setNodeBackend(prefer, timeoutMs);
-  if (isMainThread && !enginePool) setEngineThreads(engineThreadsFromEnv(), name as NodeBackend);
+  // On webgpu the passes stay on the GPU: a pool of wasm threads would take them off it.
+  if (isMainThread && !enginePool && name !== 'webgpu') setEngineThreads(engineThreadsFromEnv(), name as NodeBackend);
   return name;
 }
 
