@@ -353,8 +353,8 @@ export async function main(argv: string[], workerScript?: URL): Promise<number> 
     },
   });
   const backend = values.backend;
-  if (backend !== 'wasm' && backend !== 'cpu') {
-    process.stderr.write(`bench engine: --backend must be wasm or cpu, got ${backend}\n`);
+  if (backend !== 'wasm' && backend !== 'cpu' && backend !== 'webgpu') {
+    process.stderr.write(`bench engine: --backend must be wasm, cpu or webgpu, got ${backend}\n`);
     return 2;
   }
   const passes = values.passes.split(',') as PassKind[];
@@ -365,6 +365,10 @@ export async function main(argv: string[], workerScript?: URL): Promise<number> 
   const threads = values.threads.split(',').map((t) => (t === '0' ? availableParallelism() : Number(t)));
   if (threads.some((t) => !Number.isInteger(t) || t < 1)) {
     process.stderr.write(`bench engine: --threads takes positive integers (0: one per core)\n`);
+    return 2;
+  }
+  if (backend === 'webgpu' && threads.some((t) => t !== 1)) {
+    process.stderr.write(`bench engine: on webgpu the passes run on the GPU from one thread (--threads 1)\n`);
     return 2;
   }
   process.stderr.write(`bench engine: ${availableParallelism()} CPUs (${cpus()[0]?.model ?? '?'}), node ${process.version}\n`);

@@ -20,7 +20,7 @@
  * WebGPU row and the chromium / Node ratios (bench/extractBrowser.ts); --no-browser skips it.
  *
  * Options: --images 32  --inception-images 8  --size 256 (PNG side)  --repeats 3  --batch 16
- *          --extractors pixels,mobilenet-v2,inception-v3  --backend wasm|cpu  --python /usr/bin/python3
+ *          --extractors pixels,mobilenet-v2,inception-v3  --backend wasm|cpu|webgpu  --python /usr/bin/python3
  *          --no-torch  --keep (keep the temporary folder)  --no-browser  --no-webgpu
  */
 import { spawnSync } from 'node:child_process';
@@ -37,6 +37,7 @@ import { walkDirectory } from '../src/imaging/node.ts';
 import { DEFAULT_PIPELINE_OPTIONS, processItems, type FileItem, type PipelineOptions } from '../src/pipeline/extract.ts';
 import type { Extractor, ExtractorId } from '../src/extractors/registry.ts';
 import { DiskFeatureCache } from '../src/cli/diskCache.ts';
+import type { NodeBackend } from '../src/cli/engineBackend.ts';
 import { sha256Hex } from '../src/extractors/sha256.ts';
 import { DEFAULT_BROWSER_EXTRACT, runBrowserExtract, type NodeExtractFigures } from './extractBrowser.ts';
 
@@ -101,7 +102,7 @@ export interface NodeExtractOptions {
   size: number;
   repeats: number;
   batch: number;
-  backend: 'wasm' | 'cpu';
+  backend: NodeBackend;
   /** Keep the temporary folder. */
   keep?: boolean;
   log?: (line: string) => void;
@@ -226,7 +227,7 @@ export async function main(argv: string[]): Promise<number> {
   const batch = Number(values.batch);
   const ids = values.extractors.split(',').map((s) => s.trim()) as ExtractorId[];
   const node = await runNodeExtract({
-    ids, images: nImages, inceptionImages: nInception, size, repeats, batch, backend: values.backend as 'wasm' | 'cpu', keep: values.keep,
+    ids, images: nImages, inceptionImages: nInception, size, repeats, batch, backend: values.backend as NodeBackend, keep: values.keep,
   });
   const { backend, rows, notes } = node;
   const nodeFigures = node.figures;
