@@ -7,7 +7,8 @@
  * native download). On the main thread it also registers the neighbour engine's
  * worker pool (enginePool.ts: SYNTHLENS_ENGINE_THREADS workers, default one per
  * core, at most 8), which large passes use; setEngineThreads() changes it. With
- * --backend webgpu (Dawn, engineBackend.ts) no pool is registered: the passes run on the GPU.
+ * --backend webgpu (Dawn, engineBackend.ts) the threads run wasm and the neighbour passes stay
+ * on the GPU (engine.ts poolFor).
  */
 import { existsSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
@@ -44,8 +45,9 @@ export function setEngineThreads(threads: number, backend: NodeBackend = 'wasm',
  */
 export async function initNodeBackend(prefer: NodeBackend = 'wasm', timeoutMs = 15_000): Promise<string> {
   const name = await setNodeBackend(prefer, timeoutMs);
-  // On webgpu the passes stay on the GPU: a pool of wasm threads would take them off it.
-  if (isMainThread && !enginePool && name !== 'webgpu') setEngineThreads(engineThreadsFromEnv(), name as NodeBackend);
+  // The threads compute on the CPU (wasm, else cpu); on webgpu the engine keeps its passes on the GPU
+  // and the pool serves the CPU work that can be split (KID's subsets).
+  if (isMainThread && !enginePool) setEngineThreads(engineThreadsFromEnv(), name === 'webgpu' ? 'wasm' : (name as NodeBackend));
   return name;
 }
 

@@ -422,6 +422,16 @@ export class TfGeometry implements Geometry {
 }
 
 /** Name and float precision of the active TF.js backend, or null when none can be initialised. */
+/** Whether the active TF.js backend computes on a GPU (webgpu, webgl), where passes stay on this thread. */
+export function onGpuBackend(): boolean {
+  try {
+    const name = tf.getBackend();
+    return name === 'webgpu' || name === 'webgl';
+  } catch {
+    return false;
+  }
+}
+
 export async function activeTfBackend(): Promise<{ name: string; precision: number } | null> {
   try {
     await tf.ready();

@@ -20,7 +20,7 @@
  *   one-thread results exactly.
  */
 import type { FeatureSet } from '../features/featureSet.ts';
-import { activeTfBackend, makeGeometry, TfGeometry, type ComputeMode, type EngineMethod } from './blocks.ts';
+import { activeTfBackend, makeGeometry, onGpuBackend, TfGeometry, type ComputeMode, type EngineMethod } from './blocks.ts';
 import { validateFeatureSet, validatePair } from './exact.ts';
 import {
   CrossPassState, KSmallest, SelfPassState, SharedMinBound, crossUnitBlocks, crossUnits, mergeCross, mergeSelf, selfUnitBlocks, selfUnits,
@@ -167,10 +167,14 @@ function unitsForPool(units: Unit[], blocks: number, T: number, workers: number)
   return splitUnits(units, T, Math.ceil(blocks / (4 * workers)));
 }
 
-/** The pool a pass of `flops` useful FLOPs in `blocks` blocks runs on, or null for this thread. */
+/**
+ * The pool a pass of `flops` useful FLOPs in `blocks` blocks runs on, or null for this thread.
+ * On a GPU backend the float32 passes stay here, on the GPU (the pool's threads compute on the CPU).
+ */
 function poolFor(opts: EngineOptions, flops: number, blocks: number): EnginePool | null {
   const pool = opts.pool === undefined ? getEnginePool() : opts.pool;
   if (!pool || pool.size < 2 || blocks < 2) return null;
+  if (opts.compute !== 'js' && onGpuBackend()) return null;
   if (flops < (opts.parallelMinFlops ?? DEFAULT_PARALLEL_MIN_FLOPS)) return null;
   return canShareMemory() ? pool : null;
 }
