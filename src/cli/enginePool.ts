@@ -3,7 +3,8 @@
  * src/core/neighbours/parallel.ts): one engineWorker.ts per thread, each with its own
  * single-threaded TF.js wasm (or cpu) backend, sharing the feature sets through
  * SharedArrayBuffers. Workers start on the first pass that uses the pool, are kept for later
- * passes, and do not keep the process alive between passes.
+ * passes, and do not keep the process alive between passes. The same workers run KID's subsets
+ * (a 'kid' task, src/core/metrics/kid.ts kidParallel); the pool treats every task alike.
  *
  * Why workers and not tfjs-backend-wasm's threaded build: TF.js switches threads off in Node
  * (WASM_HAS_MULTITHREAD_SUPPORT is false there), and forcing it fails to start, since the

@@ -1,6 +1,7 @@
 /**
  * A worker thread of the Node engine pool (enginePool.ts): its own TF.js backend, running
- * units of neighbour-engine tasks with EngineTaskRunner (src/core/neighbours/parallel.ts).
+ * units of neighbour-engine tasks and of KID tasks (subsets, kernel row blocks; no TF.js) with
+ * EngineTaskRunner (src/core/neighbours/parallel.ts).
  *
  * Messages in:  { type: 'begin', task } | { type: 'unit', unit } | { type: 'finish' } | { type: 'drop' }
  * Messages out: { type: 'ready', backend } once, then one reply per message in:

@@ -3,7 +3,9 @@
  * src/core/neighbours/parallel.ts; the Node twin is src/cli/enginePool.ts): one dedicated
  * worker per thread (engineThread.worker.ts), each with its own single-threaded TF.js wasm (or
  * cpu) backend, sharing the feature sets through SharedArrayBuffers, so the k-NN, PRDC and DCR
- * passes use several cores. Results are those of one thread exactly (parallel.ts merges).
+ * passes use several cores. Results are those of one thread exactly (parallel.ts merges). The
+ * threads also run KID's subsets and kernel row blocks (a 'kid' task, src/core/metrics/kid.ts
+ * kidParallel, which merges them into the one-thread values exactly).
  *
  * The app's engine worker (engine.worker.ts) creates the pool and passes the factory that
  * starts a thread (Vite's `new Worker(new URL(...), { type: 'module' })`, so the build bundles
@@ -17,7 +19,8 @@
  * - idle threads are terminated after idleMs (default 30 s), which frees their wasm heaps (a
  *   wasm heap never shrinks); the next pass starts new ones;
  * - each thread's TF.js row-tile cache is capped (default 32 MiB, the CLI's default), since the
- *   engine's 256 MiB default would be taken once per thread;
+ *   engine's 256 MiB default would be taken once per thread (neighbour passes; a KID task uses
+ *   no TF.js and is passed on as it is);
  * - when the threads cannot start (no nested workers, a script or backend that fails to load),
  *   the pass runs on the calling thread with the same runner and later passes do too:
  *   EngineStats.workers then says 1.
@@ -219,7 +222,8 @@ export class BrowserEnginePool implements EnginePool {
     if (this.idleTimer !== null) clearTimeout(this.idleTimer);
     this.idleTimer = null;
     try {
-      const capped: EngineTask = { ...task, opts: { ...task.opts, tensorCacheBytes: Math.min(task.opts.tensorCacheBytes, this.threadCacheBytes) } };
+      // neighbour passes: each thread's TF.js tile cache capped; a KID task has no TF.js cache
+      const capped: EngineTask = task.pass === 'kid' ? task : { ...task, opts: { ...task.opts, tensorCacheBytes: Math.min(task.opts.tensorCacheBytes, this.threadCacheBytes) } };
       const threads = await this.start();
       if (!threads) {
         this.counts.inlineRuns++;

@@ -3,7 +3,8 @@
  * One thread of the browser engine pool (browserEnginePool.ts), started by the engine worker
  * (engine.worker.ts) as a nested dedicated worker: its own single-threaded TF.js backend on
  * @tensorflow/tfjs-core alone (no layers, converter or GPU backends, so a thread stays small),
- * serving begin/unit/finish/drop with EngineTaskRunner.
+ * serving begin/unit/finish/drop with EngineTaskRunner (neighbour passes on the backend; KID
+ * tasks on the float64 products of src/core/linalg/gemm.ts, without the backend).
  *
  * Backend: wasm (SIMD when the browser has it), else cpu; never webgpu or webgl, since the
  * float32 bound of the engine's blocks (src/core/neighbours/blocks.ts) needs IEEE float32

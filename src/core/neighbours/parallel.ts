@@ -10,6 +10,12 @@
  * state; engine.ts merges the partials (passes.ts: mergeSelf, mergeCross), which gives the
  * results of one thread exactly. Only the engine statistics (exact recomputations) depend on
  * how units fell to workers.
+ *
+ * The pool also runs KID (../metrics/kid.ts: kidParallel): a 'kid' task whose units are subsets
+ * or blocks of kernel rows ([a0, a1, kind], see kidUnits), run by kid.ts's KidUnits on each
+ * worker; kid.ts merges the partials into the values of one thread exactly. (kid.ts imports
+ * this module for the pool and shareSet, and this module imports KidUnits: the two refer to
+ * each other only inside functions, so the import cycle is harmless.)
  */
 import type { FeatureKind, FeatureSet } from '../features/featureSet.ts';
 import { makeGeometry, TfGeometry, type Block, type ComputeMode, type EngineMethod, type Geometry } from './blocks.ts';
@@ -18,6 +24,7 @@ import {
   CrossPassState, SelfPassState, SharedMinBound, crossUnitBlocks, selfPartial, selfUnitBlocks,
   type BlockSpec, type CrossOutputs, type CrossPassInput, type SelfPartial, type Unit,
 } from './passes.ts';
+import { KidUnits, type KidPartial, type KidWork } from '../metrics/kid.ts';
 
 /** A feature set whose values live on a SharedArrayBuffer (ids and labels are not needed). */
 export interface SharedSet {
@@ -35,19 +42,23 @@ export interface PassOptionsWire {
 }
 
 /**
- * abort: one cell, set to 1 to stop the workers between blocks. shared: SharedMinBound cells
- * (self: one per row, rho_k bounds; cross: one per synthetic row, nearest-real bounds).
+ * abort: one cell, set to 1 to stop the workers between blocks (kid: between subsets and
+ * blocks of kernel rows). shared: SharedMinBound cells (self: one per row, rho_k bounds;
+ * cross: one per synthetic row, nearest-real bounds). kid: the subsets' rows in work.draws (on
+ * shared memory).
  */
 export type EngineTask =
   | { pass: 'self'; set: SharedSet; k: number; opts: PassOptionsWire; abort: Int32Array; shared: Int32Array }
-  | { pass: 'cross'; real: SharedSet; synth: SharedSet; input: CrossPassInput; opts: PassOptionsWire; abort: Int32Array; shared: Int32Array };
+  | { pass: 'cross'; real: SharedSet; synth: SharedSet; input: CrossPassInput; opts: PassOptionsWire; abort: Int32Array; shared: Int32Array }
+  | { pass: 'kid'; real: SharedSet; synth: SharedSet; work: KidWork; abort: Int32Array };
 
 export type { Unit } from './passes.ts';
 
-export type EnginePartial = ({ pass: 'self'; part: SelfPartial } | { pass: 'cross'; part: CrossOutputs }) & {
+export type EnginePartial = ({ pass: 'self'; part: SelfPartial } | { pass: 'cross'; part: CrossOutputs } | { pass: 'kid'; part: KidPartial }) & {
+  /** kid: 'js-float64' (float64 products of ../linalg/gemm.ts), backend null. */
   method: EngineMethod;
   backend: string | null;
-  /** TfGeometry's matmulMs and productPairs (0 for exact JS geometries). */
+  /** TfGeometry's matmulMs and productPairs (0 for exact JS geometries and kid). */
   matmulMs: number;
   productPairs: number;
 };
@@ -144,30 +155,36 @@ export async function runBlocks(geom: Geometry, blocks: BlockSpec[], sink: Block
   return counted;
 }
 
-/** One worker's share of a task: build once, run units, hand back the partial state. */
-export class EngineTaskRunner {
+/** One worker's share of a task (see EngineTaskRunner). */
+interface TaskWork {
+  runUnit(u: Unit): Promise<number>;
+  finish(): EnginePartial;
+  dispose(): void;
+}
+
+/** A neighbour pass's share: its geometry (TF.js or exact JS) and partial state. */
+class PassWork implements TaskWork {
   private constructor(
-    private readonly task: EngineTask,
+    private readonly task: Exclude<EngineTask, { pass: 'kid' }>,
     private readonly geom: Geometry,
     private readonly backend: string | null,
     private readonly self: SelfPassState | null,
     private readonly cross: CrossPassState | null,
   ) {}
 
-  static async start(task: EngineTask): Promise<EngineTaskRunner> {
+  static async start(task: Exclude<EngineTask, { pass: 'kid' }>): Promise<PassWork> {
     const choice = { mode: task.opts.compute, tileSize: task.opts.tileSize, cacheBudgetBytes: task.opts.tensorCacheBytes };
     if (task.pass === 'self') {
       const fs = asFeatureSet(task.set);
       const { geom, backend } = await makeGeometry(fs, fs, true, null, choice);
-      return new EngineTaskRunner(task, geom, backend, new SelfPassState(fs.n, task.k, new SharedMinBound(task.shared)), null);
+      return new PassWork(task, geom, backend, new SelfPassState(fs.n, task.k, new SharedMinBound(task.shared)), null);
     }
     const real = asFeatureSet(task.real);
     const synth = asFeatureSet(task.synth);
     const { geom, backend } = await makeGeometry(synth, real, false, null, choice);
-    return new EngineTaskRunner(task, geom, backend, null, new CrossPassState(synth.n, real.n, task.input, task.opts.tileSize, new SharedMinBound(task.shared)));
+    return new PassWork(task, geom, backend, null, new CrossPassState(synth.n, real.n, task.input, task.opts.tileSize, new SharedMinBound(task.shared)));
   }
 
-  /** Runs the blocks of one unit; returns how many. */
   async runUnit(u: Unit): Promise<number> {
     const t = this.task;
     const T = t.opts.tileSize;
@@ -178,7 +195,6 @@ export class EngineTaskRunner {
     return runBlocks(this.geom, blocks, (this.self ?? this.cross)!, check, () => {});
   }
 
-  /** The partial state; releases the geometry. */
   finish(): EnginePartial {
     this.geom.dispose();
     const { method } = this.geom;
@@ -188,9 +204,46 @@ export class EngineTaskRunner {
     return { pass: 'cross', part: this.cross!.out, method, backend: this.backend, ...product };
   }
 
-  /** Releases the geometry without a result (after an error or abort). */
   dispose(): void {
     this.geom.dispose();
+  }
+}
+
+/** A KID's share: kid.ts's KidUnits on the shared sets; no TF.js. */
+function kidWork(task: Extract<EngineTask, { pass: 'kid' }>): TaskWork {
+  const { real, synth, work, abort } = task;
+  if (real.dim !== synth.dim) throw new Error('KID task: feature dimensions differ');
+  const units = new KidUnits(real.data, real.n, synth.data, synth.n, real.dim, work, () => {
+    if (Atomics.load(abort, 0) !== 0) throw new Error('KID aborted');
+  });
+  return {
+    runUnit: async (u) => units.runUnit(u),
+    finish: () => ({ pass: 'kid', part: units.finish(), method: 'js-float64', backend: null, matmulMs: 0, productPairs: 0 }),
+    dispose: () => {},
+  };
+}
+
+/** One worker's share of a task: build once, run units, hand back the partial state. */
+export class EngineTaskRunner {
+  private constructor(private readonly work: TaskWork) {}
+
+  static async start(task: EngineTask): Promise<EngineTaskRunner> {
+    return new EngineTaskRunner(task.pass === 'kid' ? kidWork(task) : await PassWork.start(task));
+  }
+
+  /** Runs one unit (blocks of a pass; subsets or kernel row blocks of a KID); returns how many. */
+  runUnit(u: Unit): Promise<number> {
+    return this.work.runUnit(u);
+  }
+
+  /** The partial state; releases the geometry. */
+  finish(): EnginePartial {
+    return this.work.finish();
+  }
+
+  /** Releases the geometry without a result (after an error or abort). */
+  dispose(): void {
+    this.work.dispose();
   }
 }
 
@@ -213,6 +266,8 @@ export function partialTransferables(p: EnginePartial): ArrayBuffer[] {
   const arrays: ArrayBufferView[] =
     p.pass === 'self'
       ? [p.part.heap, p.part.count]
+      : p.pass === 'kid'
+      ? [p.part.values]
       : [
           p.part.nearestReal, p.part.nearestRealDistance, p.part.nearestSynth, p.part.nearestSynthDistance,
           p.part.copy, p.part.copyOf, p.part.realistic, p.part.ballCount, ...(p.part.recalled ? [p.part.recalled] : []),
