@@ -16,7 +16,7 @@ import { InputError } from './features/csv.ts';
 import { computeRealRadii, type EngineOptions, type RealRadii } from './neighbours/engine.ts';
 import { neighbourMetrics, type NeighbourMetrics } from './metrics/neighbourMetrics.ts';
 import { frechetDistance, gaussianStats, type GaussianStats } from './metrics/fid.ts';
-import { kid } from './metrics/kid.ts';
+import { kidParallel } from './metrics/kid.ts';
 import { vendiScore } from './metrics/vendi.ts';
 import { varietyScores } from './metrics/variety.ts';
 import {
@@ -189,7 +189,7 @@ export async function evaluate(input: EvaluateInput): Promise<EvaluateResult> {
     signal?.throwIfAborted();
     let kidOut: SetMetrics['kid'] = null;
     if (!discrete && !tooSmall) {
-      const kr = await stage('kid', () => kid(realFs, synth, { subsetSize: kidSubsetSize, subsets: kidSubsets, seed }));
+      const kr = await stage('kid', () => kidParallel(realFs, synth, { subsetSize: kidSubsetSize, subsets: kidSubsets, seed, signal }));
       for (const w of kr.warnings ?? []) warnings.push(`${where}KID: ${w}`);
       const mean = finiteOrNull(kr.mean, `${where}KID mean`, warnings);
       const std = finiteOrNull(kr.std, `${where}KID std`, warnings);
