@@ -15,7 +15,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isMainThread } from 'node:worker_threads';
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import type { ModelSource } from '../extractors/registry.ts';
 import { setEnginePool } from '../core/neighbours/parallel.ts';
 import { setNodeBackend, type NodeBackend } from './engineBackend.ts';
