@@ -10,9 +10,11 @@
  * cnn input size (S x S grayscale images, cached like features; progress row "CNN inputs"), the real training
  * images once more augmented at that size, and the networks train in the engine worker (src/core/utility/cnn.ts).
  *
- * Memory per image is its feature vector (and, within a budget, its audit thumbnail): results are added to their
- * set as they arrive (OrderedAdder), the variety images are summed on arrival and dropped, and thumbnails past
- * the budget are redrawn from the file when the audit shows them (./thumbs.ts). Without a held-out set, the
+ * Memory per image is its feature row (and, within a budget, its audit thumbnail): results are added to their set
+ * as they arrive (OrderedAdder), each row copied into the set's one packed buffer (on shared memory, which the
+ * engine worker and its threads then read in place), the variety images are summed on arrival and dropped, and
+ * thumbnails past the budget are redrawn from the file, in a worker, when the audit shows them (./thumbs.ts). Once
+ * the run is over, the page keeps its results, the kept thumbnails and the files, not the feature sets. Without a held-out set, the
  * utility test part of the real set is split off by FILE before extraction (like the CLI), so it never enters
  * the real set's metrics or variety and the frames of one file stay on one side.
  */
@@ -35,8 +37,9 @@ import type { PipelineInit } from '../workers/pipeline.worker.ts';
 import { describeAugmentationRun } from '../imaging/augment.ts';
 import { engine } from '../workers/bridge.ts';
 import { transferableBuffers } from '../workers/transfer.ts';
-import type { RunResult, SetRole, SetSummary, Thumb } from './types.ts';
+import type { RunResult, SetAssignments, SetRole, SetSummary, Thumb } from './types.ts';
 import { OnDemandThumbs } from './thumbs.ts';
+import { workerThumbDrawer } from '../workers/thumbDrawer.ts';
 
 /** Share of the real files held out as utility test data when there is no held-out set. */
 export const UTILITY_SPLIT_FRACTION = 0.2;
@@ -208,6 +211,36 @@ export function splitRealFilesForUtility(
   };
 }
 
+/**
+ * Points a synthetic set's assignments at the page's own id and label arrays (the engine worker sends copies)
+ * when they hold the same values, so the tab keeps each id once.
+ */
+export function shareIds(a: SetAssignments, synthetic: FeatureSet, real: FeatureSet): void {
+  const same = <T>(x: readonly T[] | null, y: readonly T[] | null) => x === y || (!!x && !!y && x.length === y.length && x.every((v, i) => v === y[i]));
+  if (same(a.ids, synthetic.ids)) a.ids = synthetic.ids;
+  if (same(a.labels, synthetic.labels)) a.labels = synthetic.labels;
+  if (same(a.realIds, real.ids)) a.realIds = real.ids;
+  if (same(a.realLabels, real.labels)) a.realLabels = real.labels;
+}
+
+/**
+ * The finished run's thumbnail lookups. Made outside Run.start(), so that the result (which the app keeps while it
+ * shows it) holds the kept thumbnails and the files to redraw the others from, and not the run's feature sets.
+ */
+function resultThumbs(sets: SetInput[], collections: SetCollection[]): Pick<RunResult, 'thumb' | 'loadThumb'> {
+  const thumbs = new Map<string, Map<string, Thumb>>();
+  sets.forEach((x, i) => thumbs.set(x.name, collections[i].thumbs));
+  const filesOf = new Map(sets.map((x) => [x.name, x.files]));
+  const onDemand = new OnDemandThumbs({ files: (name) => filesOf.get(name), maxSide: THUMB_SIZE, draw: workerThumbDrawer() });
+  return {
+    thumb: (setName, id) => thumbs.get(setName)?.get(id),
+    loadThumb: (setName, id) => {
+      const kept = thumbs.get(setName)?.get(id);
+      return kept ? Promise.resolve(kept) : onDemand.load(setName, id);
+    },
+  };
+}
+
 /** Runs extraction, metrics and (optionally) utility; onProgress gets snapshots (throttled). */
 export class Run {
   private pool: PipelinePool | null = null;
@@ -294,20 +327,21 @@ export class Run {
       const sets = this.orderedSets();
       const collections: SetCollection[] = [];
       const tExtract = performance.now();
+      const dim = init.spec.dim;
       for (let si = 0; si < sets.length; si++) {
         this.check();
-        collections.push(await this.extractSet(sets[si], this.progress.sets[si], s.varietySize));
+        // Rows straight onto shared memory: the FeatureSet is then made without a copy (toFeatureSet shared).
+        collections.push(await this.extractSet(sets[si], this.progress.sets[si], { varietySize: s.varietySize, dim, shared: true }));
       }
       // The real set's utility test part (no variety images, no thumbnails: it is not shown or measured).
       const testCollection = this.utilitySplit
-        ? await this.extractSet(this.utilitySplit.test, this.progress.sets[sets.length], null, false)
+        ? await this.extractSet(this.utilitySplit.test, this.progress.sets[sets.length], { varietySize: null, keepThumbs: false, dim })
         : null;
       timings.extract = performance.now() - tExtract;
       this.emit(true);
       this.check();
 
-      // Feature sets, built once.
-      const dim = init.spec.dim;
+      // Feature sets, built once (the packed rows are handed over, not copied).
       const features: FeatureSet[] = [];
       for (const c of collections) {
         features.push(toFeatureSet(c, dim, { release: true, shared: true }));
@@ -408,19 +442,23 @@ export class Run {
           skipped,
           timings,
         }, sent),
-        Comlink.proxy((p: EvaluateProgress) => {
-          this.progress.metrics = { stage: p.set ? `${p.stage} (${p.set})` : p.stage, done: p.done, total: p.total };
-          this.emit();
-        }),
+        this.metricsProgress(),
       );
       const evaluated = evaluatedBack.result;
-      realFs = evaluatedBack.real;
+      // The sets come back with their values (shared, or transferred back) and with copies of their ids and labels:
+      // keep the page's own arrays, and use them in the assignments too, so the tab holds each id once.
+      const backed = (mine: FeatureSet, back: FeatureSet): FeatureSet => ({ ...back, ids: mine.ids, labels: mine.labels });
+      realFs = backed(realFs, evaluatedBack.real);
       features[realIndex] = realFs;
-      synthetic = evaluatedBack.synthetic;
+      synthetic = evaluatedBack.synthetic.map((x, k) => ({ name: x.name, features: backed(synthetic[k].features, x.features) }));
       synthIndices.forEach((i, k) => (features[i] = synthetic[k].features));
       if (holdoutIndex >= 0) {
-        features[holdoutIndex] = evaluatedBack.holdout!;
-        if (utilityTest === holdoutFs) utilityTest = evaluatedBack.holdout;
+        features[holdoutIndex] = backed(holdoutFs!, evaluatedBack.holdout!);
+        if (utilityTest === holdoutFs) utilityTest = features[holdoutIndex];
+      }
+      for (const x of synthetic) {
+        const a = evaluated.assignments.get(x.name);
+        if (a) shareIds(a, x.features, realFs);
       }
       timings.metrics = performance.now() - tMetrics;
       this.check();
@@ -437,10 +475,7 @@ export class Run {
           this.progress.utility = { stage: 'starting', done: 0, total: 1, training: null };
           this.emit(true);
           const tUtility = performance.now();
-          const onProgress = Comlink.proxy((p: UtilityProgress) => {
-            this.progress.utility = { stage: p.stage, done: p.done, total: p.total, training: p.training ?? null };
-            this.emit(p.stage === 'Finished');
-          });
+          const onProgress = this.utilityProgress();
           if (cnnInputs) {
             const c = cnnInputs;
             const all = [c.real, c.test, ...c.synthetic.map((x) => x.features), ...(c.crossTask ? [c.crossTask] : []), ...(c.augmented ? [c.augmented.features] : [])];
@@ -507,11 +542,8 @@ export class Run {
           meanImage: v ? { width: v.width, height: v.height, data: v.meanImage } : null,
         };
       });
-      const thumbs = new Map<string, Map<string, Thumb>>();
-      sets.forEach((x, i) => thumbs.set(x.name, collections[i].thumbs));
       const dropped = collections.reduce((a, c) => a + c.thumbsDropped, 0);
-      const filesOf = new Map(sets.map((x) => [x.name, x.files]));
-      const onDemand = new OnDemandThumbs({ files: (name) => filesOf.get(name), maxSide: THUMB_SIZE });
+      const { thumb, loadThumb } = resultThumbs(sets, collections);
       this.progress.phase = 'done';
       this.emit(true);
       performance.mark('synthlens:run-end');
@@ -520,11 +552,8 @@ export class Run {
         sets: summaries,
         assignments: Object.fromEntries(evaluated.assignments),
         dcr: { sets: Object.fromEntries(evaluated.syntheticDcrDistances), holdout: evaluated.holdoutDcrDistances ?? null },
-        thumb: (setName, id) => thumbs.get(setName)?.get(id),
-        loadThumb: (setName, id) => {
-          const kept = thumbs.get(setName)?.get(id);
-          return kept ? Promise.resolve(kept) : onDemand.load(setName, id);
-        },
+        thumb,
+        loadThumb,
         thumbsKept: { kept: this.thumbBudget.used, dropped },
         utility,
       };
@@ -532,6 +561,26 @@ export class Run {
       this.pool?.terminate();
       this.pool = null;
     }
+  }
+
+  /**
+   * The metrics' progress callback for the engine worker. Made here rather than inside start(): a callback made
+   * there would hold start()'s whole scope (the feature sets among it) for as long as the engine worker keeps
+   * its end of the callback.
+   */
+  private metricsProgress() {
+    return Comlink.proxy((p: EvaluateProgress) => {
+      this.progress.metrics = { stage: p.set ? `${p.stage} (${p.set})` : p.stage, done: p.done, total: p.total };
+      this.emit();
+    });
+  }
+
+  /** The utility protocols' progress callback (made outside start(), as metricsProgress). */
+  private utilityProgress() {
+    return Comlink.proxy((p: UtilityProgress) => {
+      this.progress.utility = { stage: p.stage, done: p.done, total: p.total, training: p.training ?? null };
+      this.emit(p.stage === 'Finished');
+    });
   }
 
   /**
@@ -576,7 +625,7 @@ export class Run {
     // The pool's options are set at init: load them with augmentation (no variety images are needed).
     await this.pool!.init({ ...poolInit, options: { ...poolInit.options, varietySize: null, augment: { seed } } });
     this.check();
-    const c = await this.extractSet({ ...input, name: p.name, dataset: { ...input.dataset, files, skipped: [] } }, p, null, false);
+    const c = await this.extractSet({ ...input, name: p.name, dataset: { ...input.dataset, files, skipped: [] } }, p, { varietySize: null, keepThumbs: false, dim });
     const rows: number[] = [];
     c.ids.forEach((id, i) => {
       if (trainIds.has(id) && c.labels[i] !== null) rows.push(i);
@@ -587,7 +636,7 @@ export class Run {
     }
     if (rows.length === 0) return null;
     const data = new Float32Array(rows.length * dim);
-    rows.forEach((r, j) => data.set(c.features[r], j * dim));
+    rows.forEach((r, j) => data.set(c.rows.row(r), j * dim));
     const features = makeFeatureSet(data, rows.length, dim, {
       ids: rows.map((r) => `${c.ids[r]} (augmented)`),
       labels: rows.map((r) => c.labels[r] as string),
@@ -634,7 +683,7 @@ export class Run {
     const started = performance.now();
     for (const x of parts) {
       this.check();
-      out.push(toFeatureSet(await this.extractSet(x, row, null, false, started), dim, { release: true }));
+      out.push(toFeatureSet(await this.extractSet(x, row, { varietySize: null, keepThumbs: false, sharedSince: started, dim }), dim, { release: true }));
       await nextTask();
     }
     row.stage = 'done';
@@ -657,13 +706,24 @@ export class Run {
 
   /**
    * Runs one set through the pool. Results are added to the collection as they arrive (in input order, see
-   * OrderedAdder), so only the vectors (and thumbnails within the budget) stay in memory. With `sharedSince`, the
-   * progress row `p` spans several sets (started at that time): it adds up and is not marked done here.
+   * OrderedAdder), so only the feature rows (packed: one buffer per set, sized for one row per file, on shared
+   * memory with `shared`) and thumbnails within the budget stay in memory. With `sharedSince`, the progress row
+   * `p` spans several sets (started at that time): it adds up and is not marked done here.
    */
-  private async extractSet(input: SetInput, p: SetProgress, varietySize: number | null, keepThumbs = true, sharedSince?: number): Promise<SetCollection> {
+  private async extractSet(
+    input: SetInput,
+    p: SetProgress,
+    opts: { varietySize: number | null; dim: number; keepThumbs?: boolean; shared?: boolean; sharedSince?: number },
+  ): Promise<SetCollection> {
+    const { varietySize, sharedSince } = opts;
     const files = input.dataset.files;
     const items: WorkItem[] = files.map((f) => ({ path: f.path, label: f.label, file: input.files.get(f.path)! }));
-    const c = newCollection(input.name, varietySize, { thumbBudget: keepThumbs ? this.thumbBudget : new ThumbBudget(0) });
+    const c = newCollection(input.name, varietySize, {
+      thumbBudget: opts.keepThumbs === false ? new ThumbBudget(0) : this.thumbBudget,
+      capacity: files.length,
+      dim: opts.dim,
+      shared: opts.shared,
+    });
     const adder = new OrderedAdder(c);
     const started = sharedSince ?? performance.now();
     p.stage = 'reading';

@@ -2,8 +2,8 @@
  * Audit thumbnails on demand. A run keeps thumbnails in memory only within a budget (src/pipeline/collect.ts
  * ThumbBudget), so a set of 100,000 images does not hold 100,000 pictures; the privacy audit shows a few dozen
  * pairs at a time and asks here for any thumbnail that was not kept: the file is read and decoded again (the
- * same decoder and the same thumbnail filter as the pipeline, so the picture is identical), and the result is
- * kept in a small least-recently-used cache.
+ * same decoder and the same thumbnail filter as the pipeline, so the picture is identical; in the app, in a worker:
+ * src/workers/thumbDrawer.ts), and the result is kept in a small least-recently-used cache.
  */
 import { decodeImage } from '../imaging/decode.ts';
 import { thumbnail } from '../imaging/preprocess.ts';
@@ -30,6 +30,8 @@ export interface ThumbSource {
   /** Files of each set by path (what the user dropped). */
   files(setName: string): Map<string, Blob> | undefined;
   maxSide: number;
+  /** Draws the thumbnail of a file (e.g. in a worker); absent: read and decoded here (thumbFromBytes). */
+  draw?(file: Blob, path: string, frame: number | null, maxSide: number): Promise<Thumb | undefined>;
 }
 
 /** Loads thumbnails from the files on demand, at most `capacity` kept (least recently used dropped). */
@@ -59,7 +61,8 @@ export class OnDemandThumbs {
     if (!files) return undefined;
     const where = splitImageId(id, (p) => files.has(p));
     if (!where) return undefined;
-    const bytes = new Uint8Array(await files.get(where.path)!.arrayBuffer());
-    return thumbFromBytes(bytes, where.path, where.frame, this.source.maxSide);
+    const file = files.get(where.path)!;
+    if (this.source.draw) return this.source.draw(file, where.path, where.frame, this.source.maxSide);
+    return thumbFromBytes(new Uint8Array(await file.arrayBuffer()), where.path, where.frame, this.source.maxSide);
   }
 }

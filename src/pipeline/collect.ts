@@ -1,10 +1,12 @@
 /**
  * Collects the per-file results of one image set into what the metrics need: a FeatureSet (ids, labels,
  * features), the variety accumulator, audit thumbnails, and the list of skipped files with reasons.
- * Memory grows with the number of images (features, thumbnails), never with its square, and per image it
- * is the feature vector plus, within a budget, the audit thumbnail: the variety images are summed as they
- * arrive (VarietyAccumulator) and dropped, thumbnails beyond the budget are dropped (the app redraws the
- * few it shows from the file, see src/app/thumbs.ts).
+ * Memory grows with the number of images, never with its square. Per image it is the feature row, written on
+ * arrival into one packed buffer per set (FeatureRows: no typed array per image, no second copy when the
+ * FeatureSet is made), its id and label, and, within a budget shared by the run's sets, the audit thumbnail,
+ * copied into the budget's packed chunks (ThumbBudget.keep). The variety images are summed as they arrive
+ * (VarietyAccumulator) and dropped; thumbnails beyond the budget are dropped (the app redraws the few it shows
+ * from the file, see src/app/thumbs.ts).
  */
 import { makeFeatureSet, type FeatureSet } from '../core/features/featureSet.ts';
 import { VarietyAccumulator, type VarietyResult } from '../core/metrics/variety.ts';
@@ -20,7 +22,9 @@ export interface SetCollection {
   name: string;
   ids: string[];
   labels: (string | null)[];
-  features: Float32Array[];
+  /** The feature rows, in the order of `ids`, packed (see FeatureRows). */
+  rows: FeatureRows;
+  /** Audit thumbnails kept in memory, by image id (their bytes on the budget's packed chunks). */
   thumbs: Map<string, CachedFrame['thumb']>;
   /** Thumbnails not kept because the run's thumbnail budget was spent. */
   thumbsDropped: number;
@@ -32,30 +36,162 @@ export interface SetCollection {
   variety: VarietyAccumulator | null;
 }
 
-/** Bytes of audit thumbnails a run may hold in memory (shared across its sets). */
+type Thumb = CachedFrame['thumb'];
+
+/**
+ * Bytes of audit thumbnails a run may hold in memory (shared across its sets). Kept thumbnails are copied into
+ * packed chunks (CHUNK_BYTES each) rather than kept as the typed arrays they arrived in: a typed array per
+ * thumbnail costs a few hundred bytes of bookkeeping in the browser besides its pixels.
+ */
 export class ThumbBudget {
+  static readonly CHUNK_BYTES = 1 << 20;
   used = 0;
+  private chunk: Uint8Array | null = null;
+  private offset = 0;
   constructor(readonly maxBytes: number) {}
   take(bytes: number): boolean {
     if (this.used + bytes > this.maxBytes) return false;
     this.used += bytes;
     return true;
   }
+  /** A copy of `thumb` on the budget's chunks, or null when the budget is spent. */
+  keep(thumb: Thumb): Thumb | null {
+    const n = thumb.data.byteLength;
+    if (!this.take(n)) return null;
+    if (!this.chunk || this.offset + n > this.chunk.length) {
+      this.chunk = new Uint8Array(Math.max(n, Math.min(ThumbBudget.CHUNK_BYTES, this.maxBytes)));
+      this.offset = 0;
+    }
+    const data = this.chunk.subarray(this.offset, this.offset + n);
+    data.set(thumb.data);
+    this.offset += n;
+    return { width: thumb.width, height: thumb.height, channels: thumb.channels, data };
+  }
 }
 
-/** Default thumbnail budget of an app run: 128 MiB, about 14,000 grayscale or 4,600 RGB 96 px thumbnails. */
-export const DEFAULT_THUMB_BUDGET_BYTES = 128 * 1024 * 1024;
+/**
+ * Default thumbnail budget of an app run: 32 MiB, about 3,600 grayscale or 1,200 RGB 96 px thumbnails (every
+ * thumbnail of a small run); the audit redraws the others from their files when it shows them.
+ */
+export const DEFAULT_THUMB_BUDGET_BYTES = 32 * 1024 * 1024;
 
+/** Whether this context can put values on a SharedArrayBuffer that workers may read (in browsers: cross-origin isolated). */
+export function canShareFeatures(): boolean {
+  const g = globalThis as { SharedArrayBuffer?: unknown; crossOriginIsolated?: boolean };
+  return typeof g.SharedArrayBuffer === 'function' && g.crossOriginIsolated !== false;
+}
+
+/**
+ * A set's feature rows, appended in order into packed Float32Array chunks: the first holds `capacity` rows (the
+ * set's file count, when known: one row per file, so usually the only chunk), later ones grow with the rows
+ * (multi-frame files). With `shared` (where canShareFeatures()), the chunks are on SharedArrayBuffers, so the
+ * FeatureSet made from a single chunk needs no copy and the engine's threads read it in place.
+ */
+export class FeatureRows {
+  private chunks: Float32Array[] = [];
+  /** Rows in every chunk but the last (full), and in the last. */
+  private before = 0;
+  private inLast = 0;
+  private lastRows = 0;
+  private _dim: number | null;
+  readonly shared: boolean;
+  private readonly capacity: number;
+
+  constructor(opts: { dim?: number | null; capacity?: number; shared?: boolean } = {}) {
+    this._dim = opts.dim ?? null;
+    this.capacity = Math.max(1, Math.floor(opts.capacity ?? 4096));
+    this.shared = !!opts.shared && canShareFeatures();
+  }
+
+  get length(): number {
+    return this.before + this.inLast;
+  }
+
+  /** The row length (the first row's, when it was not given). */
+  get dim(): number | null {
+    return this._dim;
+  }
+
+  private alloc(rows: number): Float32Array {
+    const n = rows * this._dim!;
+    return this.shared ? new Float32Array(new SharedArrayBuffer(n * 4)) : new Float32Array(n);
+  }
+
+  push(row: Float32Array): void {
+    if (this._dim === null) this._dim = row.length;
+    const d = this._dim;
+    if (row.length !== d) throw new Error(`feature row has ${row.length} values, expected ${d}`);
+    if (this.chunks.length === 0 || this.inLast === this.lastRows) {
+      if (this.chunks.length) this.before += this.inLast;
+      // Past the expected rows, grow by a quarter of them at a time (at least 256 rows).
+      const rows = this.chunks.length === 0 ? this.capacity : Math.max(256, Math.ceil(this.capacity / 4));
+      this.chunks.push(this.alloc(rows));
+      this.lastRows = rows;
+      this.inLast = 0;
+    }
+    this.chunks[this.chunks.length - 1].set(row, this.inLast * d);
+    this.inLast++;
+  }
+
+  /** Row i (a view, valid until take()). */
+  row(i: number): Float32Array {
+    if (!(i >= 0 && i < this.length)) throw new RangeError(`row ${i} of ${this.length}`);
+    const d = this._dim!;
+    let k = 0;
+    let r = i;
+    const first = this.chunks[0].length / d;
+    if (r >= first) {
+      r -= first;
+      const later = Math.max(256, Math.ceil(this.capacity / 4));
+      k = 1 + Math.floor(r / later);
+      r -= (k - 1) * later;
+    }
+    return this.chunks[k].subarray(r * d, (r + 1) * d);
+  }
+
+  /**
+   * Every row, packed (length * dim values), and the store emptied. A single chunk is handed over as it is (a
+   * view of its first rows when some stayed unused, unless they are more than a sixteenth of it and over 1 MiB:
+   * then copied, so no large unused tail stays allocated); several chunks are copied into one.
+   */
+  take(dim: number): Float32Array {
+    if (this._dim !== null && this._dim !== dim) throw new Error(`feature rows have ${this._dim} values, expected ${dim}`);
+    this._dim = dim;
+    const n = this.length;
+    const chunks = this.chunks;
+    this.chunks = [];
+    this.before = this.inLast = this.lastRows = 0;
+    if (chunks.length === 1) {
+      const c = chunks[0];
+      const unusedBytes = c.byteLength - n * dim * 4;
+      if (unusedBytes === 0) return c;
+      if (unusedBytes <= Math.max(1 << 20, c.byteLength / 16)) return c.subarray(0, n * dim);
+    }
+    const out = this.alloc(n);
+    let at = 0;
+    for (const c of chunks) {
+      const take = Math.min(c.length, out.length - at);
+      out.set(take === c.length ? c : c.subarray(0, take), at);
+      at += take;
+    }
+    return out;
+  }
+}
+
+/**
+ * An empty collection. `capacity`: the rows expected (the set's file count) and `dim`, when known, size the packed
+ * feature buffer up front; `shared` puts it on shared memory (see FeatureRows).
+ */
 export function newCollection(
   name: string,
   varietySize: number | null,
-  opts: { thumbBudget?: ThumbBudget | null } = {},
+  opts: { thumbBudget?: ThumbBudget | null; capacity?: number; dim?: number | null; shared?: boolean } = {},
 ): SetCollection {
   return {
     name,
     ids: [],
     labels: [],
-    features: [],
+    rows: new FeatureRows({ capacity: opts.capacity, dim: opts.dim, shared: opts.shared }),
     thumbs: new Map(),
     thumbsDropped: 0,
     thumbBudget: opts.thumbBudget ?? null,
@@ -77,9 +213,13 @@ export function addResult(c: SetCollection, r: ItemResult): void {
     const id = r.path + f.idSuffix;
     c.ids.push(id);
     c.labels.push(r.label);
-    c.features.push(f.feature);
-    if (!c.thumbBudget || c.thumbBudget.take(f.thumb.data.byteLength)) c.thumbs.set(id, f.thumb);
-    else c.thumbsDropped++;
+    c.rows.push(f.feature);
+    if (!c.thumbBudget) c.thumbs.set(id, f.thumb);
+    else {
+      const kept = c.thumbBudget.keep(f.thumb);
+      if (kept) c.thumbs.set(id, kept);
+      else c.thumbsDropped++;
+    }
     if (f.gray && c.variety) c.variety.add(f.gray, r.label);
   }
 }
@@ -107,30 +247,26 @@ export class OrderedAdder {
   }
 }
 
-/** Whether this context can put values on a SharedArrayBuffer that workers may read (in browsers: cross-origin isolated). */
-export function canShareFeatures(): boolean {
-  const g = globalThis as { SharedArrayBuffer?: unknown; crossOriginIsolated?: boolean };
-  return typeof g.SharedArrayBuffer === 'function' && g.crossOriginIsolated !== false;
-}
-
 /**
- * The set's features; labels are kept only when every image has one (class subfolders). With `release`, the
- * per-image vectors are let go as they are copied (the collection's `features` is empty afterwards), so the
- * peak is one copy of the set's features, not two.
+ * The set's features; labels are kept only when every image has one (class subfolders). The packed rows are
+ * handed over (the collection's `rows` is empty afterwards), so the tab holds one copy of the set's features.
  *
- * With `shared` (and where canShareFeatures()), the values are put on a SharedArrayBuffer: the neighbour
- * engine's threads then read them in place, without the set-sized copy that shareSet() otherwise makes in the
- * engine worker. Such a set is shared, not transferred, when posted to a worker (transferableBuffers leaves it
- * out; a transfer list naming its buffer throws), and the page and the worker then see the same values.
+ * With `shared` (and where canShareFeatures()), the values are on a SharedArrayBuffer: the neighbour engine's
+ * threads then read them in place, without the set-sized copy that shareSet() otherwise makes in the engine
+ * worker. Such a set is shared, not transferred, when posted to a worker (transferableBuffers leaves it out; a
+ * transfer list naming its buffer throws), and the page and the worker then see the same values. A collection
+ * made with `shared` rows is on shared memory already; otherwise the rows are copied onto it here.
+ * (`release` is accepted for callers of the per-image version: the rows are always handed over.)
  */
 export function toFeatureSet(c: SetCollection, dim: number, opts: { release?: boolean; shared?: boolean } = {}): FeatureSet {
   const n = c.ids.length;
-  const data = opts.shared && canShareFeatures() ? new Float32Array(new SharedArrayBuffer(n * dim * 4)) : new Float32Array(n * dim);
-  c.features.forEach((f, i) => {
-    data.set(f, i * dim);
-    if (opts.release) c.features[i] = EMPTY;
-  });
-  if (opts.release) c.features = [];
+  if (c.rows.length !== n) throw new Error(`internal error: ${c.rows.length} feature rows for ${n} images`);
+  let data = c.rows.take(dim);
+  if (opts.shared && canShareFeatures() && !(data.buffer instanceof SharedArrayBuffer)) {
+    const s = new Float32Array(new SharedArrayBuffer(n * dim * 4));
+    s.set(data);
+    data = s;
+  }
   const labelled = n > 0 && c.labels.every((l) => l !== null);
   return makeFeatureSet(data, n, dim, { ids: c.ids.slice(), labels: labelled ? (c.labels as string[]).slice() : null, kind: 'continuous' });
 }
@@ -138,6 +274,4 @@ export function toFeatureSet(c: SetCollection, dim: number, opts: { release?: bo
 export function varietyOf(c: SetCollection): VarietyResult | null {
   return c.variety && c.variety.count > 0 ? c.variety.result() : null;
 }
-
-const EMPTY = new Float32Array(0);
 

@@ -1,0 +1,125 @@
+/**
+ * What the tab holds per image (issue #6; docs/scale.md, "Tab memory per image"):
+ *  - a finished run of 2 x 1,000 images in the built app leaves a bounded number of ArrayBuffers on the page
+ *    (kept thumbnails share a few packed chunks; the feature sets are let go once the results are shown), not one
+ *    or more per image as when every thumbnail and feature vector was a typed array of its own;
+ *  - the thumbnails the audit draws on demand (past the run's memory budget) are drawn in a worker and are the
+ *    pipeline's thumbnails, pixel for pixel (PNG, JPEG, and a frame of a multi-frame DICOM).
+ */
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Browser, CDPSession } from 'playwright-core';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { encodePngGray8 } from '../../src/core/png/encode';
+import { launch, watchErrors } from './browser';
+
+const N = 1000;
+
+/** N distinct 24 x 24 gray PNGs per set: a gradient, with the image's index written into its first pixels. */
+function writeSets(root: string): void {
+  for (const [set, shift] of [['real', 0], ['synthetic', 40]] as const) {
+    mkdirSync(join(root, set), { recursive: true });
+    for (let i = 0; i < N; i++) {
+      const g = Uint8Array.from({ length: 24 * 24 }, (_, p) => ((p % 24) * 7 + Math.floor(p / 24) * 3 + shift + ((i * 31) % 50)) & 255);
+      g[0] = i & 255;
+      g[1] = i >> 8;
+      writeFileSync(join(root, set, `img_${String(i).padStart(4, '0')}.png`), encodePngGray8(g, 24, 24));
+    }
+  }
+}
+
+/**
+ * Live JS objects on the page's main thread by constructor name, from a heap snapshot (taken after a full garbage
+ * collection). Runtime.queryObjects would be simpler, but V8 leaves ArrayBuffers and typed arrays out of it.
+ */
+async function liveObjects(cdp: CDPSession, names: string[]): Promise<Record<string, number>> {
+  const chunks: string[] = [];
+  const onChunk = (e: { chunk: string }) => chunks.push(e.chunk);
+  cdp.on('HeapProfiler.addHeapSnapshotChunk', onChunk);
+  await cdp.send('HeapProfiler.collectGarbage');
+  await cdp.send('HeapProfiler.takeHeapSnapshot', { reportProgress: false });
+  cdp.off('HeapProfiler.addHeapSnapshotChunk', onChunk);
+  const snap = JSON.parse(chunks.join('')) as { snapshot: { meta: { node_fields: string[]; node_types: [string[]] } }; nodes: number[]; strings: string[] };
+  const fields = snap.snapshot.meta.node_fields;
+  const stride = fields.length;
+  const typeAt = fields.indexOf('type');
+  const nameAt = fields.indexOf('name');
+  const objectType = snap.snapshot.meta.node_types[0].indexOf('object');
+  const counts = Object.fromEntries(names.map((n) => [n, 0]));
+  for (let i = 0; i < snap.nodes.length; i += stride) {
+    if (snap.nodes[i + typeAt] !== objectType) continue;
+    const name = snap.strings[snap.nodes[i + nameAt]];
+    if (name in counts) counts[name]++;
+  }
+  return counts;
+}
+
+describe('tab memory per image', () => {
+  let browser: Browser;
+  let root: string;
+  beforeAll(async () => {
+    browser = await launch();
+    root = mkdtempSync(join(tmpdir(), 'synthlens-e2e-tabmem-'));
+    writeSets(root);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('a finished run of 2 x 1,000 images holds a bounded number of typed-array buffers on the page', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    const errors = watchErrors(page);
+    await page.goto(inject('baseUrl'));
+    const cdp = await context.newCDPSession(page);
+    const kinds = ['ArrayBuffer', 'SharedArrayBuffer', 'Float32Array', 'Uint8Array'];
+    const before = await liveObjects(cdp, kinds);
+
+    await page.setInputFiles('[data-testid=drop-real-input]', join(root, 'real'));
+    await page.setInputFiles('[data-testid=drop-synthetic-input]', join(root, 'synthetic'));
+    await page.selectOption('[data-testid=setting-extractor]', 'pixels');
+    await page.selectOption('[data-testid=setting-pixels-size]', '8');
+    await page.selectOption('[data-testid=setting-utility]', 'off');
+    await page.click('[data-testid=start-run]');
+    await page.locator('[data-testid=results-view]').waitFor({ timeout: 300_000 });
+    await expect(page.locator('[data-testid=audit-pair]').first().getAttribute('data-assignment')).resolves.toMatch(/copy|real|non-real/);
+
+    const after = await liveObjects(cdp, kinds);
+    console.log(`tab memory, live objects on the page before the run -> on the results page (${2 * N} images): ${kinds.map((k) => `${k} ${before[k]} -> ${after[k]}`).join(', ')}`);
+    // 2,000 thumbnails of 576 bytes fit in 2 chunks of the budget; a buffer per thumbnail would be 2,000 more.
+    expect(after.ArrayBuffer - before.ArrayBuffer).toBeLessThan(150);
+    // No feature vector (a Float32Array per image, or the sets' packed arrays) outlives the run on the page.
+    expect(after.Float32Array - before.Float32Array).toBeLessThan(50);
+    expect(after.SharedArrayBuffer - before.SharedArrayBuffer).toBeLessThan(5);
+    expect(errors.filter((e) => !/Failed to load resource/.test(e))).toEqual([]);
+    await context.close();
+  });
+
+  it('draws on-demand thumbnails in a worker, identical to the pipeline\'s', async () => {
+    const page = await browser.newPage();
+    const errors = watchErrors(page);
+    await page.goto(new URL('tests/e2e/harness/thumbs.html', inject('devUrl')).href);
+    await page.waitForFunction(() => document.body.dataset.ready === '1', null, { timeout: 120_000 });
+    const cases: [string, string, string][] = [
+      ['tests/fixtures/images/formats/png-rgb8.png', 'a/rgb.png', 'a/rgb.png'],
+      ['tests/fixtures/images/formats/jpeg-gray.jpg', 'b.jpg', 'b.jpg'],
+      ['tests/fixtures/images/dicom/multiframe-rle.dcm', 'c.dcm', 'c.dcm#2'],
+    ];
+    for (const [fixture, path, id] of cases) {
+      const bytes = Array.from(readFileSync(fixture));
+      const got = await page.evaluate(
+        ([b, p, i]) => (window as unknown as { synthlensThumbs: { draw(b: number[], p: string, i: string, s: number): Promise<{ worker: unknown; page: unknown }> } }).synthlensThumbs.draw(b, p, i, 48),
+        [bytes, path, id] as const,
+      );
+      expect(got.page, id).not.toBeNull();
+      expect(got.worker, id).toEqual(got.page);
+    }
+    const workers = page.workers().map((w) => w.url());
+    expect(workers.some((u) => /thumbs\.worker/.test(u))).toBe(true);
+    // (the dev server has no favicon)
+    expect(errors.filter((e) => !/Failed to load resource/.test(e))).toEqual([]);
+    await page.close();
+  });
+});
