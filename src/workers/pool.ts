@@ -1,12 +1,14 @@
 /**
  * Page-side pool of pipeline workers (one per core, at most 4): each worker owns a backend and a model;
  * files are handed out in small chunks so every core stays busy, and results come back per file with
- * its index in the input. Cancelling aborts every worker promptly; terminate() frees them.
+ * its index in the input. A worker gets a file's bytes when it reaches the file: the page reads them and
+ * transfers them (posting the File itself would leave the page's File holding more browser memory; see
+ * pipeline.worker.ts). Cancelling aborts every worker promptly; terminate() frees them.
  */
 import * as Comlink from 'comlink';
 import type { ExtractorSpec } from '../extractors/registry.ts';
 import type { ItemResult, Stage } from '../pipeline/extract.ts';
-import type { PipelineInit, PipelineWorkerApi, WorkItem } from './pipeline.worker.ts';
+import type { PipelineInit, PipelineWorkerApi, WorkItem, WorkRef } from './pipeline.worker.ts';
 
 /**
  * Workers for a run: one per logical core, so decoding, preprocessing and inference overlap across cores.
@@ -50,26 +52,42 @@ export class PipelinePool {
     const chunk = hooks.chunkSize ?? 8;
     let next = 0;
     const totals = { cached: 0, embedded: 0, skipped: 0 };
-    const onStage = hooks.onStage ? Comlink.proxy(hooks.onStage) : undefined;
+    // A file's bytes, read here and transferred; a read error reaches the worker with its message (the skip reason).
+    const read = async (index: number) => {
+      const bytes = new Uint8Array(await items[index].file.arrayBuffer());
+      return Comlink.transfer(bytes, [bytes.buffer]);
+    };
     const loop = async (remote: Comlink.Remote<PipelineWorkerApi>) => {
-      while (!this.cancelled && next < items.length) {
-        const start = next;
-        const slice = items.slice(start, Math.min(items.length, start + chunk));
-        next += slice.length;
-        // Per-item results travel on the callback's own MessagePort, the return value on the worker's port:
-        // messages on different ports are not ordered, so wait for every item before taking the next chunk.
-        let k = 0;
-        let allDelivered!: () => void;
-        const delivered = new Promise<void>((resolve) => (allDelivered = resolve));
-        const onItem = (r: ItemResult) => {
-          hooks.onResult(start + k++, r);
-          if (k === slice.length) allDelivered();
-        };
-        const counts = await remote.process(slice, Comlink.proxy(onItem), onStage);
-        if (k < slice.length && !this.cancelled) await delivered;
-        totals.cached += counts.cached;
-        totals.embedded += counts.embedded;
-        totals.skipped += counts.skipped;
+      // One callback per worker for the whole run (a proxied callback is a message port: one per chunk would make
+      // 25,000 ports for 200,000 files), told which chunk its results belong to.
+      let start = 0;
+      let k = 0;
+      let expected = 0;
+      let allDelivered: () => void = () => {};
+      const onItem = (r: ItemResult) => {
+        hooks.onResult(start + k++, r);
+        if (k === expected) allDelivered();
+      };
+      await remote.begin(Comlink.proxy(onItem), Comlink.proxy(read), hooks.onStage ? Comlink.proxy(hooks.onStage) : undefined);
+      try {
+        while (!this.cancelled && next < items.length) {
+          start = next;
+          const slice: WorkRef[] = [];
+          for (let i = start; i < Math.min(items.length, start + chunk); i++) slice.push({ index: i, path: items[i].path, label: items[i].label });
+          next += slice.length;
+          k = 0;
+          expected = slice.length;
+          // Per-item results travel on the callback's own MessagePort, the return value on the worker's port:
+          // messages on different ports are not ordered, so wait for every item before taking the next chunk.
+          const delivered = new Promise<void>((resolve) => (allDelivered = resolve));
+          const counts = await remote.process(slice);
+          if (k < slice.length && !this.cancelled) await delivered;
+          totals.cached += counts.cached;
+          totals.embedded += counts.embedded;
+          totals.skipped += counts.skipped;
+        }
+      } finally {
+        await remote.end().catch(() => {});
       }
     };
     await Promise.all(this.remotes.map(loop));
