@@ -1,5 +1,5 @@
 /** A set chosen in the start screen: its files and the dataset built from their listing. */
-import { buildDataset, normalizePath, type Dataset } from '../../imaging/dataset.ts';
+import { buildDataset, normalizePath, type Dataset, type FileEntry } from '../../imaging/dataset.ts';
 import type { PickedFolder } from './folderDrop.ts';
 import type { SetInput } from '../../app/runner.ts';
 import type { SetRole } from '../../app/types.ts';
@@ -14,10 +14,24 @@ export interface ChosenSet {
 
 let counter = 0;
 
+/**
+ * A picked file's listing entry. No File.size: for a folder pick each read is a synchronous round trip to the
+ * browser process (4 s per 10,000 files on the page's thread); empty and too large files are refused when the
+ * pipeline reads them. read() is a method, not a closure per file (a pick may list 100,000 files).
+ */
+class PickedEntry implements FileEntry {
+  readonly size = null;
+  constructor(
+    readonly path: string,
+    private readonly file: Blob,
+  ) {}
+  async read(): Promise<Uint8Array> {
+    return new Uint8Array(await this.file.arrayBuffer());
+  }
+}
+
 export function chosenSet(folder: PickedFolder, name = folder.name): ChosenSet {
-  // No File.size here: for a folder pick each read is a synchronous round trip to the browser process (4 s per
-  // 10,000 files on the page's thread). Empty and too large files are refused when the pipeline reads them.
-  const entries = folder.files.map((f) => ({ path: f.path, size: null, read: async () => new Uint8Array(await f.file.arrayBuffer()) }));
+  const entries = folder.files.map((f) => new PickedEntry(f.path, f.file));
   const dataset = buildDataset(name, entries);
   const files = new Map<string, Blob>();
   for (const f of folder.files) files.set(normalizePath(f.path), f.file);
@@ -25,13 +39,9 @@ export function chosenSet(folder: PickedFolder, name = folder.name): ChosenSet {
 }
 
 export function toSetInput(s: ChosenSet, role: SetRole): SetInput {
-  // Dataset paths are normalised; map each back to its blob.
-  const files = new Map<string, Blob>();
-  for (const f of s.dataset.files) {
-    const blob = s.files.get(f.path);
-    if (blob) files.set(f.path, blob);
-  }
-  return { name: s.name, role, dataset: { ...s.dataset, name: s.name }, files };
+  // Dataset paths are normalised, as the keys of s.files: the run looks its files up there (a map of 100,000
+  // files is not copied for each run; its extra entries, hidden files the listing ignored, are never asked for).
+  return { name: s.name, role, dataset: { ...s.dataset, name: s.name }, files: s.files };
 }
 
 /** Images per class label ('(no class folder)' for files in the root). */
