@@ -26,7 +26,9 @@
  * Phases timed (wall): generation, build (if any), folder picking, extraction before the reload, extraction
  * after it (to the start of the metrics), metrics (to the results page). Options: --n, --side, --reload-at,
  * --image-size, --out, --keep (keep the generated folder), --tmp <dir> (parent of the generated folder),
- * --seed, --rebuild, --max-hours (give up after this long; default 12).
+ * --seed, --rebuild, --max-hours (give up after this long; default 12), --dumps (the largest renderer by allocator
+ * at the end of each phase, from chromium memory-infra dumps: V8 heaps of the page and of the workers, Blink, PartitionAlloc,
+ * malloc, File objects).
  */
 import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
@@ -317,6 +319,83 @@ class MemorySampler {
   }
 }
 
+// ---- allocator dumps (--dumps) ------------------------------------------------------------------------
+
+/** One renderer's memory by allocator (MiB), from a chromium memory-infra dump. */
+export interface AllocatorDump {
+  phase: string;
+  t: number;
+  /** RSS of the dumped (largest) renderer process. */
+  rss: number;
+  /** Bytes per allocator (see ALLOCATORS); `objects` where chromium counts them. */
+  bytes: Record<string, number>;
+  objects: Record<string, number>;
+}
+
+/**
+ * The allocators a dump is summarised by: the page's and the workers' V8 heaps, Blink's garbage-collected heap,
+ * PartitionAlloc's partitions (array_buffer: typed arrays' and wasm-free ArrayBuffers' bytes; buffer: strings and
+ * Blink buffers), malloc, and the File objects Blink holds (one per picked file).
+ */
+const ALLOCATOR_LABELS: Record<string, string> = {
+  'v8/main/heap': 'V8 page',
+  'v8/workers/heap': 'V8 workers',
+  blink_gc: 'Blink GC',
+  'partition_alloc/allocated_objects/partitions/array_buffer': 'PA array_buffer',
+  'partition_alloc/allocated_objects/partitions/buffer': 'PA buffer',
+  'malloc/allocated_objects': 'malloc',
+  'blink_objects/ArrayBufferContents': 'ArrayBufferContents',
+  'blink_objects/blink_gc/main/File': 'File',
+  canvas: 'canvas',
+};
+const ALLOCATORS = Object.keys(ALLOCATOR_LABELS);
+
+/** Reads a memory-infra dump of every chromium process through `cdp` and summarises the renderer `pid`. */
+export async function allocatorDump(cdp: CDPSession, pid: number): Promise<{ bytes: Record<string, number>; objects: Record<string, number> } | null> {
+  const events: { ph?: string; pid?: number; args?: { dumps?: { allocators?: Record<string, { attrs?: Record<string, { value: string }> }> } } }[] = [];
+  const onData = (e: { value: unknown[] }) => events.push(...(e.value as typeof events));
+  cdp.on('Tracing.dataCollected', onData);
+  const complete = new Promise<void>((r) => cdp.once('Tracing.tracingComplete', () => r()));
+  try {
+    await cdp.send('Tracing.start', {
+      transferMode: 'ReportEvents',
+      traceConfig: { includedCategories: ['disabled-by-default-memory-infra'], excludedCategories: ['*'], memoryDumpConfig: { triggers: [] } },
+    } as never);
+    await cdp.send('Tracing.requestMemoryDump' as never, { deterministic: true, levelOfDetail: 'detailed' } as never);
+    await cdp.send('Tracing.end');
+    await complete;
+  } finally {
+    cdp.off('Tracing.dataCollected', onData);
+  }
+  const bytes: Record<string, number> = {};
+  const objects: Record<string, number> = {};
+  for (const e of events) {
+    const allocators = e.ph === 'v' && e.pid === pid ? e.args?.dumps?.allocators : undefined;
+    if (!allocators) continue;
+    for (const [name, a] of Object.entries(allocators)) {
+      // File objects are named 'File (0x1ba)' (a type id): match by prefix
+      const key = ALLOCATORS.find((k) => name === k || (k.endsWith('/File') && name.startsWith(`${k} (`)));
+      if (!key) continue;
+      const size = a.attrs?.size ? parseInt(a.attrs.size.value, 16) : 0;
+      const count = a.attrs?.object_count ? parseInt(a.attrs.object_count.value, 16) : null;
+      bytes[key] = (bytes[key] ?? 0) + size;
+      if (count !== null) objects[key] = (objects[key] ?? 0) + count;
+    }
+  }
+  return Object.keys(bytes).length ? { bytes, objects } : null;
+}
+
+/** The pid of the largest renderer process below this one (by RSS). */
+function largestRenderer(): number | null {
+  let best: { pid: number; rss: number } | null = null;
+  for (const p of descendants()) {
+    if (kindOf(p.pid) !== 'renderer') continue;
+    const rss = kib(`/proc/${p.pid}/status`, 'VmRSS');
+    if (!best || rss > best.rss) best = { pid: p.pid, rss };
+  }
+  return best?.pid ?? null;
+}
+
 // ---- the page ------------------------------------------------------------------------------------------
 
 /** Records in the app's IndexedDB feature cache (0 when the database does not exist yet). */
@@ -426,6 +505,7 @@ export async function main(argv: string[]): Promise<number> {
       keep: { type: 'boolean', default: false },
       rebuild: { type: 'boolean', default: false },
       'max-hours': { type: 'string', default: '12' },
+      dumps: { type: 'boolean', default: false },
     },
   });
   const n = Number(values.n);
@@ -515,12 +595,23 @@ export async function main(argv: string[]): Promise<number> {
     await cdp.send('Performance.enable');
     sampler = new MemorySampler(t0, cdp);
     sampler.start();
+    // --dumps: the largest renderer's memory by allocator at the end of each phase (after the picks, just before
+    // the reload, at the start of the metrics, on the results page).
+    const dumps: AllocatorDump[] = [];
+    const dump = async (phase: string) => {
+      if (!values.dumps) return;
+      const pid = largestRenderer();
+      const d = pid === null ? null : await allocatorDump(cdp, pid).catch((e) => (log(`memory dump failed: ${(e as Error).message}`), null));
+      if (pid === null || !d) return;
+      dumps.push({ phase, t: (performance.now() - t0) / 1000, rss: kib(`/proc/${pid}/status`, 'VmRSS') * 1024, ...d });
+    };
     await page.goto(base);
     check((await cacheRecords(page)) === 0, 'feature cache empty at the start (fresh profile)');
 
     // 3. first run, reloaded part-way
     sampler.phase = 'pick 1';
     const pick1 = await pickFolders(page, root, side);
+    await dump('after pick 1');
     phases.push(['pick folders (1st)', pick1.all, `setInputFiles on the folder inputs: real ${fmt(pick1.real)} s, synthetic ${fmt(pick1.synthetic)} s, then the settings`]);
     log(`folders picked in ${secs(pick1.all)}`);
     sampler.phase = 'extract 1';
@@ -540,6 +631,7 @@ export async function main(argv: string[]): Promise<number> {
         log(`  ${doneOf(before).toLocaleString('en')} / ${total.toLocaleString('en')} done (${fmt((performance.now() - t) / 1000, 0)} s, load ${load()})`);
       }
     }
+    await dump('before reload');
     await page.screenshot({ path: join(out, 'progress-before-reload.png') });
     const extract1 = (performance.now() - t) / 1000;
     const done1 = doneOf(before);
@@ -586,6 +678,7 @@ export async function main(argv: string[]): Promise<number> {
       if (tMetrics === null && p.metrics) {
         tMetrics = performance.now();
         sampler.phase = 'metrics';
+        await dump('metrics start');
         if (!shotProgress) {
           await page.screenshot({ path: join(out, 'progress-resumed.png') });
           shotProgress = true;
@@ -600,6 +693,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     const tEnd = performance.now();
     sampler.phase = 'results';
+    await page.waitForTimeout(2000);
+    await dump('results');
     tMetrics ??= tEnd;
     const extract2 = (tMetrics - t) / 1000;
     phases.push(['extraction after reload', extract2, `${(total - embedded).toLocaleString('en')} embedded + ${embedded.toLocaleString('en')} from the cache, ${fmt((total - embedded) / extract2, 0)} images/s embedded`]);
@@ -673,6 +768,25 @@ export async function main(argv: string[]): Promise<number> {
       row('browser process', 'browser'),
       row('all chromium', 'all'),
     ], 1)) log(`  ${l}`);
+    // The largest renderer (the page and its workers) by phase: its peak and its RSS at the phase's end.
+    const byPhase: string[][] = [];
+    for (const ph of [...new Set(sampler.samples.map((x) => x.phase))]) {
+      const xs = sampler.samples.filter((x) => x.phase === ph);
+      byPhase.push([ph, mib(Math.max(...xs.map((x) => x.rendererMax))), mib(xs[xs.length - 1].rendererMax), mib(Math.max(...xs.map((x) => x.rss.renderer)))]);
+    }
+    log('');
+    log('Largest renderer by phase (RSS):');
+    for (const l of table(['phase', 'peak', 'at the end', 'all renderers, peak'], byPhase, 1)) log(`  ${l}`);
+    if (dumps.length) {
+      log('');
+      log('Largest renderer by allocator (--dumps; MiB, objects where counted):');
+      const cols = ALLOCATORS.filter((k) => dumps.some((d) => k in d.bytes));
+      for (const l of table(['phase', 'RSS', ...cols.map((k) => ALLOCATOR_LABELS[k])], dumps.map((d) => [
+        d.phase, fmt(d.rss / 2 ** 20, 0),
+        ...cols.map((k) => `${fmt((d.bytes[k] ?? 0) / 2 ** 20, 1)}${k in d.objects ? ` (${d.objects[k]})` : ''}`),
+      ]), 1)) log(`  ${l}`);
+      log(`  allocators: ${cols.map((k) => `${ALLOCATOR_LABELS[k]} = ${k}`).join(', ')}`);
+    }
     const hu = pk['heap.used'];
     const ht = pk['heap.total'];
     log(`  page main-thread JS heap (CDP Performance.getMetrics): used ${hu ? mib(hu.bytes) : '-'} (${hu?.phase ?? '-'}), allocated ${ht ? mib(ht.bytes) : '-'}`);
@@ -681,7 +795,7 @@ export async function main(argv: string[]): Promise<number> {
     const pass = peakTab <= BUDGET_BYTES;
     log(`  tab peak (RSS of every renderer process: the page, its workers, chromium's spare renderers) ${mib(peakTab)} vs budget ${mib(BUDGET_BYTES)}: ${pass ? 'PASS' : 'FAIL'}`);
     if (!pass) ok = false;
-    writeFileSync(join(out, 'memory.json'), JSON.stringify({ peaks: pk, samples: sampler.samples }, null, 0));
+    writeFileSync(join(out, 'memory.json'), JSON.stringify({ peaks: pk, samples: sampler.samples, dumps }, null, 0));
     log(`screenshots, report.json and memory.json in ${out}`);
     return ok ? 0 : 1;
   } finally {
