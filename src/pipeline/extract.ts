@@ -34,6 +34,19 @@ export interface PipelineOptions {
 
 export const DEFAULT_PIPELINE_OPTIONS: PipelineOptions = { aspect: 'stretch', varietySize: 256, thumbSize: 96, batchSize: 16 };
 
+/**
+ * Most frames per forward pass on the CPU backends (wasm, cpu). A batch's activations set the high-water mark of
+ * a worker's wasm heap, which never shrinks: MobileNetV2 at 224 px in a tab with two pipeline workers peaked at
+ * 838 MiB (largest renderer) with 16 frames per pass and 618 MiB with 4, at the same speed (each frame's work is
+ * the same; the features are bit-identical whatever the batch: checked on wasm with 8, 4, 2 and 1).
+ */
+export const CPU_BATCH_SIZE = 4;
+
+/** Frames per forward pass for `backend`: the requested size, capped at CPU_BATCH_SIZE on wasm and cpu. */
+export function batchSizeFor(backend: string, requested: number): number {
+  return backend === 'wasm' || backend === 'cpu' ? Math.min(requested, CPU_BATCH_SIZE) : requested;
+}
+
 export interface FileItem {
   path: string;
   label: string | null;
