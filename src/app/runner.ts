@@ -12,7 +12,8 @@
  *
  * Memory per image is its feature row (and, within a budget, its audit thumbnail): results are added to their set
  * as they arrive (OrderedAdder), each row copied into the set's one packed buffer (on shared memory, which the
- * engine worker and its threads then read in place), the variety images are summed on arrival and dropped, and
+ * engine worker and its threads then read in place), the variety images are summed in the pipeline workers (they
+ * never reach the page: the page merges each worker's per-class sums), and
  * thumbnails past the budget are redrawn from the file, in a worker, when the audit shows them (./thumbs.ts). Once
  * the run is over, the page keeps its results, the kept thumbnails and the files, not the feature sets. Without a held-out set, the
  * utility test part of the real set is split off by FILE before extraction (like the CLI), so it never enters
@@ -30,7 +31,7 @@ import type { UtilityProgress, UtilityReport } from '../core/utility/types.ts';
 import { makeFeatureSet, type FeatureSet } from '../core/features/featureSet.ts';
 import type { EvaluateProgress } from '../core/evaluate.ts';
 import { describePreprocessing, type PipelineOptions } from '../pipeline/extract.ts';
-import { DEFAULT_THUMB_BUDGET_BYTES, newCollection, OrderedAdder, ThumbBudget, toFeatureSet, type SetCollection } from '../pipeline/collect.ts';
+import { addVarietyState, DEFAULT_THUMB_BUDGET_BYTES, newCollection, OrderedAdder, ThumbBudget, toFeatureSet, type SetCollection } from '../pipeline/collect.ts';
 import type { VarietyResult } from '../core/metrics/variety.ts';
 import { defaultPoolSize, PipelinePool, type WorkItem } from '../workers/pool.ts';
 import type { PipelineInit } from '../workers/pipeline.worker.ts';
@@ -732,7 +733,8 @@ export class Run {
     this.emit(true);
     let computed = sharedSince === undefined ? 0 : p.done - p.cached - p.skipped;
     let finished = false;
-    await this.pool!.run(items, {
+    const { variety } = await this.pool!.run(items, {
+      variety: varietySize !== null,
       onResult: (i, r) => {
         adder.add(i, r);
         p.done++;
@@ -760,6 +762,7 @@ export class Run {
     });
     finished = true;
     if (adder.added !== items.length) throw new Error(`internal error: no result for ${items[adder.added].path}`);
+    addVarietyState(c, variety);
     if (sharedSince === undefined) {
       p.stage = 'done';
       p.etaSec = 0;

@@ -9,7 +9,7 @@
  * from the file, see src/app/thumbs.ts).
  */
 import { makeFeatureSet, type FeatureSet } from '../core/features/featureSet.ts';
-import { VarietyAccumulator, type VarietyResult } from '../core/metrics/variety.ts';
+import { VarietyAccumulator, type VarietyResult, type VarietyState } from '../core/metrics/variety.ts';
 import type { CachedFrame } from '../store/featureCache.ts';
 import type { ItemResult } from './extract.ts';
 
@@ -269,6 +269,38 @@ export function toFeatureSet(c: SetCollection, dim: number, opts: { release?: bo
   }
   const labelled = n > 0 && c.labels.every((l) => l !== null);
   return makeFeatureSet(data, n, dim, { ids: c.ids.slice(), labels: labelled ? (c.labels as string[]).slice() : null, kind: 'continuous' });
+}
+
+/**
+ * One set of variety sums from several (the pipeline workers' parts of a set, the page's): per class, the sums
+ * added and the counts too (integer sums in float64: exact, so the same as adding every image in one place).
+ * Throws, as VarietyAccumulator.add does, when some parts are labelled and others not. Null when there is none.
+ */
+export function mergeVarietyStates(states: (VarietyState | null | undefined)[]): VarietyState | null {
+  const parts = states.filter((x): x is VarietyState => !!x && x.groups.some((g) => g.count > 0));
+  if (parts.length === 0) return null;
+  const { width, height } = parts[0];
+  const groups = new Map<string | null, { sum: Float64Array; count: number }>();
+  for (const st of parts) {
+    if (st.width !== width || st.height !== height) throw new Error(`variety sums of ${st.width} x ${st.height} and ${width} x ${height} cannot be merged`);
+    for (const g of st.groups) {
+      if (g.count === 0) continue;
+      const acc = groups.get(g.label);
+      if (!acc) groups.set(g.label, { sum: Float64Array.from(g.sum), count: g.count });
+      else {
+        for (let i = 0; i < acc.sum.length; i++) acc.sum[i] += g.sum[i];
+        acc.count += g.count;
+      }
+    }
+  }
+  if (groups.has(null) && groups.size > 1) throw new Error('variety images must be all labelled or all unlabelled');
+  return { width, height, groups: [...groups].map(([label, { sum, count }]) => ({ label, sum, count })) };
+}
+
+/** Adds sums made elsewhere (the pipeline workers') to the collection's variety accumulator. */
+export function addVarietyState(c: SetCollection, st: VarietyState | null): void {
+  if (!st || !c.variety) return;
+  c.variety = VarietyAccumulator.fromState(mergeVarietyStates([c.variety.state(), st])!);
 }
 
 export function varietyOf(c: SetCollection): VarietyResult | null {

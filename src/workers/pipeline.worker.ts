@@ -7,12 +7,17 @@
  * 1.7 KiB more of browser bookkeeping for as long as it lives (measured in chromium: 20,000 files, +34 MiB of the
  * renderer's malloc), twice what reading it on the page leaves (0.9 KiB); the app keeps its files for the
  * whole session (on-demand thumbnails, the next run).
+ *
+ * The variety images (8-bit grayscale at the variety size, 64 KiB each at 256 px) are summed here, per run, and
+ * not sent to the page: end() hands over the run's per-class sums (the page merges the workers' sums: integer sums
+ * in float64, exact in any order).
  */
 import * as Comlink from 'comlink';
 import { initBrowserBackend, type BrowserBackend } from '../extractors/backend.ts';
 import { loadExtractor, type CustomExtractorOptions, type Extractor, type ExtractorId, type ExtractorSpec } from '../extractors/registry.ts';
 import { batchSizeFor, processItems, type ItemResult, type PipelineOptions, type Stage } from '../pipeline/extract.ts';
 import { IdbFeatureCache } from '../store/featureCache.ts';
+import { VarietyAccumulator, type VarietyState } from '../core/metrics/variety.ts';
 
 export interface PipelineInit {
   extractorId: ExtractorId;
@@ -51,6 +56,16 @@ let sink: {
   onStage?: Remote<(s: Stage) => void>;
 } | null = null;
 
+/** The run's variety sums (begin with `variety`), or null. */
+let variety: VarietyAccumulator | null = null;
+
+/** The result as the page gets it: the variety images added to this worker's sums, not sent. */
+function forPage(r: ItemResult): ItemResult {
+  if ('skipped' in r || !r.frames.some((f) => f.gray)) return r;
+  for (const f of r.frames) if (f.gray && variety) variety.add(f.gray, r.label);
+  return { ...r, frames: r.frames.map((f) => (f.gray ? { ...f, gray: null } : f)) };
+}
+
 function release(): void {
   if (!sink) return;
   sink.onItem[Comlink.releaseProxy]();
@@ -79,10 +94,12 @@ const api = {
    * Starts a run of chunks, until end(): `read(index)` gives a file's bytes (read on the page, transferred),
    * every file's result goes to onItem (in order within a chunk), stage changes to onStage. Each callback passed
    * here is a message port; taking them once per run rather than with every chunk keeps the ports (and what the
-   * browser holds per port) to three per worker.
+   * browser holds per port) to three per worker. With `variety`, the run's variety images are summed here (see
+   * end()); without, they are dropped.
    */
-  begin(onItem: (r: ItemResult) => void, read: (index: number) => Promise<Uint8Array>, onStage?: (s: Stage) => void): void {
+  begin(onItem: (r: ItemResult) => void, read: (index: number) => Promise<Uint8Array>, onStage?: (s: Stage) => void, opts: { variety?: boolean } = {}): void {
     release();
+    variety = opts.variety && options?.varietySize ? new VarietyAccumulator(options.varietySize) : null;
     sink = {
       onItem: onItem as unknown as Remote<(r: ItemResult) => void>,
       read: read as unknown as Remote<(index: number) => Promise<Uint8Array>>,
@@ -101,13 +118,16 @@ const api = {
       extractor,
       cache,
       options,
-      { signal: controller.signal, onItem: (r) => void onItem(r), onStage: onStage ? (st) => void onStage(st) : undefined },
+      { signal: controller.signal, onItem: (r) => void onItem(forPage(r)), onStage: onStage ? (st) => void onStage(st) : undefined },
     );
   },
 
-  /** Ends the run begun with begin(): the callbacks' ports are closed. */
-  end(): void {
+  /** Ends the run begun with begin(): the callbacks' ports are closed; returns the run's variety sums (transferred). */
+  end(): VarietyState | null {
     release();
+    const st = variety && variety.count > 0 ? variety.state() : null;
+    variety = null;
+    return st ? Comlink.transfer(st, st.groups.map((g) => g.sum.buffer as ArrayBuffer)) : null;
   },
 
   cancel(): void {

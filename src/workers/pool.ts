@@ -9,6 +9,8 @@ import * as Comlink from 'comlink';
 import type { ExtractorSpec } from '../extractors/registry.ts';
 import type { ItemResult, Stage } from '../pipeline/extract.ts';
 import type { PipelineInit, PipelineWorkerApi, WorkItem, WorkRef } from './pipeline.worker.ts';
+import type { VarietyState } from '../core/metrics/variety.ts';
+import { mergeVarietyStates } from '../pipeline/collect.ts';
 
 /**
  * Workers for a run: one per logical core, so decoding, preprocessing and inference overlap across cores.
@@ -41,17 +43,19 @@ export class PipelinePool {
   }
 
   /**
-   * Processes `items`; onResult(index, result) is called once per item (any order across chunks).
+   * Processes `items`; onResult(index, result) is called once per item (any order across chunks), without its
+   * variety images: with `variety`, the workers sum them and the run returns the sums (null when none).
    * Rejects with an AbortError after cancel().
    */
   async run(
     items: WorkItem[],
-    hooks: { onResult(index: number, r: ItemResult): void; onStage?(s: Stage): void; chunkSize?: number },
-  ): Promise<{ cached: number; embedded: number; skipped: number }> {
+    hooks: { onResult(index: number, r: ItemResult): void; onStage?(s: Stage): void; chunkSize?: number; variety?: boolean },
+  ): Promise<{ cached: number; embedded: number; skipped: number; variety: VarietyState | null }> {
     this.cancelled = false;
     const chunk = hooks.chunkSize ?? 8;
     let next = 0;
     const totals = { cached: 0, embedded: 0, skipped: 0 };
+    const varieties: VarietyState[] = [];
     // A file's bytes, read here and transferred; a read error reaches the worker with its message (the skip reason).
     const read = async (index: number) => {
       const bytes = new Uint8Array(await items[index].file.arrayBuffer());
@@ -68,7 +72,7 @@ export class PipelinePool {
         hooks.onResult(start + k++, r);
         if (k === expected) allDelivered();
       };
-      await remote.begin(Comlink.proxy(onItem), Comlink.proxy(read), hooks.onStage ? Comlink.proxy(hooks.onStage) : undefined);
+      await remote.begin(Comlink.proxy(onItem), Comlink.proxy(read), hooks.onStage ? Comlink.proxy(hooks.onStage) : undefined, { variety: !!hooks.variety });
       try {
         while (!this.cancelled && next < items.length) {
           start = next;
@@ -87,12 +91,13 @@ export class PipelinePool {
           totals.skipped += counts.skipped;
         }
       } finally {
-        await remote.end().catch(() => {});
+        const st = await remote.end().catch(() => null);
+        if (st) varieties.push(st);
       }
     };
     await Promise.all(this.remotes.map(loop));
     if (this.cancelled) throw Object.assign(new Error('The run was cancelled.'), { name: 'AbortError' });
-    return totals;
+    return { ...totals, variety: mergeVarietyStates(varieties) };
   }
 
   cancel(): void {

@@ -5,7 +5,7 @@
  * src/app/thumbs.ts: an on-demand thumbnail equals the pipeline's thumbnail of the same file.
  */
 import { describe, expect, it } from 'vitest';
-import { addResult, newCollection, OrderedAdder, ThumbBudget, toFeatureSet } from '../../../src/pipeline/collect.ts';
+import { addResult, addVarietyState, mergeVarietyStates, newCollection, OrderedAdder, ThumbBudget, toFeatureSet } from '../../../src/pipeline/collect.ts';
 import type { ItemResult } from '../../../src/pipeline/extract.ts';
 import { VarietyAccumulator } from '../../../src/core/metrics/variety.ts';
 import { encodePngGray8 } from '../../../src/core/png/encode.ts';
@@ -94,6 +94,38 @@ describe('variety sums handed over', () => {
     expect(r2.count).toBe(7);
     expect(r2.classes).toEqual({ x: 3, y: 4 });
   });
+  it('merged from several parts (the pipeline workers\' sums) gives the same mean image and PNG as one accumulator', () => {
+    const size = 8;
+    const imgs = Array.from({ length: 9 }, (_, i) => Uint8Array.from({ length: size * size }, (_, p) => (p * 53 + i * 29) % 256));
+    const labels = imgs.map((_, i) => (i % 3 === 0 ? 'x' : 'y'));
+    const one = new VarietyAccumulator(size);
+    imgs.forEach((g, i) => one.add(g, labels[i]));
+    // three workers took images 0-2, 3-6 (only class y... and x at 3, 6) and 7-8; the page's own accumulator is empty
+    const parts = [[0, 1, 2], [3, 4, 5, 6], [7, 8]].map((idx) => {
+      const acc = new VarietyAccumulator(size);
+      for (const i of idx) acc.add(imgs[i], labels[i]);
+      return structuredClone(acc.state());
+    });
+    const c = newCollection('s', size);
+    addVarietyState(c, mergeVarietyStates([null, ...parts]));
+    const r1 = one.result();
+    const r2 = c.variety!.result();
+    expect(Array.from(r2.meanImage)).toEqual(Array.from(r1.meanImage));
+    expect(Array.from(r2.png)).toEqual(Array.from(r1.png));
+    expect(r2.classes).toEqual({ x: 3, y: 6 });
+    expect(r2.count).toBe(9);
+    expect(mergeVarietyStates([null, undefined])).toBeNull();
+  });
+  it('refuses to merge labelled with unlabelled sums, or sums of another size', () => {
+    const lab = new VarietyAccumulator(2);
+    lab.add(new Uint8Array(4), 'x');
+    const unlab = new VarietyAccumulator(2);
+    unlab.add(new Uint8Array(4), null);
+    expect(() => mergeVarietyStates([lab.state(), unlab.state()])).toThrow(/all labelled or all unlabelled/);
+    const other = new VarietyAccumulator(3);
+    other.add(new Uint8Array(9), 'x');
+    expect(() => mergeVarietyStates([lab.state(), other.state()])).toThrow(/cannot be merged/);
+  });
   it('rejects sums of the wrong size', () => {
     expect(() => VarietyAccumulator.fromState({ width: 2, height: 2, groups: [{ label: null, sum: new Float64Array(3), count: 1 }] })).toThrow(/expected 4/);
   });
@@ -127,7 +159,7 @@ describe('on-demand thumbnails', () => {
   });
   it('hands the file, path and frame to the source\'s drawer when it has one (the app: a worker)', async () => {
     const calls: unknown[][] = [];
-    const blob = new Blob([png]);
+    const blob = new Blob([png.slice()]);
     const expected = { width: 2, height: 1, channels: 1 as const, data: Uint8Array.of(7, 9) };
     const thumbs = new OnDemandThumbs({
       files: () => new Map([['x.dcm', blob]]),

@@ -4,7 +4,7 @@
  * the workers get file references and read the bytes through begin's `read` (no File or Blob is posted: a posted
  * File keeps more browser memory on the page for as long as the File lives); the callbacks are handed over once
  * per worker per run, not with every chunk (each is a message port); a read error reaches the worker with its
- * message.
+ * message; the workers' variety sums come back merged (the same as one accumulator over every image).
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import * as Comlink from 'comlink';
@@ -12,6 +12,7 @@ import { MessageChannel } from 'node:worker_threads';
 import { PipelinePool } from '../../../src/workers/pool.ts';
 import type { ItemResult, Stage } from '../../../src/pipeline/extract.ts';
 import type { WorkItem } from '../../../src/workers/pipeline.worker.ts';
+import { VarietyAccumulator } from '../../../src/core/metrics/variety.ts';
 
 interface Seen {
   begins: number;
@@ -20,13 +21,18 @@ interface Seen {
   refs: unknown[];
 }
 
-/** A pipeline worker that "embeds" a file as its byte count, or reports the read error as a skip. */
+/**
+ * A pipeline worker that "embeds" a file as its byte count, or reports the read error as a skip; with variety, it
+ * sums a 2 x 2 image of the file's first byte into its own accumulator, as the real worker sums the variety images.
+ */
 function fakeWorker(seen: Seen) {
   let sink: { onItem: (r: ItemResult) => Promise<void>; read: (i: number) => Promise<Uint8Array>; onStage?: (s: Stage) => Promise<void> } | null = null;
+  let variety: VarietyAccumulator | null = null;
   return {
-    begin(onItem: never, read: never, onStage?: never) {
+    begin(onItem: never, read: never, onStage?: never, opts: { variety?: boolean } = {}) {
       seen.begins++;
       sink = { onItem, read, onStage };
+      variety = opts.variety ? new VarietyAccumulator(2) : null;
     },
     async process(items: { index: number; path: string; label: string | null }[]) {
       const counts = { cached: 0, embedded: 0, skipped: 0 };
@@ -35,6 +41,7 @@ function fakeWorker(seen: Seen) {
         await sink!.onStage?.('reading');
         try {
           const bytes = await sink!.read(it.index);
+          variety?.add(new Uint8Array(4).fill(bytes[0]), it.label);
           counts.embedded++;
           await sink!.onItem({ path: it.path, label: it.label, fromCache: false, frames: [{ idSuffix: '', feature: Float32Array.of(bytes.length, bytes[0]), thumb: { width: 1, height: 1, channels: 1, data: new Uint8Array(1) }, gray: null, meta: {} }] });
         } catch (e) {
@@ -48,6 +55,9 @@ function fakeWorker(seen: Seen) {
       seen.ends++;
       (sink?.onItem as unknown as { [Comlink.releaseProxy]?: () => void })?.[Comlink.releaseProxy]?.();
       sink = null;
+      const st = variety && variety.count > 0 ? variety.state() : null;
+      variety = null;
+      return st;
     },
     cancel() {},
     takeWarnings: () => [],
@@ -89,8 +99,16 @@ describe('PipelinePool', () => {
     }));
     const got: (ItemResult | undefined)[] = new Array(n);
     const stages = new Set<Stage>();
-    const totals = await pool.run(items, { onResult: (i, r) => { expect(got[i]).toBeUndefined(); got[i] = r; }, onStage: (s) => stages.add(s), chunkSize: 4 });
-    expect(totals).toEqual({ cached: 0, embedded: n, skipped: 0 });
+    const totals = await pool.run(items, { onResult: (i, r) => { expect(got[i]).toBeUndefined(); got[i] = r; }, onStage: (s) => stages.add(s), chunkSize: 4, variety: true });
+    expect({ ...totals, variety: null }).toEqual({ cached: 0, embedded: n, skipped: 0, variety: null });
+    // the three workers' sums, merged: class a holds the even files (first byte i), class b the odd ones
+    const one = new VarietyAccumulator(2);
+    for (let i = 0; i < n; i++) one.add(new Uint8Array(4).fill(i % 256), i % 2 ? 'b' : 'a');
+    const merged = VarietyAccumulator.fromState(totals.variety!).result();
+    expect(merged.count).toBe(n);
+    expect(merged.classes).toEqual({ a: 50, b: 50 });
+    expect(Array.from(merged.meanImage)).toEqual(Array.from(one.result().meanImage));
+    expect(totals.variety!.groups.find((g) => g.label === 'a')!.sum[0]).toBe(2450); // 0 + 2 + ... + 98
     for (let i = 0; i < n; i++) {
       const r = got[i]!;
       expect(r.path).toBe(`f${i}.png`);
@@ -114,10 +132,11 @@ describe('PipelinePool', () => {
     const pool = new PipelinePool(1);
     const broken = { arrayBuffer: () => Promise.reject(new Error('The requested file could not be read')) } as unknown as Blob;
     const got: ItemResult[] = [];
-    await pool.run(
+    const { variety } = await pool.run(
       [{ path: 'ok.png', label: null, file: new Blob([Uint8Array.of(1)]) }, { path: 'gone.png', label: null, file: broken }],
       { onResult: (i, r) => (got[i] = r) },
     );
+    expect(variety).toBeNull();
     expect(got[0]).toMatchObject({ path: 'ok.png', fromCache: false });
     expect(got[1]).toEqual({ path: 'gone.png', label: null, skipped: 'cannot be read: The requested file could not be read' });
     pool.terminate();
