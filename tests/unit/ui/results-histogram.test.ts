@@ -67,7 +67,8 @@ describe('sharedHistogram', () => {
     const ms = performance.now() - t0;
     expect(h.counts[0].reduce((s, x) => s + x, 0)).toBe(100_000);
     expect(h.edges.length).toBe(51);
-    expect(ms).toBeLessThan(200);
+    // a quadratic binning would take minutes; 2 s leaves room for a loaded shared machine (276 ms seen at load 9)
+    expect(ms).toBeLessThan(2000);
   });
 });
 
