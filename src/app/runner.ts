@@ -15,7 +15,8 @@
  * engine worker and its threads then read in place), the variety images are summed in the pipeline workers (they
  * never reach the page: the page merges each worker's per-class sums), and
  * thumbnails past the budget are redrawn from the file, in a worker, when the audit shows them (./thumbs.ts). Once
- * the run is over, the page keeps its results, the kept thumbnails and the files, not the feature sets. Without a held-out set, the
+ * the run is over, the page keeps its results, the kept thumbnails and the files, not the feature sets, and the
+ * pipeline and engine workers are closed. Without a held-out set, the
  * utility test part of the real set is split off by FILE before extraction (like the CLI), so it never enters
  * the real set's metrics or variety and the frames of one file stay on one side.
  */
@@ -36,7 +37,7 @@ import type { VarietyResult } from '../core/metrics/variety.ts';
 import { defaultPoolSize, PipelinePool, type WorkItem } from '../workers/pool.ts';
 import type { PipelineInit } from '../workers/pipeline.worker.ts';
 import { describeAugmentationRun } from '../imaging/augment.ts';
-import { engine } from '../workers/bridge.ts';
+import { engine, terminateEngine } from '../workers/bridge.ts';
 import { transferableBuffers } from '../workers/transfer.ts';
 import type { RunResult, SetAssignments, SetRole, SetSummary, Thumb } from './types.ts';
 import { OnDemandThumbs } from './thumbs.ts';
@@ -561,6 +562,10 @@ export class Run {
     } finally {
       this.pool?.terminate();
       this.pool = null;
+      // The engine worker is done with this run: closing it frees what it and its threads still hold (their TF.js
+      // heaps, the tile buffers of the last passes, their references to the shared feature sets) at once, rather
+      // than whenever they next collect garbage. The next run starts a new one (engine() is lazy).
+      terminateEngine();
     }
   }
 

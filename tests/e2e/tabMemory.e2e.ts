@@ -2,7 +2,8 @@
  * What the tab holds per image (issue #6; docs/scale.md, "Tab memory per image"):
  *  - a finished run of 2 x 1,000 images in the built app leaves a bounded number of ArrayBuffers on the page
  *    (kept thumbnails share a few packed chunks; the feature sets are let go once the results are shown), not one
- *    or more per image as when every thumbnail and feature vector was a typed array of its own;
+ *    or more per image as when every thumbnail and feature vector was a typed array of its own, and no pipeline or
+ *    engine worker is left running;
  *  - the thumbnails the audit draws on demand (past the run's memory budget) are drawn in a worker and are the
  *    pipeline's thumbnails, pixel for pixel (PNG, JPEG, and a frame of a multi-frame DICOM).
  */
@@ -87,6 +88,10 @@ describe('tab memory per image', () => {
     await expect(page.locator('[data-testid=audit-pair]').first().getAttribute('data-assignment')).resolves.toMatch(/copy|real|non-real/);
 
     const after = await liveObjects(cdp, kinds);
+    // The run's workers are closed once the results are shown (the engine worker and its threads hold the shared
+    // feature sets and their TF.js heaps until then).
+    const workers = page.workers().map((w) => w.url());
+    expect(workers.filter((u) => /(engine|engineThread|pipeline)\.worker/.test(u))).toEqual([]);
     console.log(`tab memory, live objects on the page before the run -> on the results page (${2 * N} images): ${kinds.map((k) => `${k} ${before[k]} -> ${after[k]}`).join(', ')}`);
     // 2,000 thumbnails of 576 bytes fit in 2 chunks of the budget; a buffer per thumbnail would be 2,000 more.
     expect(after.ArrayBuffer - before.ArrayBuffer).toBeLessThan(150);
