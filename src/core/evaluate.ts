@@ -15,9 +15,10 @@ import { classNames, rowsOfClass, type FeatureSet } from './features/featureSet.
 import { InputError } from './features/csv.ts';
 import { computeRealRadii, type EngineOptions, type RealRadii } from './neighbours/engine.ts';
 import { neighbourMetrics, type NeighbourMetrics } from './metrics/neighbourMetrics.ts';
-import { frechetDistance, gaussianStats, type GaussianStats } from './metrics/fid.ts';
+import { frechetDistance, gaussianStats, type FidResult, type GaussianStats } from './metrics/fid.ts';
+import { denseScope, fidFactorSide } from './metrics/denseParallel.ts';
 import { kidParallel } from './metrics/kid.ts';
-import { vendiScore } from './metrics/vendi.ts';
+import { vendiScore, type VendiResult } from './metrics/vendi.ts';
 import { varietyScores } from './metrics/variety.ts';
 import {
   APP_NAME, APP_VERSION, DEFAULT_CONFIG, REPORT_VERSION, classCounts,
@@ -59,8 +60,11 @@ export interface EvaluateInput {
   config: EvaluateConfig;
   /** PNG byte sizes of the mean images (file-size variety), filled by the image pipeline. */
   varietyBytes?: { real?: number; sets: Record<string, number> } | null;
-  /** Neighbour-engine settings (tile size, TF.js column-tile cache, compute mode); engine defaults otherwise. */
-  engine?: Pick<EngineOptions, 'tileSize' | 'tensorCacheBytes' | 'compute'>;
+  /**
+   * Neighbour-engine settings (tile size, TF.js column-tile cache, compute mode; the pool and the work from
+   * which it is used, also for KID and the dense statistics); engine defaults otherwise.
+   */
+  engine?: Pick<EngineOptions, 'tileSize' | 'tensorCacheBytes' | 'compute' | 'pool' | 'parallelMinFlops'>;
   /** Files the caller could not read, recorded in the report. */
   skipped?: { path: string; reason: string }[];
   /** Timings of earlier stages (decode, extract, read), merged into report.timings. */
@@ -153,6 +157,8 @@ export async function evaluate(input: EvaluateInput): Promise<EvaluateResult> {
   if (!(tau >= 0) || !Number.isFinite(tau)) throw new InputError(`tau must be a finite number >= 0, got ${tau}`);
   const { real, synthetic, signal, onProgress } = input;
   const engineOptions = input.engine ?? {};
+  /** The engine pool and its threshold, for KID and the dense statistics as for the neighbour passes. */
+  const poolOptions = { pool: engineOptions.pool, parallelMinFlops: engineOptions.parallelMinFlops };
   const holdout = input.holdout ?? null;
   const discrete = real.kind === 'discrete';
   const timings: Record<string, number> = { ...(input.timings ?? {}) };
@@ -173,15 +179,25 @@ export async function evaluate(input: EvaluateInput): Promise<EvaluateResult> {
 
   /**
    * Phase 1 (plain-JS linear algebra, no TF.js): FID, KID and Vendi of one set against one real
-   * scope. Runs before any neighbour work, see the two-phase note below.
+   * scope. Runs before any neighbour work, see the two-phase note below. `user`: the set's place
+   * among the sets scored against `stats` (which covariance FID factors, see fidFactorSide).
+   * `pre`: FID and Vendi already computed on the engine pool (denseScope) with each one's time.
    */
-  const denseMetrics = async (stats: GaussianStats | null, realFs: FeatureSet, synth: FeatureSet, name: string, warnings: string[], where: string): Promise<Dense> => {
+  const denseMetrics = async (
+    stats: GaussianStats | null, realFs: FeatureSet, synth: FeatureSet, name: string, warnings: string[], where: string, user: number,
+    pre: { fid: FidResult; vendi: VendiResult; fidMs: number; vendiMs: number } | null,
+  ): Promise<Dense> => {
     const stage = <T>(s: string, fn: () => Promise<T> | T): Promise<T> => (where === '' ? time(`${s}:${name}`, fn) : Promise.resolve().then(fn));
+    const done = (s: string, ms: number) => {
+      if (where === '') timings[`${s}:${name}`] = (timings[`${s}:${name}`] ?? 0) + ms;
+    };
     let fid: number | null = null;
     const tooSmall = synth.n < 2;
     if (tooSmall && !discrete) warnings.push(`${where}FID and KID are null: they need at least 2 synthetic rows, there is ${synth.n}`);
     if (stats && !tooSmall) {
-      const fr = await stage('fid', () => frechetDistance(gaussianStats(synth), stats));
+      let fr: FidResult;
+      if (pre) { fr = pre.fid; done('fid', pre.fidMs); }
+      else fr = await stage('fid', () => frechetDistance(gaussianStats(synth), stats, { factor: fidFactorSide(user) }));
       for (const w of fr.warnings) warnings.push(`${where}FID: ${w.replace(/^FID:\s*/, "")}`);
       fid = finiteOrNull(fr.fid, `${where}FID`, warnings);
     }
@@ -189,7 +205,7 @@ export async function evaluate(input: EvaluateInput): Promise<EvaluateResult> {
     signal?.throwIfAborted();
     let kidOut: SetMetrics['kid'] = null;
     if (!discrete && !tooSmall) {
-      const kr = await stage('kid', () => kidParallel(realFs, synth, { subsetSize: kidSubsetSize, subsets: kidSubsets, seed, signal }));
+      const kr = await stage('kid', () => kidParallel(realFs, synth, { subsetSize: kidSubsetSize, subsets: kidSubsets, seed, signal, ...poolOptions }));
       for (const w of kr.warnings ?? []) warnings.push(`${where}KID: ${w}`);
       const mean = finiteOrNull(kr.mean, `${where}KID mean`, warnings);
       const std = finiteOrNull(kr.std, `${where}KID std`, warnings);
@@ -200,7 +216,9 @@ export async function evaluate(input: EvaluateInput): Promise<EvaluateResult> {
     }
     onProgress?.({ stage: 'kid', set: name, done: 1, total: 1 });
     signal?.throwIfAborted();
-    const vr = await stage('vendi', () => vendiScore(synth));
+    let vr: VendiResult;
+    if (pre) { vr = pre.vendi; done('vendi', pre.vendiMs); }
+    else vr = await stage('vendi', () => vendiScore(synth));
     for (const w of vr.warnings) warnings.push(`${where}${w}`);
     const vendiValue = finiteOrNull(vr.score, `${where}Vendi score`, warnings);
     onProgress?.({ stage: 'vendi', set: name, done: 1, total: 1 });
@@ -291,13 +309,25 @@ export async function evaluate(input: EvaluateInput): Promise<EvaluateResult> {
   // so peak memory is the larger of them, not their sum.
   // Phase 1: Gaussian statistics of each real scope (held only while its sets are scored), FID, KID, Vendi.
   const dense = new Map<string, Dense>(); // key `${si}\u0000${scope}`
+  // The pooled scope's Gaussian fits, FIDs and Vendi scores go to the engine pool's threads where it
+  // has one and the work is large (denseScope: the same values; per-class scopes stay here, their
+  // sets being copies made one at a time).
   for (const scope of scopes) {
     const users = synthetic.map((_, si) => si).filter((si) => scope === '' || classesOf[si].includes(scope));
     const realFs = realOf(scope);
-    const stats = discrete ? null : await time(scope === '' ? 'realGaussian' : 'perClassRealGaussian', () => gaussianStats(realFs));
-    for (const si of users) {
+    const par = discrete || scope !== '' ? null : await denseScope(realFs, users.map((si) => synthetic[si].features), { signal, ...poolOptions });
+    let stats: GaussianStats | null;
+    if (par) {
+      stats = par.realFit;
+      timings.realGaussian = (timings.realGaussian ?? 0) + par.ms.realFit;
+    } else {
+      stats = discrete ? null : await time(scope === '' ? 'realGaussian' : 'perClassRealGaussian', () => gaussianStats(realFs));
+    }
+    for (let ui = 0; ui < users.length; ui++) {
+      const si = users[ui];
       const where = scope === '' ? '' : `class "${scope}": `;
-      const d = await classTime(si, scope, () => denseMetrics(stats, realFs, synthOf(si, scope), synthetic[si].name, warningsOf[si], where));
+      const pre = par ? { fid: par.fid[ui], vendi: par.vendi[ui], fidMs: par.ms.fid[ui], vendiMs: par.ms.vendi[ui] } : null;
+      const d = await classTime(si, scope, () => denseMetrics(stats, realFs, synthOf(si, scope), synthetic[si].name, warningsOf[si], where, ui, pre));
       dense.set(`${si}\u0000${scope}`, d);
     }
   }

@@ -222,8 +222,8 @@ export class BrowserEnginePool implements EnginePool {
     if (this.idleTimer !== null) clearTimeout(this.idleTimer);
     this.idleTimer = null;
     try {
-      // neighbour passes: each thread's TF.js tile cache capped; a KID task has no TF.js cache
-      const capped: EngineTask = task.pass === 'kid' ? task : { ...task, opts: { ...task.opts, tensorCacheBytes: Math.min(task.opts.tensorCacheBytes, this.threadCacheBytes) } };
+      // neighbour passes: each thread's TF.js tile cache capped; KID and dense tasks have no TF.js cache
+      const capped: EngineTask = task.pass === 'kid' || task.pass === 'dense' ? task : { ...task, opts: { ...task.opts, tensorCacheBytes: Math.min(task.opts.tensorCacheBytes, this.threadCacheBytes) } };
       const threads = await this.start();
       if (!threads) {
         this.counts.inlineRuns++;

@@ -114,12 +114,21 @@ function factorSide(a: GaussianStats, b: GaussianStats): 'a' | 'b' {
   return 'a';
 }
 
+export interface FrechetOptions {
+  /**
+   * Whose covariance to factor (pivoted Cholesky): by default the one chosen by factorSide from
+   * this thread's earlier calls. Another thread that must give the same bits as a sequence of calls
+   * here (../metrics/denseParallel.ts) names the side that sequence would have chosen.
+   */
+  factor?: 'a' | 'b';
+}
+
 /**
  * Frechet distance between two Gaussian fits (symmetric in a and b). When one set's
  * stats object is reused across calls (the real set), the factorisation of its
  * covariance is computed once, from the second call on, and cached with the object.
  */
-export function frechetDistance(a: GaussianStats, b: GaussianStats): FidResult {
+export function frechetDistance(a: GaussianStats, b: GaussianStats, opts: FrechetOptions = {}): FidResult {
   const d = a.dim;
   if (b.dim !== d) throw new Error(`FID: feature dimensions differ (${a.dim} vs ${b.dim})`);
   if (a.mean.length !== d || b.mean.length !== d || (!a.helmert && a.cov.length !== d * d) || (!b.helmert && b.cov.length !== d * d)) {
@@ -150,7 +159,7 @@ export function frechetDistance(a: GaussianStats, b: GaussianStats): FidResult {
   } else if (b.helmert) {
     ts = traceSqrtProductGram(b.helmert, b.n - 1, d, 1 / (b.n - 1), a.cov);
   } else {
-    const useB = factorSide(a, b) === 'b';
+    const useB = (opts.factor ?? factorSide(a, b)) === 'b';
     const f = factorOf(useB ? b : a);
     if (f.rank < d) {
       warnings.push(

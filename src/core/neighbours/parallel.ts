@@ -15,7 +15,8 @@
  * or blocks of kernel rows ([a0, a1, kind], see kidUnits), run by kid.ts's KidUnits on each
  * worker; kid.ts merges the partials into the values of one thread exactly. (kid.ts imports
  * this module for the pool and shareSet, and this module imports KidUnits: the two refer to
- * each other only inside functions, so the import cycle is harmless.)
+ * each other only inside functions, so the import cycle is harmless.) Likewise a 'dense' task:
+ * the Gaussian fits, FIDs and Vendi scores of ../metrics/denseParallel.ts, one unit each.
  */
 import type { FeatureKind, FeatureSet } from '../features/featureSet.ts';
 import { makeGeometry, TfGeometry, type Block, type ComputeMode, type EngineMethod, type Geometry } from './blocks.ts';
@@ -25,6 +26,7 @@ import {
   type BlockSpec, type CrossOutputs, type CrossPassInput, type SelfPartial, type Unit,
 } from './passes.ts';
 import { KidUnits, type KidPartial, type KidWork } from '../metrics/kid.ts';
+import { DenseUnits, densePartialTransferables, type DensePartial, type DenseTask } from '../metrics/denseParallel.ts';
 
 /** A feature set whose values live on a SharedArrayBuffer (ids and labels are not needed). */
 export interface SharedSet {
@@ -50,12 +52,13 @@ export interface PassOptionsWire {
 export type EngineTask =
   | { pass: 'self'; set: SharedSet; k: number; opts: PassOptionsWire; abort: Int32Array; shared: Int32Array }
   | { pass: 'cross'; real: SharedSet; synth: SharedSet; input: CrossPassInput; opts: PassOptionsWire; abort: Int32Array; shared: Int32Array }
-  | { pass: 'kid'; real: SharedSet; synth: SharedSet; work: KidWork; abort: Int32Array };
+  | { pass: 'kid'; real: SharedSet; synth: SharedSet; work: KidWork; abort: Int32Array }
+  | DenseTask;
 
 export type { Unit } from './passes.ts';
 
-export type EnginePartial = ({ pass: 'self'; part: SelfPartial } | { pass: 'cross'; part: CrossOutputs } | { pass: 'kid'; part: KidPartial }) & {
-  /** kid: 'js-float64' (float64 products of ../linalg/gemm.ts), backend null. */
+export type EnginePartial = ({ pass: 'self'; part: SelfPartial } | { pass: 'cross'; part: CrossOutputs } | { pass: 'kid'; part: KidPartial } | { pass: 'dense'; part: DensePartial }) & {
+  /** kid and dense: 'js-float64' (float64 products of ../linalg/gemm.ts), backend null. */
   method: EngineMethod;
   backend: string | null;
   /** TfGeometry's matmulMs and productPairs (0 for exact JS geometries and kid). */
@@ -165,14 +168,14 @@ interface TaskWork {
 /** A neighbour pass's share: its geometry (TF.js or exact JS) and partial state. */
 class PassWork implements TaskWork {
   private constructor(
-    private readonly task: Exclude<EngineTask, { pass: 'kid' }>,
+    private readonly task: Exclude<EngineTask, { pass: 'kid' } | DenseTask>,
     private readonly geom: Geometry,
     private readonly backend: string | null,
     private readonly self: SelfPassState | null,
     private readonly cross: CrossPassState | null,
   ) {}
 
-  static async start(task: Exclude<EngineTask, { pass: 'kid' }>): Promise<PassWork> {
+  static async start(task: Exclude<EngineTask, { pass: 'kid' } | DenseTask>): Promise<PassWork> {
     const choice = { mode: task.opts.compute, tileSize: task.opts.tileSize, cacheBudgetBytes: task.opts.tensorCacheBytes };
     if (task.pass === 'self') {
       const fs = asFeatureSet(task.set);
@@ -223,12 +226,26 @@ function kidWork(task: Extract<EngineTask, { pass: 'kid' }>): TaskWork {
   };
 }
 
+/** A share of the dense statistics (../metrics/denseParallel.ts: Gaussian fits, FID, Vendi); no TF.js. */
+function denseWork(task: DenseTask): TaskWork {
+  const units = new DenseUnits(task, () => {
+    if (Atomics.load(task.abort, 0) !== 0) throw new Error('dense statistics aborted');
+  });
+  return {
+    runUnit: async (u) => units.runUnit(u),
+    finish: () => ({ pass: 'dense', part: units.finish(), method: 'js-float64', backend: null, matmulMs: 0, productPairs: 0 }),
+    dispose: () => {},
+  };
+}
+
 /** One worker's share of a task: build once, run units, hand back the partial state. */
 export class EngineTaskRunner {
   private constructor(private readonly work: TaskWork) {}
 
   static async start(task: EngineTask): Promise<EngineTaskRunner> {
-    return new EngineTaskRunner(task.pass === 'kid' ? kidWork(task) : await PassWork.start(task));
+    if (task.pass === 'kid') return new EngineTaskRunner(kidWork(task));
+    if (task.pass === 'dense') return new EngineTaskRunner(denseWork(task));
+    return new EngineTaskRunner(await PassWork.start(task));
   }
 
   /** Runs one unit (blocks of a pass; subsets or kernel row blocks of a KID); returns how many. */
@@ -263,6 +280,7 @@ export type EngineReply =
 
 /** The typed arrays' buffers of a partial, handed back to the pool without a copy. */
 export function partialTransferables(p: EnginePartial): ArrayBuffer[] {
+  if (p.pass === 'dense') return densePartialTransferables(p.part);
   const arrays: ArrayBufferView[] =
     p.pass === 'self'
       ? [p.part.heap, p.part.count]

@@ -12,52 +12,19 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MessageChannel } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
 import { kid, kidParallel, type KidOptions } from '../../../src/core/metrics/kid.ts';
 import {
   EngineTaskRunner, getEnginePool, setEnginePool,
   type EnginePartial, type EnginePool, type EngineTask, type Unit,
 } from '../../../src/core/neighbours/parallel.ts';
-import { BrowserEnginePool, serveEngineThread, type EngineThreadHandle, type EngineThreadScope } from '../../../src/workers/browserEnginePool.ts';
+import { BrowserEnginePool } from '../../../src/workers/browserEnginePool.ts';
+import { channelThread, Recording } from './poolDoubles.ts';
 import { NodeEnginePool } from '../../../src/cli/enginePool.ts';
 import type { FeatureSet } from '../../../src/core/features/featureSet.ts';
 import { features } from '../../fixtures/moments/inputs.ts';
 
 const ref = JSON.parse(readFileSync(join(__dirname, '../../fixtures/moments/kid.json'), 'utf8'));
-
-/** One engine thread in this process: the pool's port of a MessageChannel, serveEngineThread on the other. */
-function channelThread(backend: Promise<string> = Promise.resolve('cpu')): EngineThreadHandle {
-  const { port1, port2 } = new MessageChannel();
-  const own = port1 as unknown as MessagePort, far = port2 as unknown as MessagePort;
-  const scope: EngineThreadScope = { postMessage: (r, transfer) => far.postMessage(r, transfer), addEventListener: (type, l) => far.addEventListener(type, l) };
-  serveEngineThread(scope, backend);
-  far.start();
-  own.start();
-  return { postMessage: (m) => own.postMessage(m), addEventListener: (type, l) => own.addEventListener(type as 'message', l), terminate: () => own.close() };
-}
-
-/** A pool that records what it was given and can abort after its first unit. */
-class Recording implements EnginePool {
-  runs = 0;
-  unitsRun = 0;
-  tasks: EngineTask[] = [];
-  units: Unit[][] = [];
-  constructor(private readonly inner: EnginePool, private readonly abortAfterFirst: AbortController | null = null) {}
-  get size(): number {
-    return this.inner.size;
-  }
-  run(task: EngineTask, units: Unit[], onBlocks: (count: number) => void, signal?: AbortSignal): Promise<EnginePartial[]> {
-    this.runs++;
-    this.tasks.push(task);
-    this.units.push(units);
-    return this.inner.run(task, units, (c) => {
-      this.unitsRun++;
-      this.abortAfterFirst?.abort();
-      onBlocks(c);
-    }, signal);
-  }
-}
 
 /** Units run on this thread by `size` runners, unit i on runner assign(i) (every split a pool might make, and more). */
 class SplitPool implements EnginePool {
