@@ -12,6 +12,7 @@
  * metric (the TF.js wasm heap, which only grows). Interleaved, their peaks would add up.
  */
 import { classNames, rowsOfClass, type FeatureSet } from './features/featureSet.ts';
+import { canShareMemory } from './neighbours/parallel.ts';
 import { InputError } from './features/csv.ts';
 import { computeRealRadii, type EngineOptions, type RealRadii } from './neighbours/engine.ts';
 import { neighbourMetrics, type NeighbourMetrics } from './metrics/neighbourMetrics.ts';
@@ -299,8 +300,8 @@ export async function evaluate(input: EvaluateInput): Promise<EvaluateResult> {
     return ok;
   });
   const scopes = ['', ...[...new Set(classesOf.flat())].sort()];
-  const realOf = (scope: string) => (scope === '' ? real : rowsOfClass(real, scope));
-  const synthOf = (si: number, scope: string) => (scope === '' ? synthetic[si].features : rowsOfClass(synthetic[si].features, scope));
+  const realOf = (scope: string) => (scope === '' ? real : classRows(real, scope));
+  const synthOf = (si: number, scope: string) => (scope === '' ? synthetic[si].features : classRows(synthetic[si].features, scope));
   const classTime = async <T>(si: number, scope: string, fn: () => Promise<T>): Promise<T> => (scope === '' ? fn() : time(`perClass:${synthetic[si].name}`, fn));
 
   // Two phases. The TF.js wasm heap that the neighbour engine grows is never returned to the
@@ -332,14 +333,17 @@ export async function evaluate(input: EvaluateInput): Promise<EvaluateResult> {
     }
   }
 
-  // Phase 2: per real scope, its k-NN radii and holdout calibration once, then every set.
-  const contexts = new Map<string, RealContext>();
+  // Phase 2: per real scope, its k-NN radii and holdout calibration once, then every set. A class's rows (copies)
+  // are held only while that class is scored: what the report needs of a class context afterwards is its holdout
+  // calibration, kept without the rows.
+  let pooled: RealContext | null = null;
+  const classHoldout = new Map<string, NeighbourMetrics | null>();
   const results = new Map<string, { metrics: SetMetrics; nm?: NeighbourMetrics }>();
   for (const scope of scopes) {
     const realFs = realOf(scope);
     const radii = await time(scope === '' ? 'realRadii' : 'perClassRealRadii', () =>
       computeRealRadii(realFs, k, { ...engineOptions, signal, onProgress: progress('realRadii', scope || undefined) }));
-    const hold = scope === '' ? holdout : holdout?.labels ? rowsOfClass(holdout, scope) : null;
+    const hold = scope === '' ? holdout : holdout?.labels ? classRows(holdout, scope) : null;
     let h: RealContext['holdout'] = null;
     if (hold && hold.n > 0) {
       const result = await time(scope === '' ? 'holdout' : 'perClassHoldout', () =>
@@ -347,7 +351,8 @@ export async function evaluate(input: EvaluateInput): Promise<EvaluateResult> {
       h = { fs: hold, result };
     }
     const ctx: RealContext = { fs: realFs, radii, holdout: h };
-    contexts.set(scope, ctx);
+    if (scope === '') pooled = ctx;
+    else classHoldout.set(scope, h ? h.result : null);
     for (let si = 0; si < synthetic.length; si++) {
       if (scope !== '' && !classesOf[si].includes(scope)) continue;
       const where = scope === '' ? '' : `class "${scope}": `;
@@ -360,7 +365,7 @@ export async function evaluate(input: EvaluateInput): Promise<EvaluateResult> {
   const assignments = new Map<string, SetAssignments>();
   const syntheticDcrDistances = new Map<string, Float64Array>();
   const sets: ReportSet[] = [];
-  const pooled = contexts.get('')!;
+  if (!pooled) throw new Error('internal error: no pooled context');
   for (let si = 0; si < synthetic.length; si++) {
     const { name, features } = synthetic[si];
     const warnings = warningsOf[si];
@@ -380,12 +385,10 @@ export async function evaluate(input: EvaluateInput): Promise<EvaluateResult> {
     sets.push(rs);
     onProgress?.({ stage: 'sets', done: si + 1, total: synthetic.length });
   }
-  const classContexts = new Map([...contexts].filter(([scope]) => scope !== ''));
-
   let holdoutReport: Report['holdout'] = null;
   if (holdout && pooled.holdout) {
     const perClass: Record<string, HoldoutCalibration> = {};
-    for (const [label, ctx] of classContexts) if (ctx.holdout) perClass[label] = calibration(ctx.holdout.result);
+    for (const [label, result] of classHoldout) if (result) perClass[label] = calibration(result);
     holdoutReport = { ...calibration(pooled.holdout.result), count: holdout.n, classes: classCounts(holdout.labels), perClass };
   }
 
@@ -419,4 +422,21 @@ export async function evaluate(input: EvaluateInput): Promise<EvaluateResult> {
 
 function pick3(s: { min: number; p5: number; median: number }) {
   return { min: s.min, p5: s.p5, median: s.median };
+}
+
+/**
+ * The rows of one class (a copy, as rowsOfClass), put on shared memory where this environment can share it: the
+ * engine's threads then read the copy in place, where shareSet() would otherwise copy it a second time.
+ */
+export function classRows(fs: FeatureSet, label: string): FeatureSet {
+  if (!canShareMemory()) return rowsOfClass(fs, label);
+  if (!fs.labels) throw new Error('feature set has no labels');
+  const labels = fs.labels;
+  const idx: number[] = [];
+  labels.forEach((l, i) => { if (l === label) idx.push(i); });
+  const d = fs.dim;
+  const Ctor = fs.data.constructor as { new (b: SharedArrayBuffer): FeatureSet['data']; BYTES_PER_ELEMENT: number };
+  const data = new Ctor(new SharedArrayBuffer(idx.length * d * Ctor.BYTES_PER_ELEMENT));
+  idx.forEach((i, r) => data.set(fs.data.subarray(i * d, (i + 1) * d), r * d));
+  return { ids: idx.map((i) => fs.ids[i]), labels: idx.map((i) => labels[i]), n: idx.length, dim: d, kind: fs.kind, data };
 }

@@ -6,8 +6,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { evaluate } from '../../../src/core/evaluate.ts';
-import { makeFeatureSet, type FeatureSet } from '../../../src/core/features/featureSet.ts';
+import { classRows, evaluate } from '../../../src/core/evaluate.ts';
+import { makeFeatureSet, rowsOfClass, type FeatureSet } from '../../../src/core/features/featureSet.ts';
 import { InputError } from '../../../src/core/features/csv.ts';
 import { reportToJson } from '../../../src/core/report/json.ts';
 import { metricsToCsv } from '../../../src/core/report/csv.ts';
@@ -73,6 +73,26 @@ describe('evaluate', () => {
     expect(s.classes).toEqual({ w: 3, x: 6, y: 6 });
     // recall needs more than k synthetic rows: class x has 6 > 5, fine; pooled fine
     expect(s.perClass.x.recall).not.toBeNull();
+  });
+
+  it('classRows: the rows of one class (as rowsOfClass) on shared memory, so the engine threads need no second copy', () => {
+    const labels = ['a', 'b', 'a', 'c', 'a', 'b'];
+    const fs = feats(6, 3, 7, 0, labels);
+    for (const label of ['a', 'b', 'c']) {
+      const got = classRows(fs, label);
+      const want = rowsOfClass(fs, label);
+      expect(got.data.buffer).toBeInstanceOf(SharedArrayBuffer);
+      expect(got.data).toBeInstanceOf(Float32Array);
+      expect(Array.from(got.data)).toEqual(Array.from(want.data));
+      expect([got.ids, got.labels, got.n, got.dim, got.kind]).toEqual([want.ids, want.labels, want.n, want.dim, want.kind]);
+    }
+    // rows 1 and 5 of class b, by hand
+    expect(Array.from(classRows(fs, 'b').data)).toEqual([...fs.data.subarray(3, 6), ...fs.data.subarray(15, 18)]);
+    const codes = makeFeatureSet(Int32Array.from([1, 2, 3, 4, 5, 6]), 3, 2, { labels: ['x', 'y', 'x'], kind: 'discrete' });
+    const x = classRows(codes, 'x');
+    expect(x.data).toBeInstanceOf(Int32Array);
+    expect(Array.from(x.data)).toEqual([1, 2, 5, 6]);
+    expect(() => classRows(feats(3, 2, 1), 'a')).toThrow(/no labels/);
   });
 
   it('recall is null with a warning when a set has k or fewer rows', async () => {
