@@ -28,7 +28,7 @@ import type { BrowserBackend } from '../extractors/backend.ts';
 import { DEFAULT_PROBE_CONFIG } from '../core/utility/probe.ts';
 import { cnnMemoryIssue, DEFAULT_CNN_CONFIG } from '../core/utility/cnnConfig.ts';
 import { stratifiedSplit } from '../core/utility/split.ts';
-import type { UtilityProgress, UtilityReport } from '../core/utility/types.ts';
+import type { UtilityDataInput, UtilityProgress, UtilityReport } from '../core/utility/types.ts';
 import { makeFeatureSet, type FeatureSet } from '../core/features/featureSet.ts';
 import type { EvaluateProgress } from '../core/evaluate.ts';
 import { describePreprocessing, type PipelineOptions } from '../pipeline/extract.ts';
@@ -223,6 +223,16 @@ export function shareIds(a: SetAssignments, synthetic: FeatureSet, real: Feature
   if (same(a.labels, synthetic.labels)) a.labels = synthetic.labels;
   if (same(a.realIds, real.ids)) a.realIds = real.ids;
   if (same(a.realLabels, real.labels)) a.realLabels = real.labels;
+}
+
+/**
+ * The buffers to transfer with a utility input to the engine worker: those of every set not on shared memory (the
+ * real set's utility test part, the augmented real features; the cnn tier's images), which the page does not use
+ * afterwards. Transferred rather than copied, the tab holds them once; the sets on shared memory (real, synthetic,
+ * held-out, cross-task features) are shared.
+ */
+export function utilityTransferables(input: Pick<UtilityDataInput, 'realTrain' | 'test' | 'synthetic' | 'augmented' | 'crossTask'>): ArrayBuffer[] {
+  return transferableBuffers([input.realTrain, input.test, ...input.synthetic.map((x) => x.features), input.augmented, input.crossTask]);
 }
 
 /**
@@ -480,40 +490,31 @@ export class Run {
           const onProgress = this.utilityProgress();
           if (cnnInputs) {
             const c = cnnInputs;
-            const all = [c.real, c.test, ...c.synthetic.map((x) => x.features), ...(c.crossTask ? [c.crossTask] : []), ...(c.augmented ? [c.augmented.features] : [])];
-            // The images are not needed on the page afterwards: transfer them rather than copy.
-            const buffers = [...new Set(all.map((f) => f.data.buffer as ArrayBuffer))];
-            utility = await engine().utility(
-              Comlink.transfer(
-                {
-                  tier: 'cnn' as const,
-                  realTrain: c.real,
-                  test: c.test,
-                  synthetic: c.synthetic,
-                  ...(c.augmented ? { augmented: c.augmented.features, augmentations: c.augmented.augmentations } : {}),
-                  crossTask: c.crossTask ?? undefined,
-                  seeds: s.utilitySeeds,
-                  cnn: { inputSize: s.cnnSize },
-                  testSource,
-                },
-                buffers,
-              ),
-              onProgress,
-            );
+            // The images are not needed on the page afterwards: transferred rather than copied.
+            const input = {
+              tier: 'cnn' as const,
+              realTrain: c.real,
+              test: c.test,
+              synthetic: c.synthetic,
+              ...(c.augmented ? { augmented: c.augmented.features, augmentations: c.augmented.augmentations } : {}),
+              crossTask: c.crossTask ?? undefined,
+              seeds: s.utilitySeeds,
+              cnn: { inputSize: s.cnnSize },
+              testSource,
+            };
+            utility = await engine().utility(Comlink.transfer(input, utilityTransferables(input)), onProgress);
           } else {
-            utility = await engine().utility(
-              {
-                realTrain: realFs,
-                test: utilityTest,
-                synthetic,
-                ...(augmented ? { augmented: augmented.features, augmentations: augmented.augmentations } : {}),
-                crossTask: crossIndex >= 0 ? features[crossIndex] : undefined,
-                seeds: s.utilitySeeds,
-                probe: { ...DEFAULT_PROBE_CONFIG },
-                testSource,
-              },
-              onProgress,
-            );
+            const input = {
+              realTrain: realFs,
+              test: utilityTest,
+              synthetic,
+              ...(augmented ? { augmented: augmented.features, augmentations: augmented.augmentations } : {}),
+              crossTask: crossIndex >= 0 ? features[crossIndex] : undefined,
+              seeds: s.utilitySeeds,
+              probe: { ...DEFAULT_PROBE_CONFIG },
+              testSource,
+            };
+            utility = await engine().utility(Comlink.transfer(input, utilityTransferables(input)), onProgress);
           }
           timings.utility = performance.now() - tUtility;
         }
@@ -641,8 +642,8 @@ export class Run {
       warnings.push(`Simple augmentation: ${train.n - rows.length} of ${train.n} real training images could not be augmented${reasons ? ` (${reasons})` : ''}.`);
     }
     if (rows.length === 0) return null;
-    const data = new Float32Array(rows.length * dim);
-    rows.forEach((r, j) => data.set(c.rows.row(r), j * dim));
+    // The kept rows, moved forward within the collection's own buffer (no second copy of the augmented set).
+    const data = c.rows.takeRows(rows, dim);
     const features = makeFeatureSet(data, rows.length, dim, {
       ids: rows.map((r) => `${c.ids[r]} (augmented)`),
       labels: rows.map((r) => c.labels[r] as string),

@@ -176,6 +176,25 @@ export class FeatureRows {
     }
     return out;
   }
+
+  /**
+   * The rows at `keep` (ascending, distinct row indices), packed in that order, and the store emptied: the kept rows
+   * are moved forward within the buffer take() hands over, not copied into a new one, so the set's values are held
+   * once (a copy would hold them twice until the store is collected).
+   */
+  takeRows(keep: readonly number[], dim: number): Float32Array {
+    const n = this.length;
+    let prev = -1;
+    for (const r of keep) {
+      if (!(Number.isInteger(r) && r > prev && r < n)) throw new RangeError(`rows to keep must be ascending row indices below ${n}, got ${r} after ${prev}`);
+      prev = r;
+    }
+    const all = this.take(dim);
+    keep.forEach((r, j) => {
+      if (r !== j) all.copyWithin(j * dim, r * dim, (r + 1) * dim);
+    });
+    return keep.length === n ? all : all.subarray(0, keep.length * dim);
+  }
 }
 
 /**

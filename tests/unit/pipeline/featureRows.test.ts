@@ -72,6 +72,37 @@ describe('FeatureRows', () => {
     expect(Array.from(b)).toEqual([70, 71]);
   });
 
+  /** n rows of `dim` values (rowOf(0..n-1)) in a store sized for them. */
+  const filled = (n: number, dim: number) => {
+    const rows = new FeatureRows({ dim, capacity: n });
+    for (let i = 0; i < n; i++) rows.push(rowOf(i, dim));
+    return rows;
+  };
+
+  it('takeRows keeps the chosen rows, in order, in the buffer it was given (no second copy of the set)', () => {
+    const rows = filled(5, 2);
+    const buffer = rows.row(0).buffer;
+    const data = rows.takeRows([1, 3, 4], 2);
+    expect(data.buffer).toBe(buffer);
+    expect(Array.from(data)).toEqual([10, 11, 30, 31, 40, 41]);
+    expect(rows.length).toBe(0);
+    // every row: the buffer as it is
+    const all = filled(3, 2);
+    const allBuffer = all.row(0).buffer;
+    const whole = all.takeRows([0, 1, 2], 2);
+    expect(whole.buffer).toBe(allBuffer);
+    expect(Array.from(whole)).toEqual([0, 1, 10, 11, 20, 21]);
+  });
+
+  it('takeRows refuses rows out of order, repeated or out of range, and leaves the store as it was', () => {
+    const rows = filled(3, 1);
+    expect(() => rows.takeRows([2, 1], 1)).toThrow(RangeError);
+    expect(() => rows.takeRows([1, 1], 1)).toThrow(RangeError);
+    expect(() => rows.takeRows([3], 1)).toThrow(RangeError);
+    expect(rows.length).toBe(3);
+    expect(Array.from(rows.takeRows([], 1))).toEqual([]);
+  });
+
   it('learns the row length from the first row and refuses rows of another length', () => {
     const rows = new FeatureRows();
     rows.push(rowOf(1, 5));
