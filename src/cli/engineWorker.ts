@@ -26,7 +26,12 @@ export async function workerMain(): Promise<void> {
   port.on('message', (m: WorkerRequest) => {
     chain = chain.then(async () => {
       const { reply, transfer } = await handle(m);
-      port.postMessage(reply, transfer);
+      try {
+        port.postMessage(reply, transfer);
+      } catch (e) {
+        // a reply that cannot be sent fails the pass instead of leaving it waiting
+        port.postMessage({ type: 'error', message: `engine thread could not send its reply: ${(e as Error)?.message ?? String(e)}` } satisfies WorkerReply);
+      }
     });
   });
   port.postMessage({ type: 'ready', backend } satisfies WorkerReply);

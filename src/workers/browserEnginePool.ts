@@ -70,7 +70,14 @@ export function defaultEngineThreads(cores = globalThis.navigator?.hardwareConcu
  * handled one at a time, in order.
  */
 export function serveEngineThread(scope: EngineThreadScope, backend: Promise<string>): void {
-  const reply = (r: EngineThreadReply, transfer: Transferable[] = []) => scope.postMessage(r, transfer);
+  const reply = (r: EngineThreadReply, transfer: Transferable[] = []) => {
+    try {
+      scope.postMessage(r, transfer);
+    } catch (e) {
+      // a reply that cannot be sent (e.g. a buffer that cannot be transferred) fails the pass instead of leaving it waiting
+      scope.postMessage({ type: 'error', message: `engine thread could not send its reply: ${(e as Error)?.message ?? String(e)}` }, []);
+    }
+  };
   const handler = engineRequestHandler();
   const handle = async (m: EngineThreadRequest): Promise<void> => {
     const { reply: r, transfer } = await handler(m);

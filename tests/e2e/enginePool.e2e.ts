@@ -7,7 +7,8 @@
  * transferred, through evaluateTransferred). Everything must be identical: the report's metrics (precision,
  * recall, density, coverage, DCR, fidelity, privacy, FID, KID, Vendi), the per-image nearest real, distance,
  * k-NN radii and copy assignments, and every DCR distance; and the pool must have run: the report's
- * engine.workers is 2 and the pool's counters show the three passes on two wasm threads.
+ * engine.workers is 2 and the pool's counters show the dense statistics (Gaussian fits, FID, Vendi) and the three
+ * passes on two wasm threads.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser } from 'playwright-core';
@@ -151,8 +152,9 @@ describe('neighbour engine on a pool of Web Workers (built app)', () => {
     expect(out.engineA.workers).toBe(1);
     expect(out.engineB.workers).toBe(2);
     expect(out.engineB.method).toBe('tf-float32-refined');
-    // real radii, synthetic radii (recall) and the S x R pass, each on both threads
-    expect(out.stats).toMatchObject({ size: 2, runs: 3, inlineRuns: 0, backends: ['wasm', 'wasm'], startError: null });
+    // the dense statistics' two rounds (Gaussian fits; FID and Vendi: denseParallel.ts, 5e9 FLOPs here), then the real
+    // radii, the synthetic radii (recall) and the S x R pass, each on both threads
+    expect(out.stats).toMatchObject({ size: 2, runs: 5, inlineRuns: 0, backends: ['wasm', 'wasm'], startError: null });
     expect((out.stats as { units: number }).units).toBeGreaterThanOrEqual(6);
     // the data set is not trivial: the planted copies are found, the metrics are not degenerate
     expect(out.copies).toBeGreaterThanOrEqual(60);

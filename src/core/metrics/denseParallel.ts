@@ -15,8 +15,9 @@
  * from its call history (which covariance to factor: the first set's on the first call with a given
  * real fit, the real set's afterwards) is made explicit (fidFactorSide) and used on both paths.
  *
- * Memory: round 1's covariances come back to this thread (transferred, not copied) and go to round 2
- * on shared memory (one copy of each d x d fit while copying: 32 MiB each at d = 2,048).
+ * Memory: each thread copies the fits it computes onto shared memory (out of the WebAssembly memory
+ * they were accumulated in, which cannot cross threads), and round 2 reads them there: one d x d
+ * float64 array per set on this side (32 MiB at d = 2,048).
  *
  * Used only with a registered pool of at least 2 threads, memory that can be shared, continuous
  * features, more rows than dimensions in every set (the fits are then plain mean + covariance;
@@ -106,8 +107,10 @@ export class DenseUnits {
       const t0 = now();
       const r: DenseJobResult = { job: j, ms: 0 };
       if (job.kind === 'gaussian') {
+        // copied out of the WebAssembly memory the covariance was accumulated in (which cannot be
+        // transferred), onto shared memory where there is some, so that round 2 reads it as it is
         const s = gaussianStats(asFeatureSet(sets[job.set]));
-        r.fit = { n: s.n, dim: s.dim, mean: s.mean, cov: s.cov };
+        r.fit = { n: s.n, dim: s.dim, mean: sharedCopy(s.mean), cov: sharedCopy(s.cov) };
       } else if (job.kind === 'fid') {
         let real = this.fits.get(job.real);
         if (!real) {
@@ -129,7 +132,14 @@ export class DenseUnits {
   }
 }
 
-/** The buffers of a partial's fits, handed back without a copy. */
+/** A copy of `a` on a SharedArrayBuffer where this environment has them, else on a plain ArrayBuffer. */
+function sharedCopy(a: Float64Array): Float64Array {
+  const b = canShareMemory() ? new Float64Array(new SharedArrayBuffer(a.length * 8)) : new Float64Array(a.length);
+  b.set(a);
+  return b;
+}
+
+/** The buffers of a partial's fits that are not shared, handed back without a copy. */
 export function densePartialTransferables(p: DensePartial): ArrayBuffer[] {
   const out: ArrayBuffer[] = [];
   for (const r of p.results) {
@@ -174,14 +184,10 @@ export function denseOnPool(real: FeatureSet, synth: FeatureSet[], opts: DenseSc
   return flops >= (opts.parallelMinFlops ?? DEFAULT_MIN_FLOPS) ? pool : null;
 }
 
-/** A fit's values on shared memory (a copy). */
+/** A fit's values on shared memory (as they come from the threads; copied otherwise). */
 function shareFit(f: { n: number; dim: number; mean: Float64Array; cov: Float64Array }): SharedFit {
-  const copy = (a: Float64Array) => {
-    const b = new Float64Array(new SharedArrayBuffer(a.length * 8));
-    b.set(a);
-    return b;
-  };
-  return { n: f.n, dim: f.dim, mean: copy(f.mean), cov: copy(f.cov) };
+  const shared = (a: Float64Array) => (a.buffer instanceof SharedArrayBuffer ? a : sharedCopy(a));
+  return { n: f.n, dim: f.dim, mean: shared(f.mean), cov: shared(f.cov) };
 }
 
 async function runDense(pool: EnginePool, task: DenseTask, signal: AbortSignal | undefined): Promise<{ results: DenseJobResult[]; workers: number }> {

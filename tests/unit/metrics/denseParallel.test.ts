@@ -85,6 +85,8 @@ describe('denseScope on the engine pool', () => {
         expect(v.warnings).toEqual(want.vendi[i].warnings);
       });
       expect(r!.workers).toBeGreaterThanOrEqual(2);
+      // the fits came back on shared memory (out of the threads' WebAssembly memories, which cannot be transferred)
+      expect(r!.realFit.cov.buffer instanceof SharedArrayBuffer && r!.realFit.mean.buffer instanceof SharedArrayBuffer).toBe(true);
       // two rounds: 4 fits, then 3 FIDs and 3 Vendi scores, one unit each
       expect(pool.tasks.map((t) => t.pass)).toEqual(['dense', 'dense']);
       expect(pool.units.map((u) => u.length)).toEqual([4, 6]);

@@ -218,6 +218,20 @@ describe('BrowserEnginePool over message channels', () => {
     await pool.close();
   });
 
+  it('a reply the thread cannot send (an untransferable buffer) rejects the pass instead of leaving it waiting', async () => {
+    // each thread's partial (sent with a transfer list) fails to post, as a WebAssembly memory's buffer would
+    const pool = new BrowserEnginePool(2, () => new ChannelThread(cpu(), (s) => ({
+      postMessage: (m, transfer) => {
+        if (m.type === 'partial') throw new DOMException('An ArrayBuffer is detached or cannot be transferred', 'DataCloneError');
+        s.postMessage(m, transfer);
+      },
+      addEventListener: s.addEventListener,
+    })), { idleMs: 0 });
+    const c = cases[0];
+    await expect(knnRadiiWithStats(c.R, c.k, { tileSize: 4, compute: 'tf', pool, parallelMinFlops: 0 })).rejects.toThrow(/could not send its reply: .*cannot be transferred/);
+    await pool.close();
+  });
+
   it('stops on abort with the signal\'s reason, and the threads stay usable', async () => {
     const threads: ChannelThread[] = [];
     const pool = new BrowserEnginePool(2, () => {
