@@ -25,7 +25,7 @@
  * DEFAULT_MIN_FLOPS of work.
  */
 import type { FeatureSet } from '../features/featureSet.ts';
-import { canShareMemory, getEnginePool, shareSet, type EnginePool, type SharedSet, type Unit } from '../neighbours/parallel.ts';
+import { asFeatureSet, canShareMemory, getEnginePool, shareSet, type EnginePool, type SharedSet, type Unit } from '../neighbours/parallel.ts';
 import { frechetDistance, gaussianStats, type FidResult, type GaussianStats } from './fid.ts';
 import { vendiScore, type VendiResult } from './vendi.ts';
 
@@ -78,14 +78,6 @@ export function fidFactorSide(indexAmongUsers: number): 'a' | 'b' {
   return indexAmongUsers === 0 ? 'a' : 'b';
 }
 
-function now(): number {
-  return typeof performance !== 'undefined' ? performance.now() : Date.now();
-}
-
-function asFeatureSet(s: SharedSet): FeatureSet {
-  return { ids: [], labels: null, n: s.n, dim: s.dim, kind: s.kind, data: s.data };
-}
-
 function fitOf(f: SharedFit): GaussianStats {
   return { n: f.n, dim: f.dim, mean: f.mean, cov: f.cov, kind: 'continuous' };
 }
@@ -104,7 +96,7 @@ export class DenseUnits {
     for (let j = u[0]; j < u[1]; j++) {
       this.check();
       const job = jobs[j];
-      const t0 = now();
+      const t0 = performance.now();
       const r: DenseJobResult = { job: j, ms: 0 };
       if (job.kind === 'gaussian') {
         // copied out of the WebAssembly memory the covariance was accumulated in (which cannot be
@@ -121,7 +113,7 @@ export class DenseUnits {
       } else {
         r.vendi = vendiScore(asFeatureSet(sets[job.set]));
       }
-      r.ms = now() - t0;
+      r.ms = performance.now() - t0;
       this.results.push(r);
     }
     return u[1] - u[0];

@@ -115,7 +115,8 @@ export function shareSet(fs: FeatureSet): SharedSet {
   return { kind: fs.kind, n: fs.n, dim: fs.dim, data: fs.data };
 }
 
-function asFeatureSet(s: SharedSet): FeatureSet {
+/** A shared set as a FeatureSet (no ids or labels: what the work on a thread needs). */
+export function asFeatureSet(s: SharedSet): FeatureSet {
   return { ids: [], labels: null, n: s.n, dim: s.dim, kind: s.kind, data: s.data };
 }
 
