@@ -224,7 +224,8 @@ export class TfGeometry implements Geometry {
   private readonly c32: Float32Array;
   /** c32 as a 1 x dim tensor when the backend centres tiles (wasm, cpu: IEEE float32 subtraction). */
   private readonly centreT: tf.Tensor2D | null;
-  private readonly rowCache = new Map<number, tf.Tensor2D>();
+  /** Row tiles kept on the backend, by first row and row count (a split diagonal tile's first half is a tile of its own). */
+  private readonly rowCache = new Map<string, tf.Tensor2D>();
   private rowCacheBytes = 0;
   private col: { c0: number; nc: number; t: tf.Tensor2D } | null = null;
   private readonly live = new Set<tf.Tensor>();
@@ -320,14 +321,15 @@ export class TfGeometry implements Geometry {
 
   /** Rows r0 .. r0 + nr of A, centred, float32, row-major (nr x dim). */
   private rowTile(r0: number, nr: number, release: tf.Tensor[]): tf.Tensor2D {
-    const cached = this.rowCache.get(r0);
+    const key = `${r0}:${nr}`;
+    const cached = this.rowCache.get(key);
     if (cached) return cached;
     const d = this.dim;
     const t = this.centredRows(this.A, r0, nr);
     this.live.add(t);
     const bytes = nr * d * 4;
     if (this.rowCacheBytes + bytes <= this.cacheBudgetBytes) {
-      this.rowCache.set(r0, t);
+      this.rowCache.set(key, t);
       this.rowCacheBytes += bytes;
     } else {
       release.push(t);

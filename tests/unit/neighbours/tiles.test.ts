@@ -6,8 +6,6 @@
  * several unit assignments, and real worker threads), and must give the same results. With
  * 64-row tiles the self pass computes diagonal tiles in two parts.
  */
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -17,27 +15,7 @@ import { EngineTaskRunner, runBlocks, type EnginePartial, type EnginePool, type 
 import { SelfPassState, SharedMinBound, selfUnitBlocks, selfUnits } from '../../../src/core/neighbours/passes.ts';
 import { TfGeometry, meanRow } from '../../../src/core/neighbours/blocks.ts';
 import { NodeEnginePool } from '../../../src/cli/enginePool.ts';
-import { firstMismatch } from './reference.ts';
-
-interface Case {
-  name: string;
-  k: number;
-  dim: number;
-  real: { n: number; data: number[] };
-  synth: { n: number; data: number[] };
-  expected: {
-    rho1: number[]; rhoK: number[]; sigmaK: number[];
-    nearestReal: number[]; nearestRealDistance: number[]; nearestSynth: number[]; nearestSynthDistance: number[];
-    copy: number[]; copyOf: number[]; ballCount: number[]; densityCount: number; realistic: number[]; recalled: number[];
-  };
-}
-
-const path = fileURLToPath(new URL('../../fixtures/neighbours/tiles_reference.json', import.meta.url));
-const cases = (JSON.parse(readFileSync(path, 'utf8')) as { cases: Case[] }).cases.map((c) => ({
-  ...c,
-  R: makeFeatureSet(Float32Array.from(c.real.data), c.real.n, c.dim),
-  S: makeFeatureSet(Float32Array.from(c.synth.data), c.synth.n, c.dim),
-}));
+import { cases, expectReference, runAll } from './tilesCases.ts';
 
 /**
  * Workers in this thread: each has its own EngineTaskRunner (geometry and partial state), units
@@ -75,31 +53,6 @@ class InlinePool implements EnginePool {
       throw e;
     }
   }
-}
-
-async function runAll(R: FeatureSet, S: FeatureSet, k: number, opts: EngineOptions) {
-  const radii = await knnRadiiWithStats(R, k, opts);
-  const sigma = await knnRadiiWithStats(S, k, opts);
-  const pass = await crossPass(R, S, { copyRadius: radii.radii.rho1, rhoK: radii.radii.rhoK, sigmaK: sigma.radii.rhoK }, opts);
-  return { radii: radii.radii, radiiStats: radii.stats, sigmaK: sigma.radii.rhoK, pass };
-}
-
-function expectReference(c: (typeof cases)[number], r: Awaited<ReturnType<typeof runAll>>): void {
-  const e = c.expected;
-  expect(firstMismatch(r.radii.rho1, e.rho1)).toBe(-1);
-  expect(firstMismatch(r.radii.rhoK, e.rhoK)).toBe(-1);
-  expect(firstMismatch(r.sigmaK, e.sigmaK)).toBe(-1);
-  const p = r.pass;
-  expect(Array.from(p.nearestReal)).toEqual(e.nearestReal);
-  expect(firstMismatch(p.nearestRealDistance, e.nearestRealDistance)).toBe(-1);
-  expect(Array.from(p.nearestSynth)).toEqual(e.nearestSynth);
-  expect(firstMismatch(p.nearestSynthDistance, e.nearestSynthDistance)).toBe(-1);
-  expect(Array.from(p.copy)).toEqual(e.copy);
-  expect(Array.from(p.copyOf)).toEqual(e.copyOf);
-  expect(Array.from(p.ballCount)).toEqual(e.ballCount);
-  expect(p.densityCount).toBe(e.densityCount);
-  expect(Array.from(p.realistic)).toEqual(e.realistic);
-  expect(Array.from(p.recalled!)).toEqual(e.recalled);
 }
 
 beforeAll(async () => {
@@ -140,6 +93,33 @@ describe('tiled engine vs full float64 matrices', () => {
       }
     }
   }
+});
+
+describe('row tiles kept on the backend (tensor cache)', () => {
+  it('a split diagonal tile does not stand in for the whole row tile in later blocks', async () => {
+    // The first half of a split diagonal tile used to be cached under its first row alone, so every
+    // later block of that row tile got a half-height product, read its missing rows as NaN and
+    // recomputed them exactly: 41 % of the pairs here instead of about 1 %.
+    const d = 8, n = 300;
+    const fs = makeFeatureSet(new Float32Array(n * d).map((_, i) => Math.sin(i * 1.7) * 10), n, d);
+    const shapes: string[] = [];
+    const launch = TfGeometry.prototype.launch;
+    TfGeometry.prototype.launch = function (this: TfGeometry, r0: number, nr: number, c0: number, nc: number) {
+      const p = launch.call(this, r0, nr, c0, nc);
+      if (p.product!.shape[0] !== nr || p.product!.shape[1] !== nc) shapes.push(`${r0},${nr},${c0},${nc}: ${p.product!.shape}`);
+      return p;
+    };
+    try {
+      const cached = await knnRadiiWithStats(fs, 3, { tileSize: 64, compute: 'tf', pool: null });
+      expect(shapes).toEqual([]);
+      expect(cached.stats.exactPairs).toBeLessThan(0.03 * cached.stats.pairs);
+      const uncached = await knnRadiiWithStats(fs, 3, { tileSize: 64, compute: 'tf', pool: null, tensorCacheBytes: 0 });
+      expect(Array.from(cached.radii.rhoK)).toEqual(Array.from(uncached.radii.rhoK));
+      expect(cached.stats.exactPairs).toBe(uncached.stats.exactPairs);
+    } finally {
+      TfGeometry.prototype.launch = launch;
+    }
+  });
 });
 
 describe('deferred exact refinement of the self pass', () => {
