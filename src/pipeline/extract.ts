@@ -64,6 +64,8 @@ export interface PipelineHooks {
   /** Called once per file, in input order, when its result is final. */
   onItem?(result: ItemResult): void;
   onStage?(stage: Stage): void;
+  /** Decode and preprocess files in other threads (see processItems); absent: all on this thread. */
+  preparer?: FilePreparer | null;
 }
 
 /** Describes the preprocessing in words and numbers, for the report. */
@@ -103,18 +105,44 @@ function reasonOf(e: unknown): string {
   return String(e);
 }
 
+/** One frame of a file, ready for the model: its input, audit thumbnail, variety image and metadata. */
+export interface PreparedFrame {
+  idSuffix: string;
+  input: Float32Array;
+  thumb: CachedFrame['thumb'];
+  gray: Uint8Array | null;
+  meta: Record<string, unknown>;
+}
+
+/** What prepareFile makes of one file: its frames, or why the file is skipped. */
+export type Prepared = { frames: PreparedFrame[] } | { skipped: string };
+
+/** The extractor's part in preparing a file (plain data, so a worker thread can receive it). */
+export type PrepareSpec = Pick<Extractor, 'inputSize' | 'channels'>;
+
+/**
+ * Prepares files off the caller's thread (the Node CLI's decode pool, src/cli/decodePool.ts): each call must
+ * return exactly what prepareFile(bytes, path, sha256, spec, opts) returns; a rejection fails the run. The
+ * caller gives up `bytes` (they may be transferred).
+ */
+export interface FilePreparer {
+  /** Files read, hashed and prepared ahead of the model at most (back-pressure). */
+  readonly window: number;
+  prepare(bytes: Uint8Array, path: string, sha256: string, spec: PrepareSpec, opts: PipelineOptions): Promise<Prepared>;
+}
+
 interface Pending {
   path: string;
   label: string | null;
   key: string;
-  frames: { idSuffix: string; input: Float32Array; thumb: CachedFrame['thumb']; gray: Uint8Array | null; meta: Record<string, unknown> }[];
+  frames: PreparedFrame[];
 }
 
-function prepare(img: DecodedImage, extractor: Extractor, opts: PipelineOptions) {
-  const enlarge = Math.max(img.width, img.height) < extractor.inputSize;
+function prepareFrame(img: DecodedImage, spec: PrepareSpec, opts: PipelineOptions) {
+  const enlarge = Math.max(img.width, img.height) < spec.inputSize;
   const input = preprocess(img, {
-    size: extractor.inputSize,
-    channels: extractor.channels,
+    size: spec.inputSize,
+    channels: spec.channels,
     aspect: opts.aspect,
     filter: enlarge ? 'bilinear' : 'area',
   });
@@ -127,8 +155,72 @@ function prepare(img: DecodedImage, extractor: Extractor, opts: PipelineOptions)
 }
 
 /**
+ * The CPU work on one file that is not in the cache: decode all frames, [augment], preprocess, thumbnail,
+ * variety image. A file that does not decode is `skipped` with the reason; any other error throws (and fails
+ * the run). Runs on the pipeline's thread or in a decode worker thread (src/cli/decodeWorker.ts).
+ */
+export async function prepareFile(bytes: Uint8Array, path: string, sha256: string, spec: PrepareSpec, opts: PipelineOptions): Promise<Prepared> {
+  let images: DecodedImage[];
+  try {
+    images = await decodeImage(bytes, path);
+    if (images.length === 0) throw new Error('no image frames in file');
+  } catch (e) {
+    return { skipped: reasonOf(e) };
+  }
+  const multi = images.length > 1;
+  const frames = images.map((decoded, fi): PreparedFrame => {
+    const augmentation = opts.augment ? augmentationParams(augmentationSeed(sha256, opts.augment.seed, fi)) : null;
+    const img = augmentation ? applyAugmentation(decoded, augmentation) : decoded;
+    const prepared = prepareFrame(img, spec, opts);
+    const meta: Record<string, unknown> = { ...img.meta, width: img.width, height: img.height, channels: img.channels };
+    if (augmentation) meta.augmentation = augmentation;
+    const frameNo = img.meta.frame ?? fi + 1;
+    return {
+      idSuffix: multi ? `#${frameNo}` : '',
+      ...prepared,
+      meta,
+    };
+  });
+  return { frames };
+}
+
+/** A file after reading, hashing and the cache lookup (and preparing, on a miss). */
+type Loaded =
+  | { kind: 'skip'; reason: string }
+  | { kind: 'hit'; frames: CachedFrame[] }
+  | { kind: 'ready'; key: string; prepared: Prepared; recheck: boolean }
+  | { kind: 'fail'; error: unknown };
+
+/** `p`, or an AbortError as soon as `signal` aborts. */
+function untilAborted<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (!signal) return p;
+  return new Promise<T>((resolve, reject) => {
+    if (signal.aborted) return reject(abortError());
+    const onAbort = () => reject(abortError());
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
+/**
  * Runs the pipeline over `items` and reports each file through hooks.onItem, in input order.
  * Returns counts: files served from the cache, files embedded, files skipped.
+ *
+ * With hooks.preparer, files are read, hashed and looked up in the cache one after another, in input order,
+ * while their decoding and preprocessing (prepareFile) run in the preparer's threads, at most
+ * max(preparer.window, 2 x batchSize) files ahead of the model. The batches, features, cache records, skip
+ * reasons and the order of onItem are those of the single-thread path: files are batched in input order, and a
+ * file whose cache key an earlier file of the run already had is looked up when its turn comes, as it would be
+ * on one thread.
  */
 export async function processItems(
   items: FileItem[],
@@ -137,7 +229,7 @@ export async function processItems(
   opts: PipelineOptions,
   hooks: PipelineHooks = {},
 ): Promise<{ cached: number; embedded: number; skipped: number }> {
-  const { signal } = hooks;
+  const { signal, preparer } = hooks;
   const counts = { cached: 0, embedded: 0, skipped: 0 };
   // Results wait here until every earlier file is final, so onItem sees input order.
   const ready = new Map<number, ItemResult>();
@@ -190,59 +282,107 @@ export async function processItems(
     pendingFrames = 0;
   };
 
-  for (let i = 0; i < items.length; i++) {
-    throwIfAborted(signal);
-    const item = items[i];
+  const spec: PrepareSpec = { inputSize: extractor.inputSize, channels: extractor.channels };
+  // Cache keys seen so far (threaded path with a cache only): a repeated key is looked up at its turn.
+  const seen = preparer && cache ? new Set<string>() : null;
+
+  /** Read, hash, cache lookup: the part of a file's work done on this thread, in input order. */
+  const front = async (item: FileItem): Promise<Loaded | { kind: 'prepare'; key: string; bytes: Uint8Array; sha: string; recheck: boolean }> => {
     let bytes: Uint8Array;
     try {
-      hooks.onStage?.('reading');
+      if (!preparer) hooks.onStage?.('reading');
       bytes = await item.read();
     } catch (e) {
-      counts.skipped++;
-      emit(i, { path: item.path, label: item.label, skipped: `cannot be read: ${reasonOf(e)}` });
-      continue;
+      return { kind: 'skip', reason: `cannot be read: ${reasonOf(e)}` };
     }
-    if (bytes.length === 0) {
-      counts.skipped++;
-      emit(i, { path: item.path, label: item.label, skipped: 'empty file (0 bytes)' });
-      continue;
-    }
+    if (bytes.length === 0) return { kind: 'skip', reason: 'empty file (0 bytes)' };
     const sha = await sha256Hex(bytes);
     const key = pipelineCacheKey(sha, extractor, opts);
-    const hit = cache ? await cache.get(key) : undefined;
-    if (hit) {
-      counts.cached++;
-      emit(i, { path: item.path, label: item.label, frames: hit.frames, fromCache: true });
-      continue;
+    const recheck = seen !== null && seen.has(key);
+    seen?.add(key);
+    if (cache && !recheck) {
+      const hit = await cache.get(key);
+      if (hit) return { kind: 'hit', frames: hit.frames };
     }
-    let images: DecodedImage[];
-    try {
-      hooks.onStage?.('decoding');
-      images = await decodeImage(bytes, item.path);
-      if (images.length === 0) throw new Error('no image frames in file');
-    } catch (e) {
+    return { kind: 'prepare', key, bytes, sha, recheck };
+  };
+
+  /** Reports or batches file i once it is loaded; embeds when a batch is full. */
+  const consume = async (i: number, l: Loaded) => {
+    const item = items[i];
+    if (l.kind === 'fail') throw l.error;
+    if (l.kind === 'skip') {
       counts.skipped++;
-      emit(i, { path: item.path, label: item.label, skipped: reasonOf(e) });
-      continue;
+      emit(i, { path: item.path, label: item.label, skipped: l.reason });
+      return;
     }
-    const multi = images.length > 1;
-    const frames = images.map((decoded, fi) => {
-      const augmentation = opts.augment ? augmentationParams(augmentationSeed(sha, opts.augment.seed, fi)) : null;
-      const img = augmentation ? applyAugmentation(decoded, augmentation) : decoded;
-      const prepared = prepare(img, extractor, opts);
-      const meta: Record<string, unknown> = { ...img.meta, width: img.width, height: img.height, channels: img.channels };
-      if (augmentation) meta.augmentation = augmentation;
-      const frameNo = img.meta.frame ?? fi + 1;
-      return {
-        idSuffix: multi ? `#${frameNo}` : '',
-        ...prepared,
-        meta,
-      };
-    });
-    pending.push({ index: i, item: { path: item.path, label: item.label, key, frames } });
+    let hitFrames = l.kind === 'hit' ? l.frames : null;
+    if (l.kind === 'ready' && l.recheck && cache) hitFrames = (await cache.get(l.key))?.frames ?? null;
+    if (hitFrames) {
+      counts.cached++;
+      emit(i, { path: item.path, label: item.label, frames: hitFrames, fromCache: true });
+      return;
+    }
+    if (l.kind !== 'ready') return;
+    if ('skipped' in l.prepared) {
+      counts.skipped++;
+      emit(i, { path: item.path, label: item.label, skipped: l.prepared.skipped });
+      return;
+    }
+    const frames = l.prepared.frames;
+    pending.push({ index: i, item: { path: item.path, label: item.label, key: l.key, frames } });
     pendingFrames += frames.length;
     if (pendingFrames >= opts.batchSize) await flush();
+  };
+
+  if (!preparer) {
+    for (let i = 0; i < items.length; i++) {
+      throwIfAborted(signal);
+      const f = await front(items[i]);
+      if (f.kind !== 'prepare') {
+        await consume(i, f);
+        continue;
+      }
+      hooks.onStage?.('decoding');
+      await consume(i, { kind: 'ready', key: f.key, prepared: await prepareFile(f.bytes, items[i].path, f.sha, spec, opts), recheck: false });
+    }
+    await flush();
+    return counts;
   }
-  await flush();
+
+  // Threaded: the fronts run one after another (a chain), each file's preparing in the preparer's threads.
+  const window = Math.max(1, preparer.window, 2 * opts.batchSize);
+  let stopped = false;
+  let chain: Promise<unknown> = Promise.resolve();
+  const start = (i: number): Promise<Loaded> => {
+    const f = chain.then(() => (stopped ? ({ kind: 'fail', error: abortError() } as const) : front(items[i])));
+    chain = f.catch(() => {});
+    return f
+      .then(async (r): Promise<Loaded> => {
+        if (r.kind !== 'prepare') return r;
+        if (stopped) return { kind: 'fail', error: abortError() };
+        return { kind: 'ready', key: r.key, prepared: await preparer.prepare(r.bytes, items[i].path, r.sha, spec, opts), recheck: r.recheck };
+      })
+      .catch((error: unknown): Loaded => ({ kind: 'fail', error }));
+  };
+  const inFlight: Promise<Loaded>[] = [];
+  let next = 0;
+  const fill = () => {
+    while (next < items.length && inFlight.length < window) inFlight.push(start(next++));
+  };
+  try {
+    for (let i = 0; i < items.length; i++) {
+      throwIfAborted(signal);
+      fill();
+      const p = inFlight.shift()!;
+      hooks.onStage?.('decoding');
+      const l = await untilAborted(p, signal);
+      fill();
+      await consume(i, l);
+    }
+    await flush();
+  } finally {
+    stopped = true;
+  }
   return counts;
 }
