@@ -1,6 +1,6 @@
 // The CLI's TypeScript sources, bundled once per source state with esbuild and cached in
 // node_modules/.cache/synthlens-cli/<fingerprint>/, so `synthlens` runs plain JavaScript:
-// no tsx in the process nor in each engine worker thread. tsx costs about 75 MiB of memory per
+// no tsx in the process nor in each engine or decode worker thread. tsx costs about 75 MiB of memory per
 // thread (measured: a small `synthlens metrics` run peaks at 113 MiB bundled, 189 MiB under tsx).
 //
 // The fingerprint is the path, size and modification time of every file under src/ plus this
@@ -13,7 +13,7 @@ import { existsSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, m
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-const BUNDLE_VERSION = '1';
+const BUNDLE_VERSION = '2';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SRC = join(ROOT, 'src');
 
@@ -24,6 +24,10 @@ const entry = workerData?.entry;
 if (typeof entry === 'string' && entry.endsWith('.ts')) (await import('tsx/esm/api')).register();
 const mod = await import(entry ?? new URL('./engineWorker.js', import.meta.url).href);
 await mod.workerMain();
+`;
+// Entry of each decode worker thread inside the bundle (decodePool.ts resolves ./decodeWorkerBoot.mjs next to its own chunk).
+const DECODE_BOOT = `const mod = await import(new URL('./decodeWorker.js', import.meta.url).href);
+mod.workerMain();
 `;
 
 function fingerprint() {
@@ -46,7 +50,7 @@ function fingerprint() {
 async function build(outDir) {
   const esbuild = await import('esbuild');
   await esbuild.build({
-    entryPoints: [join(SRC, 'cli', 'main.ts'), join(SRC, 'cli', 'engineWorker.ts')],
+    entryPoints: [join(SRC, 'cli', 'main.ts'), join(SRC, 'cli', 'engineWorker.ts'), join(SRC, 'cli', 'decodeWorker.ts')],
     outdir: outDir,
     bundle: true,
     splitting: true,
@@ -57,6 +61,7 @@ async function build(outDir) {
     sourcemap: 'inline',
     logLevel: 'silent',
   });
+  writeFileSync(join(outDir, 'decodeWorkerBoot.mjs'), DECODE_BOOT);
   writeFileSync(join(outDir, 'engineWorkerBoot.mjs'), BOOT);
 }
 

@@ -33,6 +33,7 @@ import type { CustomExtractorOptions, Extractor, ExtractorId, ModelSource, Norma
 import { DEFAULT_PIPELINE_OPTIONS, describePreprocessing, pipelineCacheKey, type Aspect, type FileItem, type PipelineOptions, type Stage } from '../pipeline/extract.ts';
 import { addResult, newCollection, toFeatureSet, varietyOf, type SetCollection } from '../pipeline/collect.ts';
 import { CacheDirError, DiskFeatureCache, sha256Bytes } from './diskCache.ts';
+import { decodePoolFromEnv, type DecodePool } from './decodePool.ts';
 import { EXIT_OK, FileError, UsageError, floatOption, fsProblem, intOption, oneLine } from './errors.ts';
 import { parseCommandArgs } from './metrics.ts';
 import { formatReport } from './table.ts';
@@ -329,6 +330,16 @@ async function eachLimited<T>(items: T[], limit: number, fn: (x: T) => Promise<v
 }
 
 export async function runEvaluate(argv: string[], io: CliIO): Promise<number> {
+  // The decode pool (started by the extraction, if any) is stopped however the run ends.
+  const decode: { pool: DecodePool | null } = { pool: null };
+  try {
+    return await evaluateRun(argv, io, decode);
+  } finally {
+    await decode.pool?.close();
+  }
+}
+
+async function evaluateRun(argv: string[], io: CliIO, decode: { pool: DecodePool | null }): Promise<number> {
   const { values } = parseCommandArgs(argv, OPTIONS, 'evaluate');
   if (values.help) {
     io.stdout(EVALUATE_USAGE);
@@ -531,6 +542,9 @@ export async function runEvaluate(argv: string[], io: CliIO): Promise<number> {
 
   // ---- extraction --------------------------------------------------------------------------------
   const { processItems } = await import('../pipeline/extract.ts');
+  // Decoding and preprocessing on SYNTHLENS_DECODE_THREADS threads (default: cores - 1, at most 8) while
+  // this thread runs the model; none on a single core.
+  decode.pool = decodePoolFromEnv();
   const itemsOf = (p: PlannedSet): FileItem[] =>
     p.files.map((f) => {
       const abs = resolve(p.dir, f.path);
@@ -555,6 +569,7 @@ export async function runEvaluate(argv: string[], io: CliIO): Promise<number> {
     progress.set = p.name;
     if (!io.stderrIsTTY) io.stderr(`extracting ${p.name}: ${p.files.length} files (${p.dir})\n`);
     await processItems(itemsOf(p), extractor, cache, opts, {
+      preparer: decode.pool,
       onItem: (r) => {
         addResult(c, r);
         // The CLI shows no audit thumbnails: drop them so memory holds only the features (~9 KiB an image less).
@@ -594,6 +609,7 @@ export async function runEvaluate(argv: string[], io: CliIO): Promise<number> {
     if (!io.stderrIsTTY) io.stderr(`${what}: ${p.files.length} files\n`);
     const c = newCollection(label, null);
     await processItems(itemsOf(p), ex, cache, passOpts, {
+      preparer: decode.pool,
       onItem: (r) => {
         addResult(c, r);
         c.thumbs.clear();
