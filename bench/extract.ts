@@ -4,7 +4,10 @@
  *
  * Per extractor (pixels, mobilenet-v2, inception-v3), on demo phantom PNGs written to a temporary folder:
  *  - pipeline: the whole per-file pipeline that `synthlens evaluate` runs (src/pipeline/extract.ts: read,
- *    SHA-256, decode, preprocess, thumbnail, variety image, batch, embed), no cache;
+ *    SHA-256, decode, preprocess, thumbnail, variety image, batch, embed), no cache, with decoding and
+ *    preprocessing on the CLI's decode threads (src/cli/decodePool.ts; --decode-threads, default
+ *    SYNTHLENS_DECODE_THREADS or cores - 1, at most 8; 0 = all on the main thread) while the main thread
+ *    runs the model;
  *  - model alone: extractor.embed() on a pre-made batch of the extractor's input size (random values);
  *  - cached: the pipeline again with a filled disk cache (src/cli/diskCache.ts), i.e. a second
  *    `synthlens evaluate --cache` run: read, hash, load the record; nothing decoded or embedded.
@@ -21,7 +24,7 @@
  *
  * Options: --images 32  --inception-images 8  --size 256 (PNG side)  --repeats 3  --batch 16
  *          --extractors pixels,mobilenet-v2,inception-v3  --backend wasm|cpu|webgpu  --python /usr/bin/python3
- *          --no-torch  --keep (keep the temporary folder)  --no-browser  --no-webgpu
+ *          --no-torch  --keep (keep the temporary folder)  --no-browser  --no-webgpu  --decode-threads N
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -37,6 +40,7 @@ import { walkDirectory } from '../src/imaging/node.ts';
 import { DEFAULT_PIPELINE_OPTIONS, processItems, type FileItem, type PipelineOptions } from '../src/pipeline/extract.ts';
 import type { Extractor, ExtractorId } from '../src/extractors/registry.ts';
 import { DiskFeatureCache } from '../src/cli/diskCache.ts';
+import { DecodePool, decodeThreadsFromEnv } from '../src/cli/decodePool.ts';
 import type { NodeBackend } from '../src/cli/engineBackend.ts';
 import { sha256Hex } from '../src/extractors/sha256.ts';
 import { DEFAULT_BROWSER_EXTRACT, runBrowserExtract, type NodeExtractFigures } from './extractBrowser.ts';
@@ -103,6 +107,8 @@ export interface NodeExtractOptions {
   repeats: number;
   batch: number;
   backend: NodeBackend;
+  /** Decode threads of the pipeline runs (0: decode on the main thread); default decodeThreadsFromEnv(). */
+  decodeThreads?: number;
   /** Keep the temporary folder. */
   keep?: boolean;
   log?: (line: string) => void;
@@ -111,6 +117,8 @@ export interface NodeExtractOptions {
 export interface NodeExtractResult {
   /** TF.js backend in use. */
   backend: string;
+  /** Decode threads of the pipeline runs (0: none, all on the main thread). */
+  decodeThreads: number;
   /** Table rows (see main's header) and notes. */
   rows: string[][];
   notes: string[];
@@ -134,7 +142,9 @@ export async function runNodeExtract(o: NodeExtractOptions): Promise<NodeExtract
   const dir = mkdtempSync(join(tmpdir(), 'synthlens-bench-extract-'));
   const [{ initNodeBackend, shippedModelSource }, { loadExtractor }] = await Promise.all([import('../src/cli/tfBackend.ts'), import('../src/extractors/registry.ts')]);
   const backend = await initNodeBackend(o.backend);
-  log(`bench extract: ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, node ${process.version}, TF.js ${backend}, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}, folder ${dir}`);
+  const decodeThreads = o.decodeThreads ?? decodeThreadsFromEnv();
+  const pool = decodeThreads > 0 ? new DecodePool(decodeThreads) : null;
+  log(`bench extract: ${decodeThreads} decode thread(s), ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, node ${process.version}, TF.js ${backend}, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}, folder ${dir}`);
   const rows: string[][] = [];
   const notes: string[] = [];
   const figures: NodeExtractFigures = {};
@@ -155,6 +165,12 @@ export async function runNodeExtract(o: NodeExtractOptions): Promise<NodeExtract
     imagesSha256 = await sha256Hex(await Promise.all(allItems.map((it) => it.read())));
     notes.push(`images: ${ds.files.length} demo phantom PNGs, ${size} x ${size} 8-bit grayscale, mean ${(meanBytes / 1024).toFixed(1)} KiB (written in ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
     const opts: PipelineOptions = { ...DEFAULT_PIPELINE_OPTIONS, batchSize: batch };
+    await pool?.warm();
+    notes.push(
+      pool
+        ? `decoding: ${decodeThreads} decode thread(s) (src/cli/decodePool.ts) decode and preprocess while the main thread runs the model (pipeline, first and cached runs); started before the timings`
+        : 'decoding: on the main thread, between batches (0 decode threads)',
+    );
 
     for (const id of ids) {
       const n = id === 'inception-v3' ? nInception : nImages;
@@ -172,16 +188,16 @@ export async function runNodeExtract(o: NodeExtractOptions): Promise<NodeExtract
       const cacheDir = join(dir, `cache-${id}`);
       const fill = await DiskFeatureCache.open(cacheDir);
       log(`  ${id}: first run with the cache, ${n} images`);
-      const first = await timed(() => processItems(items, e, fill, opts));
+      const first = await timed(() => processItems(items, e, fill, opts, { preparer: pool }));
       log(`  ${id}: model alone, pipeline, cached run: ${n} images, 1 + ${repeats} rounds`);
       const [model, pipe, cached] = await interleaved(repeats, [
         () => e.embed(input, n),
         async () => {
-          const c = await processItems(items, e, null, opts);
+          const c = await processItems(items, e, null, opts, { preparer: pool });
           if (c.embedded !== n) throw new Error(`${id}: ${c.embedded} of ${n} embedded`);
         },
         async () => {
-          const c = await processItems(items, e, await DiskFeatureCache.open(cacheDir), opts);
+          const c = await processItems(items, e, await DiskFeatureCache.open(cacheDir), opts, { preparer: pool });
           if (c.cached !== n) throw new Error(`${id}: ${c.cached} of ${n} from the cache`);
         },
       ]);
@@ -197,9 +213,10 @@ export async function runNodeExtract(o: NodeExtractOptions): Promise<NodeExtract
       );
     }
   } finally {
+    await pool?.close();
     if (!o.keep) rmSync(dir, { recursive: true, force: true });
   }
-  return { backend, rows, notes, figures, imagesSha256, dir };
+  return { backend, decodeThreads, rows, notes, figures, imagesSha256, dir };
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -218,6 +235,7 @@ export async function main(argv: string[]): Promise<number> {
       keep: { type: 'boolean', default: false },
       'no-browser': { type: 'boolean', default: false },
       'no-webgpu': { type: 'boolean', default: false },
+      'decode-threads': { type: 'string' },
     },
   });
   const nImages = Number(values.images);
@@ -226,8 +244,10 @@ export async function main(argv: string[]): Promise<number> {
   const repeats = Number(values.repeats);
   const batch = Number(values.batch);
   const ids = values.extractors.split(',').map((s) => s.trim()) as ExtractorId[];
+  const decodeThreads = values['decode-threads'] === undefined ? undefined : Number(values['decode-threads']);
+  if (decodeThreads !== undefined && !(Number.isInteger(decodeThreads) && decodeThreads >= 0)) throw new Error(`--decode-threads must be a non-negative integer, got "${values['decode-threads']}"`);
   const node = await runNodeExtract({
-    ids, images: nImages, inceptionImages: nInception, size, repeats, batch, backend: values.backend as NodeBackend, keep: values.keep,
+    ids, images: nImages, inceptionImages: nInception, size, repeats, batch, backend: values.backend as NodeBackend, decodeThreads, keep: values.keep,
   });
   const { backend, rows, notes } = node;
   const nodeFigures = node.figures;
@@ -256,7 +276,7 @@ export async function main(argv: string[]): Promise<number> {
   const widths = header.map((h, j) => Math.max(h.length, ...rows.map((r) => r[j].length)));
   const line = (c: string[]) => c.map((x, j) => (j < 2 ? x.padEnd(widths[j]) : x.padStart(widths[j]))).join('  ');
   const out = [
-    `Feature extraction in Node (TF.js ${backend}, single-threaded): images per second of wall time / per second of CPU time ` +
+    `Feature extraction in Node (TF.js ${backend} on the main thread, ${node.decodeThreads} decode thread(s)): images per second of wall time / per second of CPU time ` +
       `(the CPU rate is the one to compare on a busy machine), medians over ${repeats} interleaved rounds after a warm-up; ` +
       'pipeline = read, hash, decode, preprocess, embed (no cache); model alone = embed() on a pre-made batch; ' +
       'cached = second run with the disk cache filled; speed-up = pipeline wall time / cached wall time',

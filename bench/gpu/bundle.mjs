@@ -1,7 +1,7 @@
 // Builds the payload for a GPU machine that has no Node and no npm registry (the device machine of
 // docs/gpu.md): scratch/gpu/payload.tar.xz holds
 //   node                  this Node binary (process.execPath),
-//   app/                  bench/gpu/entry.ts and the engine worker, bundled with every npm package
+//   app/                  bench/gpu/entry.ts and the engine and decode workers, bundled with every npm package
 //                         inside (esbuild), except Dawn's binding, which cannot be bundled,
 //   node_modules/webgpu   the `webgpu` package, Linux x64 binary only,
 //   node_modules/@tensorflow/tfjs-backend-wasm   package.json, its Node entry and the .wasm files
@@ -26,8 +26,12 @@ const entry = workerData?.entry;
 const mod = await import(entry ?? new URL('./engineWorker.js', import.meta.url).href);
 await mod.workerMain();
 `;
+// decodePool.ts starts ./decodeWorkerBoot.mjs beside its own chunk: here, the bundled decodeWorker.js
+const DECODE_BOOT = `const mod = await import(new URL('./decodeWorker.js', import.meta.url).href);
+mod.workerMain();
+`;
 await esbuild.build({
-  entryPoints: { entry: join(ROOT, 'bench/gpu/entry.ts'), engineWorker: join(ROOT, 'src/cli/engineWorker.ts') },
+  entryPoints: { entry: join(ROOT, 'bench/gpu/entry.ts'), engineWorker: join(ROOT, 'src/cli/engineWorker.ts'), decodeWorker: join(ROOT, 'src/cli/decodeWorker.ts') },
   outdir: join(STAGE, 'app'),
   bundle: true,
   splitting: true,
@@ -58,6 +62,7 @@ await esbuild.build({
 });
 const { writeFileSync } = await import('node:fs');
 writeFileSync(join(STAGE, 'app', 'engineWorkerBoot.mjs'), BOOT);
+writeFileSync(join(STAGE, 'app', 'decodeWorkerBoot.mjs'), DECODE_BOOT);
 
 const copy = (from, to) => {
   mkdirSync(dirname(to), { recursive: true });
