@@ -54,6 +54,8 @@ export interface EngineBenchOptions {
   seed?: number;
   /** Bytes of column tiles the engine may keep on the backend (the CLI uses 0). */
   tensorCacheBytes?: number;
+  /** Where float32 blocks are screened (EngineOptions.screening; 'auto': on the device on webgpu). */
+  screening?: 'auto' | 'device' | 'host';
   onLog?: (line: string) => void;
   /** Worker script for bundled builds (engine pools and matMul workers); default: the TypeScript sources through tsx. */
   workerScript?: URL;
@@ -76,6 +78,8 @@ export interface PassMeasure {
   blocks: number;
   /** Workers that ran the pass. */
   workers: number;
+  /** float32 blocks screened on the device or read back whole (engine stats). */
+  screening: string;
   /** Median seconds inside tf.matMul calls (all workers), and GFLOP/s of those products. */
   matmulSeconds: number;
   inPassMatmulGflops: number;
@@ -237,7 +241,7 @@ export async function measureEngineScaling(opts: EngineBenchOptions & { threads:
   const centres = clusterCentres(d, opts.seed ?? 0);
   const R = clusteredFeatures(n, d, (opts.seed ?? 0) + 1, centres);
   const S = clusteredFeatures(n, d, (opts.seed ?? 0) + 2, centres, 0.02);
-  const engine: EngineOptions = { tileSize: opts.tileSize, tensorCacheBytes: opts.tensorCacheBytes ?? 0, parallelMinFlops: 0 };
+  const engine: EngineOptions = { tileSize: opts.tileSize, tensorCacheBytes: opts.tensorCacheBytes ?? 0, parallelMinFlops: 0, screening: opts.screening ?? 'auto' };
   const T = await resolveTileSize(R, engine);
 
   // One pool per worker count, kept for the whole run; radii the cross pass needs (not timed).
@@ -315,6 +319,7 @@ export async function measureEngineScaling(opts: EngineBenchOptions & { threads:
         engineCpuGflops: usefulGflop / cpuSecondsMedian, workers,
         matmulSeconds, inPassMatmulGflops, inPassRatio: usefulGflop / (seconds * workers) / inPassMatmulGflops,
         pairs: st.pairs, exactPairs: st.exactPairs, exactPairsFraction: st.exactPairs / st.pairs, blocks: st.blocks,
+        screening: st.screening ?? '-',
       };
     });
     const totalGflop = measures.reduce((x, m) => x + m.usefulGflop, 0);
@@ -345,6 +350,7 @@ export async function main(argv: string[], workerScript?: URL): Promise<number> 
       dim: { type: 'string', default: '1280' },
       backend: { type: 'string', default: 'wasm' },
       tile: { type: 'string' },
+      screening: { type: 'string', default: 'auto' },
       repeats: { type: 'string', default: '3' },
       k: { type: 'string', default: '5' },
       threads: { type: 'string', default: '1' },
@@ -362,6 +368,10 @@ export async function main(argv: string[], workerScript?: URL): Promise<number> 
     process.stderr.write(`bench engine: --passes takes self and/or cross\n`);
     return 2;
   }
+  if (!['auto', 'device', 'host'].includes(values.screening)) {
+    process.stderr.write(`bench engine: --screening takes auto, device or host\n`);
+    return 2;
+  }
   const threads = values.threads.split(',').map((t) => (t === '0' ? availableParallelism() : Number(t)));
   if (threads.some((t) => !Number.isInteger(t) || t < 1)) {
     process.stderr.write(`bench engine: --threads takes positive integers (0: one per core)\n`);
@@ -375,6 +385,7 @@ export async function main(argv: string[], workerScript?: URL): Promise<number> 
   const results = await measureEngineScaling({
     n: Number(values.n), d: Number(values.dim), backend, passes, threads,
     tileSize: values.tile ? Number(values.tile) : undefined,
+    screening: values.screening as 'auto' | 'device' | 'host',
     repeats: Number(values.repeats), k: Number(values.k), workerScript,
     onLog: (l) => process.stderr.write(l + '\n'),
   });
@@ -385,12 +396,12 @@ export async function main(argv: string[], workerScript?: URL): Promise<number> 
   const f = (x: number, dg = 2) => x.toFixed(dg);
   const first = results[0];
   const lines = [
-    `neighbour engine vs plain tf.matMul, backend ${first.backend}, n = ${first.n} per set, d = ${first.d}, tile ${first.tileSize}, medians of ${first.repeats}; ${availableParallelism()} CPUs`,
+    `neighbour engine vs plain tf.matMul, backend ${first.backend}, n = ${first.n} per set, d = ${first.d}, tile ${first.tileSize}, screening ${values.screening}, medians of ${first.repeats}; ${availableParallelism()} CPUs`,
   ];
   for (const r of results) {
     lines.push(
       `threads ${r.threads}:`,
-      ...r.passes.map((m) => `  ${m.pass.padEnd(5)} pass: ${f(m.seconds)} s (CPU ${f(m.cpuSeconds)} s), ${f(m.usefulGflop, 1)} useful GFLOP, ${f(m.engineGflops, 1)} GFLOP/s (per CPU s ${f(m.engineCpuGflops, 1)}), exact pairs ${(100 * m.exactPairsFraction).toFixed(3)} % of ${m.pairs}, ${m.workers} worker(s)`),
+      ...r.passes.map((m) => `  ${m.pass.padEnd(5)} pass: ${f(m.seconds)} s (CPU ${f(m.cpuSeconds)} s), ${f(m.usefulGflop, 1)} useful GFLOP, ${f(m.engineGflops, 1)} GFLOP/s (per CPU s ${f(m.engineCpuGflops, 1)}), exact pairs ${(100 * m.exactPairsFraction).toFixed(3)} % of ${m.pairs}, ${m.workers} worker(s), screening ${m.screening}`),
       `  wall:     engine ${f(r.engineGflops, 1)} GFLOP/s, matMul x${r.threads} ${f(r.matmulGflops, 1)} GFLOP/s (samples ${r.matmulSamples.map((x) => f(x, 1)).join(', ')}), ratio ${f(r.ratio, 3)}`,
       `  CPU time: engine ${f(r.engineCpuGflops, 1)} GFLOP/s, matMul ${f(r.matmulCpuGflops, 1)} GFLOP/s (samples ${r.matmulCpuSamples.map((x) => f(x, 1)).join(', ')}), ratio ${f(r.cpuRatio, 3)}`,
       `  paired by repeat (median of engine / the matMul loop right after it): wall ${f(r.pairedRatio, 3)}, CPU ${f(r.pairedCpuRatio, 3)}`,

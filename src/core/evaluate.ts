@@ -380,7 +380,7 @@ export async function evaluate(input: EvaluateInput): Promise<EvaluateResult> {
     const rs: ReportSet = { name, count: features.n, classes: classCounts(features.labels), metrics, perClass, warnings };
     if (nm.engine) {
       const e = nm.engine;
-      rs.engine = { method: e.method, backend: e.backend, tileSize: e.tileSize, pairs: e.pairs, exactPairs: e.exactPairs, workers: e.workers ?? 1 };
+      rs.engine = { method: e.method, backend: e.backend, tileSize: e.tileSize, pairs: e.pairs, exactPairs: e.exactPairs, workers: e.workers ?? 1, ...(e.screening ? { screening: e.screening } : {}) };
     }
     sets.push(rs);
     onProgress?.({ stage: 'sets', done: si + 1, total: synthetic.length });

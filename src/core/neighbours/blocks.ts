@@ -367,11 +367,15 @@ export class TfGeometry implements Geometry {
 
   /** The float32 products g = A_c . B_c^T of a launched block (row-major nr x nc), tensors released. */
   async resolveProduct(p: PendingBlock): Promise<Float32Array> {
-    const product = p.product!;
-    const g = (await product.data()) as Float32Array;
-    this.free(product);
-    for (const t of p.release) this.free(t);
+    const g = (await p.product!.data()) as Float32Array;
+    this.releaseBlock(p);
     return g;
+  }
+
+  /** Releases a launched block's product and the tiles it alone still held. */
+  releaseBlock(p: PendingBlock): void {
+    if (p.product) this.free(p.product);
+    for (const t of p.release) this.free(t);
   }
 
   async resolve(p: PendingBlock): Promise<Block> {

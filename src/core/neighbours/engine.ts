@@ -19,8 +19,10 @@
  *   by column tiles over a worker pool (parallel.ts) with a merge that reproduces the
  *   one-thread results exactly.
  */
+import * as tf from '@tensorflow/tfjs-core';
 import type { FeatureSet } from '../features/featureSet.ts';
 import { activeTfBackend, makeGeometry, onGpuBackend, TfGeometry, type ComputeMode, type EngineMethod } from './blocks.ts';
+import { DeviceScreen } from './deviceScreen.ts';
 import { validateFeatureSet, validatePair } from './exact.ts';
 import {
   CrossPassState, KSmallest, SelfPassState, SharedMinBound, crossUnitBlocks, crossUnits, mergeCross, mergeSelf, selfUnitBlocks, selfUnits,
@@ -65,6 +67,12 @@ export interface EngineOptions {
   pool?: EnginePool | null;
   /** Useful FLOPs (2 d x pairs) from which a pass goes to the pool; default 4e9. */
   parallelMinFlops?: number;
+  /**
+   * Where the float32 blocks of a pass on this thread are screened (deviceScreen.ts): 'auto'
+   * (default) on the device when the backend is webgpu, 'device' on any TF.js backend, 'host'
+   * never (every product is read back and swept in JavaScript). The results are the same.
+   */
+  screening?: 'auto' | 'device' | 'host';
 }
 
 /** What the engine did, for the run report. */
@@ -87,6 +95,8 @@ export interface EngineStats {
    */
   matmulSeconds?: number;
   productPairs?: number;
+  /** float32 path on this thread: whether the blocks were screened on the device or read back whole. */
+  screening?: 'device' | 'host';
 }
 
 /** Default block side on GPU backends (webgpu, webgl). */
@@ -189,8 +199,22 @@ function methodOf(parts: EnginePartial[]): { method: EngineMethod; backend: stri
   return { method: p.method, backend: p.backend, matmulSeconds, productPairs: parts.reduce((a, q) => a + q.productPairs, 0) };
 }
 
-function productStats(geom: unknown): { matmulSeconds?: number; productPairs?: number } {
-  return geom instanceof TfGeometry ? { matmulSeconds: geom.matmulMs / 1000, productPairs: geom.productPairs } : {};
+/** Whether a pass on this thread screens its float32 blocks on the device (EngineOptions.screening). */
+function deviceScreening(opts: EngineOptions): boolean {
+  const s = opts.screening ?? 'auto';
+  if (s === 'auto') {
+    try {
+      return tf.getBackend() === 'webgpu';
+    } catch {
+      return false;
+    }
+  }
+  return s === 'device';
+}
+
+function productStats(geom: unknown, screen: boolean): { matmulSeconds?: number; productPairs?: number; screening?: 'device' | 'host' } {
+  if (!(geom instanceof TfGeometry)) return {};
+  return { matmulSeconds: geom.matmulMs / 1000, productPairs: geom.productPairs, screening: screen && DeviceScreen.usable(geom) ? 'device' : 'host' };
 }
 
 /** k-NN radii of a set within itself, with engine statistics. */
@@ -225,15 +249,16 @@ export async function knnRadiiWithStats(
   } else {
     const { geom, backend } = await makeGeometry(fs, fs, true, null, r);
     const st = new SelfPassState(n, k);
+    const screen = deviceScreening(opts);
     try {
       const split = geom instanceof TfGeometry;
-      await runBlocks(geom, units.flatMap((u) => selfUnitBlocks(u, n, T, split)), st, abortCheck(opts.signal), () => prog.step());
+      await runBlocks(geom, units.flatMap((u) => selfUnitBlocks(u, n, T, split)), st, abortCheck(opts.signal), () => prog.step(), screen);
       st.finish();
     } finally {
       geom.dispose();
     }
     best = st.best;
-    stats = { method: geom.method, backend, tileSize: T, blocks: st.blocks, exactPairs: st.exactPairs, pairs: st.pairs, workers: 1, ...productStats(geom) };
+    stats = { method: geom.method, backend, tileSize: T, blocks: st.blocks, exactPairs: st.exactPairs, pairs: st.pairs, workers: 1, ...productStats(geom, screen) };
   }
   const rho1 = new Float64Array(n);
   const rhoK = new Float64Array(n);
@@ -300,7 +325,7 @@ export async function crossPass(
   let method: EngineMethod;
   let backend: string | null;
   let workers = 1;
-  let product: { matmulSeconds?: number; productPairs?: number } = {};
+  let product: { matmulSeconds?: number; productPairs?: number; screening?: 'device' | 'host' } = {};
   if (pool) {
     checkAbort(opts.signal);
     const task: EngineTask = {
@@ -317,15 +342,16 @@ export async function crossPass(
   } else {
     const made = await makeGeometry(synth, real, false, null, r);
     const st = new CrossPassState(N, M, input, T);
+    const screen = deviceScreening(opts);
     try {
-      await runBlocks(made.geom, units.flatMap((u) => crossUnitBlocks(u, N, M, T)), st, abortCheck(opts.signal), () => prog.step());
+      await runBlocks(made.geom, units.flatMap((u) => crossUnitBlocks(u, N, M, T)), st, abortCheck(opts.signal), () => prog.step(), screen);
     } finally {
       made.geom.dispose();
     }
     out = st.out;
     method = made.geom.method;
     backend = made.backend;
-    product = productStats(made.geom);
+    product = productStats(made.geom, screen);
   }
   const stats: EngineStats = { method, backend, tileSize: T, blocks: out.blocks, exactPairs: out.exactPairs, pairs: out.pairs, workers, ...product };
   return {

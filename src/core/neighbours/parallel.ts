@@ -21,6 +21,7 @@
 import type { FeatureKind, FeatureSet } from '../features/featureSet.ts';
 import { makeGeometry, TfGeometry, type Block, type ComputeMode, type EngineMethod, type Geometry } from './blocks.ts';
 import type { Values } from './exact.ts';
+import { DeviceScreen, isScreenSink, runScreenedBlocks } from './deviceScreen.ts';
 import {
   CrossPassState, SelfPassState, SharedMinBound, crossUnitBlocks, selfPartial, selfUnitBlocks,
   type BlockSpec, type CrossOutputs, type CrossPassInput, type SelfPartial, type Unit,
@@ -130,12 +131,16 @@ export interface BlockSink {
  * Runs blocks in order, the next one launched before the current one is read back (on GPU
  * backends the device computes block s + 1 while JS consumes block s). check() runs before
  * every block (abort); onBlock() after every block (a split diagonal tile counts once).
- * Returns the number of blocks counted.
+ * With deviceScreening, float32 blocks are screened on the backend (deviceScreen.ts) instead
+ * of being read back whole; the results are the same. Returns the number of blocks counted.
  */
-export async function runBlocks(geom: Geometry, blocks: BlockSpec[], sink: BlockSink, check: () => void, onBlock: () => void): Promise<number> {
+export async function runBlocks(
+  geom: Geometry, blocks: BlockSpec[], sink: BlockSink, check: () => void, onBlock: () => void, deviceScreening = false,
+): Promise<number> {
   if (blocks.length === 0) return 0;
   check();
   const tfGeom = geom instanceof TfGeometry ? geom : null;
+  if (deviceScreening && tfGeom && isScreenSink(sink) && DeviceScreen.usable(tfGeom)) return runScreenedBlocks(tfGeom, blocks, sink, check, onBlock);
   const launch = (b: BlockSpec) => geom.launch(b[0], b[1], b[2], b[3]);
   let pending = launch(blocks[0]);
   let counted = 0;

@@ -30,6 +30,7 @@
  */
 import type { Block, Geometry } from './blocks.ts';
 import { TfGeometry } from './blocks.ts';
+import { deviceThresholds, type Candidates, type ScreenSink, type ScreenThresholds, type TopLists } from './deviceScreen.ts';
 
 /** Bounded max-heaps of the k smallest exact distances per row (values only). */
 export class KSmallest {
@@ -298,7 +299,7 @@ class SeparableBounds {
  * so it is a candidate and survives; survivors are recomputed exactly, four at a time, and
  * pushed. Heaps hold values only, so the result does not depend on this order.
  */
-export class SelfPassState implements PassCounters {
+export class SelfPassState implements PassCounters, ScreenSink {
   blocks = 0;
   pairs = 0;
   exactPairs = 0;
@@ -317,6 +318,8 @@ export class SelfPassState implements PassCounters {
   private nCand = 0;
   private readonly maxCand: number;
   private geom: TfGeometry | null = null;
+  /** The float32 block being consumed (beginProducts). */
+  private readonly blk = { r0: 0, nr: 0, c0: 0, nc: 0, diag: false, convMax: 0 };
   /**
    * @param shared upper bounds of rho_k shared with the other workers of a parallel pass
    *   (each worker publishes min(exact k-th, running upper bound) of the points it touched).
@@ -394,27 +397,42 @@ export class SelfPassState implements PassCounters {
    * tile); part2 marks the second part, which does not count as a block of its own.
    */
   consumeProducts(r0: number, nr: number, c0: number, nc: number, g: Float32Array, geom: TfGeometry, part2 = false): void {
-    const { best, bound, boundKth: bk, thr, q, shared } = this;
+    this.beginProducts(r0, nr, c0, nc, geom, part2);
+    this.sweep1(g);
+    this.blockThresholds();
+    this.sweep2(g);
+  }
+
+  /** Counters, separable bounds and cleared block bounds of a float32 block (every path). */
+  private beginProducts(r0: number, nr: number, c0: number, nc: number, geom: TfGeometry, part2: boolean): void {
     const diag = r0 === c0;
     if (!part2) this.blocks++;
     this.pairs += diag ? nr * nc - (nr * (nr + 1)) / 2 : nr * nc;
     this.geom = geom;
-    const ub = (this.ub ??= new KSmallest(this.n, this.k));
+    this.ub ??= new KSmallest(this.n, this.k);
     const aN = geom.aNorm, aS = geom.aSq; // self pass: columns are the same set
-    const { C1, C2, C3, CV, EPS } = geom;
-    const loF = 1 - EPS, hiF = 1 + EPS;
-    const convMax = CV * (maxOf(aN, r0, nr) + maxOf(aN, c0, nc));
+    const b = this.blk;
+    b.r0 = r0;
+    b.nr = nr;
+    b.c0 = c0;
+    b.nc = nc;
+    b.diag = diag;
+    b.convMax = geom.CV * (maxOf(aN, r0, nr) + maxOf(aN, c0, nc));
     const T = Math.max(nr, nc);
     if (!this.sep || this.sep.Lr.length < T) this.sep = new SeparableBounds(T);
-    const sep = this.sep;
-    sep.fill(geom, r0, nr, aS, c0, nc, aS, geom.dim);
-    const { Lr, Ur, Lc, Uc } = sep;
-
-    // sweep 1: k smallest hq (>= est + e2) per point among its pairs in this block
+    this.sep.fill(geom, r0, nr, aS, c0, nc, aS, geom.dim);
+    const { bound, boundKth: bk } = this;
     bound.count.fill(0, r0, r0 + nr);
     bound.count.fill(0, c0, c0 + nc);
     bk.fill(Infinity, r0, r0 + nr);
     bk.fill(Infinity, c0, c0 + nc);
+  }
+
+  /** Sweep 1 over every product: k smallest hq (>= est + e2) per point among its pairs in this block. */
+  private sweep1(g: Float32Array): void {
+    const { bound, boundKth: bk } = this;
+    const { r0, nr, c0, nc, diag } = this.blk;
+    const { Ur, Uc } = this.sep!;
     for (let rr = 0; rr < nr; rr++) {
       const i = r0 + rr;
       const ur = Ur[rr];
@@ -434,7 +452,45 @@ export class SelfPassState implements PassCounters {
       }
       bk[i] = rk;
     }
-    // the block's bounds join the running ones (as distances); thresholds for sweep 2
+  }
+
+  /**
+   * Sweep 1 from the pairs the device picked (deviceScreen.ts): per row its kr and per column
+   * its kc smallest hq by the device's float32 arithmetic. hq is recomputed here in float64
+   * from the same products, so each value is a valid upper bound whatever the device picked,
+   * and the point's k-th smallest over these pairs bounds its k-th smallest over the block.
+   */
+  private sweep1Lists(t: TopLists): void {
+    const { bound } = this;
+    const { r0, nr, c0, nc, diag } = this.blk;
+    const { Ur, Uc } = this.sep!;
+    for (let rr = 0; rr < nr; rr++) {
+      const i = r0 + rr;
+      for (let s = rr * t.kr; s < (rr + 1) * t.kr; s++) {
+        const cc = t.rowIdx[s];
+        if (!(cc >= 0 && cc < nc) || (diag && cc <= rr)) continue;
+        const hq = Ur[rr] + Uc[cc] - 2 * t.rowG[s];
+        if (hq < bound.kth(i)) bound.push(i, hq);
+      }
+    }
+    for (let cc = 0; cc < nc; cc++) {
+      const j = c0 + cc;
+      for (let s = cc * t.kc; s < (cc + 1) * t.kc; s++) {
+        const rr = t.colIdx[s];
+        if (!(rr >= 0 && rr < nr) || (diag && cc <= rr)) continue;
+        const hq = Ur[rr] + Uc[cc] - 2 * t.colG[s];
+        if (hq < bound.kth(j)) bound.push(j, hq);
+      }
+    }
+  }
+
+  /** The block's bounds join the running ones (as distances); thresholds q for sweep 2. */
+  private blockThresholds(): void {
+    const { best, bound, thr, q, shared } = this;
+    const ub = this.ub!;
+    const { r0, nr, c0, nc, diag, convMax } = this.blk;
+    const EPS = this.geom!.EPS;
+    const loF = 1 - EPS, hiF = 1 + EPS;
     const k = this.k;
     const h = bound.heap;
     for (let pass = 0; pass < (diag ? 1 : 2); pass++) {
@@ -452,8 +508,13 @@ export class SelfPassState implements PassCounters {
         q[p] = screenSq(thr[p], convMax, loF);
       }
     }
+  }
 
-    // sweep 2: pairs whose lower bound may beat a threshold become candidates
+  /** Sweep 2 over every product: pairs whose lower bound may beat a threshold become candidates. */
+  private sweep2(g: Float32Array): void {
+    const { q } = this;
+    const { r0, nr, c0, nc, diag } = this.blk;
+    const { Lr, Lc } = this.sep!;
     for (let rr = 0; rr < nr; rr++) {
       const i = r0 + rr;
       const lr = Lr[rr];
@@ -463,9 +524,52 @@ export class SelfPassState implements PassCounters {
         const j = c0 + cc;
         const lq = lr + Lc[cc] - 2 * g[o + cc];
         if (lq > qI && lq > q[j]) continue;
-        this.candidate(i, j, g[o + cc], geom, C1, C2, C3, CV, loF, hiF);
+        this.candidateOf(i, j, g[o + cc]);
       }
     }
+  }
+
+  // device screening (ScreenSink, deviceScreen.ts)
+
+  get screenListLength(): number {
+    return this.k;
+  }
+
+  readonly screenTriangular = true;
+
+  beginScreened(r0: number, nr: number, c0: number, nc: number, geom: TfGeometry, part2: boolean): void {
+    this.beginProducts(r0, nr, c0, nc, geom, part2);
+  }
+
+  screenThresholds(t: TopLists): ScreenThresholds {
+    this.sweep1Lists(t);
+    this.blockThresholds();
+    const { r0, nr, c0, nc } = this.blk;
+    const { Lr, Lc } = this.sep!;
+    const q = this.q;
+    return deviceThresholds(Lr, nr, Lc, nc, (rr) => q[r0 + rr], (cc) => q[c0 + cc]);
+  }
+
+  /** Sweep 2 on the device's candidates (a superset of sweep 2's survivors, in row-major order). */
+  consumeCandidates(c: Candidates): void {
+    const { q } = this;
+    const { r0, nr, c0, nc, diag } = this.blk;
+    const { Lr, Lc } = this.sep!;
+    for (let s = 0; s < c.m; s++) {
+      const rr = c.rows[s], cc = c.cols[s];
+      if (rr >= nr || cc >= nc || (diag && cc <= rr)) continue;
+      const i = r0 + rr, j = c0 + cc;
+      const gv = c.g[s];
+      const lq = Lr[rr] + Lc[cc] - 2 * gv;
+      if (lq > q[i] && lq > q[j]) continue;
+      this.candidateOf(i, j, gv);
+    }
+  }
+
+  private candidateOf(i: number, j: number, gv: number): void {
+    const geom = this.geom!;
+    const { C1, C2, C3, CV, EPS } = geom;
+    this.candidate(i, j, gv, geom, C1, C2, C3, CV, 1 - EPS, 1 + EPS);
   }
 
   /** Pair (i, j) with TfGeometry.resolve's interval from the product gv: pushed when exact, else kept as a candidate. */
@@ -629,7 +733,7 @@ function emptyCross(N: number, M: number, recall: boolean): CrossOutputs {
 }
 
 /** Running state of an S x R pass (rows: synthetic, columns: real). */
-export class CrossPassState {
+export class CrossPassState implements ScreenSink {
   readonly out: CrossOutputs;
   private readonly maxRadius: Float64Array;
   private readonly rowThr: Float64Array;
@@ -637,6 +741,9 @@ export class CrossPassState {
   private readonly rowQ: Float64Array;
   private readonly colQ: Float64Array;
   private readonly sep: SeparableBounds;
+  private geom: TfGeometry | null = null;
+  /** The float32 block being consumed (beginProducts). */
+  private readonly blk = { r0: 0, nr: 0, c0: 0, nc: 0, convMax: 0 };
   /**
    * @param shared upper bounds of each synthetic row's nearest-real distance, shared with the
    *   other workers of a parallel pass (each publishes its own running nearest distance).
@@ -768,22 +875,32 @@ export class CrossPassState {
 
   /** Block from float32 products (same decisions as consume() on geom.resolve()'s intervals). */
   consumeProducts(r0: number, nr: number, c0: number, nc: number, g: Float32Array, geom: TfGeometry, _part2 = false): void {
-    const { rowThr, colThr, rowQ, colQ, maxRadius } = this;
+    this.beginProducts(r0, nr, c0, nc, geom);
+    this.sweep1(g);
+    this.blockThresholds();
+    this.sweep2(g);
+  }
+
+  private beginProducts(r0: number, nr: number, c0: number, nc: number, geom: TfGeometry): void {
     const o = this.out;
-    const { nearestRealDistance: nRD, nearestSynthDistance: nSD } = o;
-    const sigmaK = this.input.sigmaK;
     o.blocks++;
     o.pairs += nr * nc;
-    const aN = geom.aNorm, aS = geom.aSq, bN = geom.bNorm, bS = geom.bSq;
-    const { C1, C2, C3, CV, EPS } = geom;
-    const loF = 1 - EPS, hiF = 1 + EPS;
-    const convMax = CV * (maxOf(aN, r0, nr) + maxOf(bN, c0, nc));
-    const sep = this.sep;
-    sep.fill(geom, r0, nr, aS, c0, nc, bS, geom.dim);
-    const { Lr, Ur, Lc, Uc } = sep;
+    this.geom = geom;
+    const b = this.blk;
+    b.r0 = r0;
+    b.nr = nr;
+    b.c0 = c0;
+    b.nc = nc;
+    b.convMax = geom.CV * (maxOf(geom.aNorm, r0, nr) + maxOf(geom.bNorm, c0, nc));
+    this.sep.fill(geom, r0, nr, geom.aSq, c0, nc, geom.bSq, geom.dim);
+    this.colThr.fill(Infinity, 0, nc);
+  }
 
-    // sweep 1: smallest hq (>= est + e2) per row and per column
-    colThr.fill(Infinity, 0, nc);
+  /** Sweep 1 over every product: smallest hq (>= est + e2) per row (rowThr, squared) and per column (colThr, squared). */
+  private sweep1(g: Float32Array): void {
+    const { rowThr, colThr } = this;
+    const { nr, nc } = this.blk;
+    const { Ur, Uc } = this.sep;
     for (let rr = 0; rr < nr; rr++) {
       const ur = Ur[rr];
       const o = rr * nc;
@@ -793,8 +910,44 @@ export class CrossPassState {
         if (hq < m) m = hq;
         if (hq < colThr[cc]) colThr[cc] = hq;
       }
-      rowThr[rr] = upperFromSq(m, convMax, hiF);
+      rowThr[rr] = m;
     }
+  }
+
+  /** Sweep 1 from the pairs the device picked (see SelfPassState.sweep1Lists): any pair's hq bounds the smallest. */
+  private sweep1Lists(t: TopLists): void {
+    const { rowThr, colThr } = this;
+    const { nr, nc } = this.blk;
+    const { Ur, Uc } = this.sep;
+    for (let rr = 0; rr < nr; rr++) {
+      let m = Infinity;
+      for (let s = rr * t.kr; s < (rr + 1) * t.kr; s++) {
+        const cc = t.rowIdx[s];
+        if (!(cc >= 0 && cc < nc)) continue;
+        const hq = Ur[rr] + Uc[cc] - 2 * t.rowG[s];
+        if (hq < m) m = hq;
+      }
+      rowThr[rr] = m;
+    }
+    for (let cc = 0; cc < nc; cc++) {
+      for (let s = cc * t.kc; s < (cc + 1) * t.kc; s++) {
+        const rr = t.colIdx[s];
+        if (!(rr >= 0 && rr < nr)) continue;
+        const hq = Ur[rr] + Uc[cc] - 2 * t.colG[s];
+        if (hq < colThr[cc]) colThr[cc] = hq;
+      }
+    }
+  }
+
+  /** Squared block minima to distance thresholds; screening values rowQ and colQ for sweep 2. */
+  private blockThresholds(): void {
+    const { rowThr, colThr, rowQ, colQ, maxRadius } = this;
+    const { nearestRealDistance: nRD, nearestSynthDistance: nSD } = this.out;
+    const sigmaK = this.input.sigmaK;
+    const { r0, nr, c0, nc, convMax } = this.blk;
+    const EPS = this.geom!.EPS;
+    const loF = 1 - EPS, hiF = 1 + EPS;
+    for (let rr = 0; rr < nr; rr++) rowThr[rr] = upperFromSq(rowThr[rr], convMax, hiF);
     const shared = this.shared;
     if (shared) for (let rr = 0; rr < nr; rr++) rowThr[rr] = Math.min(rowThr[rr], shared.get(r0 + rr));
     for (let cc = 0; cc < nc; cc++) {
@@ -807,32 +960,81 @@ export class CrossPassState {
       const x = Math.min(nRD[j], rowThr[rr]);
       rowQ[rr] = screenSq(sigmaK ? Math.max(x, sigmaK[j]) : x, convMax, loF);
     }
+  }
 
-    // sweep 2: only pairs some decision may need
+  /** Sweep 2 over every product: only pairs some decision may need. */
+  private sweep2(g: Float32Array): void {
+    const { rowQ, colQ } = this;
+    const { r0, nr, nc } = this.blk;
+    const { Lr, Lc } = this.sep;
     for (let rr = 0; rr < nr; rr++) {
-      const j = r0 + rr;
       const lr = Lr[rr];
       const o = rr * nc;
       const qR = rowQ[rr];
       for (let cc = 0; cc < nc; cc++) {
         const lq = lr + Lc[cc] - 2 * g[o + cc];
         if (lq > qR && lq > colQ[cc]) continue;
-        // exactly TfGeometry.resolve's interval
-        const i = c0 + cc;
-        const gv = g[o + cc];
-        const a = aN[j], a2 = aS[j], b = bN[i], b2 = bS[i];
-        const est = a2 + b2 - 2 * gv;
-        const e2 = C1 * a * b + C2 * (a2 + b2 + 2 * Math.abs(gv)) + C3;
-        const conv = CV * (a + b);
-        const l2 = est - e2;
-        let l = l2 > 0 ? (Math.sqrt(l2) - conv) * loF : 0;
-        if (!(l > 0)) l = 0;
-        let h = (Math.sqrt(est + e2) + conv) * hiF;
-        if (!(h < Infinity)) h = Infinity;
-        this.decide(j, i, rr, cc, l, h, false, geom);
+        this.decideProduct(r0 + rr, rr, cc, g[o + cc]);
       }
     }
+    this.endBlock();
+  }
+
+  /** The decisions for block pair (rr, cc) on exactly TfGeometry.resolve's interval from the product gv. */
+  private decideProduct(j: number, rr: number, cc: number, gv: number): void {
+    const geom = this.geom!;
+    const { C1, C2, C3, CV, EPS } = geom;
+    const i = this.blk.c0 + cc;
+    const a = geom.aNorm[j], a2 = geom.aSq[j], b = geom.bNorm[i], b2 = geom.bSq[i];
+    const est = a2 + b2 - 2 * gv;
+    const e2 = C1 * a * b + C2 * (a2 + b2 + 2 * Math.abs(gv)) + C3;
+    const conv = CV * (a + b);
+    const l2 = est - e2;
+    let l = l2 > 0 ? (Math.sqrt(l2) - conv) * (1 - EPS) : 0;
+    if (!(l > 0)) l = 0;
+    let h = (Math.sqrt(est + e2) + conv) * (1 + EPS);
+    if (!(h < Infinity)) h = Infinity;
+    this.decide(j, i, rr, cc, l, h, false, geom);
+  }
+
+  private endBlock(): void {
+    const shared = this.shared;
+    const { r0, nr } = this.blk;
+    const nRD = this.out.nearestRealDistance;
     if (shared) for (let rr = 0; rr < nr; rr++) shared.publish(r0 + rr, nRD[r0 + rr]);
+  }
+
+  // device screening (ScreenSink, deviceScreen.ts)
+
+  readonly screenListLength = 1;
+  readonly screenTriangular = false;
+
+  beginScreened(r0: number, nr: number, c0: number, nc: number, geom: TfGeometry, _part2: boolean): void {
+    this.beginProducts(r0, nr, c0, nc, geom);
+  }
+
+  screenThresholds(t: TopLists): ScreenThresholds {
+    this.sweep1Lists(t);
+    this.blockThresholds();
+    const { nr, nc } = this.blk;
+    const { rowQ, colQ } = this;
+    return deviceThresholds(this.sep.Lr, nr, this.sep.Lc, nc, (rr) => rowQ[rr], (cc) => colQ[cc]);
+  }
+
+  /** Sweep 2 on the device's candidates (a superset of sweep 2's survivors, in row-major order). */
+  consumeCandidates(c: Candidates): void {
+    const { rowQ, colQ } = this;
+    const { r0, nr, nc } = this.blk;
+    const { Lr, Lc } = this.sep;
+    for (let s = 0; s < c.m; s++) {
+      const rr = c.rows[s], cc = c.cols[s];
+      if (rr >= nr || cc >= nc) continue;
+      const gv = c.g[s];
+      const lq = Lr[rr] + Lc[cc] - 2 * gv;
+      if (lq > rowQ[rr] && lq > colQ[cc]) continue;
+      this.decideProduct(r0 + rr, rr, cc, gv);
+    }
+    this.endBlock();
   }
 }
 

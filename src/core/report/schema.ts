@@ -79,7 +79,7 @@ export interface ReportSet {
    * How the neighbour engine computed the pooled distances (method, backend, tile size, exact recomputations);
    * workers: threads that ran the S x R pass (1: one thread; absent in reports written before it was recorded).
    */
-  engine?: { method: string; backend: string | null; tileSize: number; pairs: number; exactPairs: number; workers?: number };
+  engine?: { method: string; backend: string | null; tileSize: number; pairs: number; exactPairs: number; workers?: number; screening?: 'device' | 'host' };
   /** This set's utility (baseline, intraTask, simpleAugmentation, tstr, crossTask) when the run trained classifiers. */
   utility?: SyntheticUtility | null;
 }

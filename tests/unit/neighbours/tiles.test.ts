@@ -110,10 +110,10 @@ describe('row tiles kept on the backend (tensor cache)', () => {
       return p;
     };
     try {
-      const cached = await knnRadiiWithStats(fs, 3, { tileSize: 64, compute: 'tf', pool: null });
+      const cached = await knnRadiiWithStats(fs, 3, { tileSize: 64, compute: 'tf', pool: null, screening: 'host' });
       expect(shapes).toEqual([]);
       expect(cached.stats.exactPairs).toBeLessThan(0.03 * cached.stats.pairs);
-      const uncached = await knnRadiiWithStats(fs, 3, { tileSize: 64, compute: 'tf', pool: null, tensorCacheBytes: 0 });
+      const uncached = await knnRadiiWithStats(fs, 3, { tileSize: 64, compute: 'tf', pool: null, screening: 'host', tensorCacheBytes: 0 });
       expect(Array.from(cached.radii.rhoK)).toEqual(Array.from(uncached.radii.rhoK));
       expect(cached.stats.exactPairs).toBe(uncached.stats.exactPairs);
     } finally {
