@@ -66,7 +66,10 @@ def prdc(real, fake, k):
 def fid(real, fake):
     mu1, mu2 = fake.mean(0), real.mean(0)
     s1, s2 = np.cov(fake, rowvar=False), np.cov(real, rowvar=False)
-    covmean, _ = linalg.sqrtm(s1.dot(s2), disp=False)
+    try:
+        covmean, _ = linalg.sqrtm(s1.dot(s2), disp=False)
+    except TypeError:  # SciPy 1.16 dropped disp (the result is the same matrix)
+        covmean = linalg.sqrtm(s1.dot(s2))
     if not np.isfinite(covmean).all():
         offset = np.eye(s1.shape[0]) * 1e-6
         covmean = linalg.sqrtm((s1 + offset).dot(s2 + offset))
