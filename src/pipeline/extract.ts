@@ -215,8 +215,8 @@ function untilAborted<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {
  * Runs the pipeline over `items` and reports each file through hooks.onItem, in input order.
  * Returns counts: files served from the cache, files embedded, files skipped.
  *
- * With hooks.preparer, files are read, hashed and looked up in the cache one after another, in input order,
- * while their decoding and preprocessing (prepareFile) run in the preparer's threads, at most
+ * With hooks.preparer, files are read and hashed several at once and looked up in the cache one after another,
+ * in input order, while their decoding and preprocessing (prepareFile) run in the preparer's threads, at most
  * max(preparer.window, 2 x batchSize) files ahead of the model. The batches, features, cache records, skip
  * reasons and the order of onItem are those of the single-thread path: files are batched in input order, and a
  * file whose cache key an earlier file of the run already had is looked up when its turn comes, as it would be
@@ -286,8 +286,11 @@ export async function processItems(
   // Cache keys seen so far (threaded path with a cache only): a repeated key is looked up at its turn.
   const seen = preparer && cache ? new Set<string>() : null;
 
-  /** Read, hash, cache lookup: the part of a file's work done on this thread, in input order. */
-  const front = async (item: FileItem): Promise<Loaded | { kind: 'prepare'; key: string; bytes: Uint8Array; sha: string; recheck: boolean }> => {
+  type Hashed = { kind: 'hashed'; key: string; bytes: Uint8Array; sha: string };
+  type Front = Loaded | { kind: 'prepare'; key: string; bytes: Uint8Array; sha: string; recheck: boolean };
+
+  /** Read and hash: done on this thread, several files at once in the threaded path. */
+  const readAndHash = async (item: FileItem): Promise<Loaded | Hashed> => {
     let bytes: Uint8Array;
     try {
       if (!preparer) hooks.onStage?.('reading');
@@ -297,14 +300,19 @@ export async function processItems(
     }
     if (bytes.length === 0) return { kind: 'skip', reason: 'empty file (0 bytes)' };
     const sha = await sha256Hex(bytes);
-    const key = pipelineCacheKey(sha, extractor, opts);
-    const recheck = seen !== null && seen.has(key);
-    seen?.add(key);
+    return { kind: 'hashed', key: pipelineCacheKey(sha, extractor, opts), bytes, sha };
+  };
+
+  /** The cache lookup: one file after another, in input order. */
+  const lookup = async (h: Loaded | Hashed): Promise<Front> => {
+    if (h.kind !== 'hashed') return h;
+    const recheck = seen !== null && seen.has(h.key);
+    seen?.add(h.key);
     if (cache && !recheck) {
-      const hit = await cache.get(key);
+      const hit = await cache.get(h.key);
       if (hit) return { kind: 'hit', frames: hit.frames };
     }
-    return { kind: 'prepare', key, bytes, sha, recheck };
+    return { kind: 'prepare', key: h.key, bytes: h.bytes, sha: h.sha, recheck };
   };
 
   /** Reports or batches file i once it is loaded; embeds when a batch is full. */
@@ -338,7 +346,7 @@ export async function processItems(
   if (!preparer) {
     for (let i = 0; i < items.length; i++) {
       throwIfAborted(signal);
-      const f = await front(items[i]);
+      const f = await lookup(await readAndHash(items[i]));
       if (f.kind !== 'prepare') {
         await consume(i, f);
         continue;
@@ -350,12 +358,14 @@ export async function processItems(
     return counts;
   }
 
-  // Threaded: the fronts run one after another (a chain), each file's preparing in the preparer's threads.
+  // Threaded: files in the window are read and hashed at once, looked up one after another (a chain), and
+  // prepared in the preparer's threads.
   const window = Math.max(1, preparer.window, 2 * opts.batchSize);
   let stopped = false;
   let chain: Promise<unknown> = Promise.resolve();
   const start = (i: number): Promise<Loaded> => {
-    const f = chain.then(() => (stopped ? ({ kind: 'fail', error: abortError() } as const) : front(items[i])));
+    const hashed = readAndHash(items[i]);
+    const f = chain.then(() => hashed).then((h) => (stopped ? ({ kind: 'fail', error: abortError() } as const) : lookup(h)));
     chain = f.catch(() => {});
     return f
       .then(async (r): Promise<Loaded> => {
