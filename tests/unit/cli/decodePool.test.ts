@@ -6,10 +6,12 @@
  * skip reasons, frame ids, metadata, thumbnails, variety images, features bit for bit), the counts, the
  * batches the model saw (sizes and contents), the cache records written and the cache hits and misses (the
  * copies are found in the cache at their turn, as on one thread), with augmentation too. Abort mid-run rejects
- * promptly; a decode thread that exits, or whose script fails to load, fails the run instead of hanging.
+ * promptly; a decode thread that exits, or whose script fails to load, fails the run instead of hanging. The
+ * bundled CLI (bin/synthlens.js) starts its decode threads from the bundle and reports what it reports with none.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -19,6 +21,9 @@ import type { Extractor } from '../../../src/extractors/specs.ts';
 import { MemoryFeatureCache, type CacheRecord, type FeatureCache } from '../../../src/store/featureCache.ts';
 import { generateDemo } from '../../../src/demo/phantoms.ts';
 import { demoAsPng } from '../../../src/demo/png.ts';
+import { makeFolders } from '../../fixtures/folders/makeFolders.ts';
+// @ts-expect-error plain JavaScript module without types
+import { cliBundleDir } from '../../../bin/cliBundle.js';
 
 const ROOT = resolve(__dirname, '../../..');
 const tmp = mkdtempSync(join(tmpdir(), 'synthlens-decodepool-'));
@@ -219,6 +224,34 @@ describe('decode pool failures', () => {
       await pool.close();
     }
   }, 10_000);
+});
+
+describe('bundled CLI', () => {
+  it('synthlens evaluate with 2 decode threads reports exactly what it reports with none', async () => {
+    const bundle: string | null = await cliBundleDir();
+    expect(bundle).not.toBeNull();
+    for (const f of ['decodeWorker.js', 'decodeWorkerBoot.mjs']) expect(existsSync(join(bundle!, f)), f).toBe(true);
+    const data = join(tmp, 'folders');
+    makeFolders(data, { broken: true, counts: { real: 8, holdout: 0, faithful: 6, copies: 0 } });
+    const report = (threads: string) => {
+      const out = join(tmp, `report-${threads}.json`);
+      const r = spawnSync(process.execPath, [
+        join(ROOT, 'bin/synthlens.js'), 'evaluate', '--real', join(data, 'real'), '--synthetic', join(data, 'faithful'),
+        '--extractor', 'pixels', '--variety-size', '32', '--k', '3', '--json', out,
+      ], { env: { ...process.env, SYNTHLENS_DECODE_THREADS: threads }, encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      const rep = JSON.parse(readFileSync(out, 'utf8'));
+      delete rep.timings;
+      delete rep.createdAt;
+      return rep;
+    };
+    const two = report('2');
+    // the broken files are skipped with their reasons, the run goes on
+    expect((two.skipped as { path: string; reason: string }[]).map((x) => x.reason)).toEqual([
+      expect.stringMatching(/^corrupt PNG/), 'empty file (0 bytes)', 'not an image (no known image signature)',
+    ]);
+    expect(two).toEqual(report('0'));
+  }, 30_000);
 });
 
 describe('decodeThreadsFromEnv', () => {
