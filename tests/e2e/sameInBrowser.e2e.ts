@@ -1,6 +1,7 @@
 /**
  * The browser and Node run the same core: the deterministic PNG encoder gives the same bytes, and an image
- * gives the same features in Node (wasm) and in Chromium (wasm, and WebGPU where an adapter exists), within 1e-4.
+ * gives the same features in Node (wasm) and in Chromium (wasm, and WebGPU where an adapter exists), within 1e-4;
+ * the neighbour passes screened on Chromium's WebGPU device (deviceScreen.ts) give exactly Node's host-path results.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
@@ -11,6 +12,8 @@ import { decodeImage } from '../../src/imaging/decode';
 import { preprocess } from '../../src/imaging/preprocess';
 import { loadExtractor } from '../../src/extractors/registry';
 import { initNodeBackend, shippedModelSource } from '../../src/cli/tfBackend';
+import { makeFeatureSet } from '../../src/core/features/featureSet';
+import { crossPass, knnRadiiWithStats } from '../../src/core/neighbours/engine';
 import { launch } from './browser';
 
 const IMAGE = 'tests/fixtures/images/formats/png-gray8.png';
@@ -81,5 +84,42 @@ describe('same results in Node and in Chromium', () => {
     );
     expect(r.backend).toBe('webgpu');
     expect(maxAbsDiff(r.features, reference)).toBeLessThan(1e-4);
+  }, 600_000);
+
+  it('gives exactly the Node results for the neighbour passes screened on the WebGPU device', async () => {
+    const page = await harness(browser);
+    const hasAdapter = await page.evaluate(async () => !!(await (navigator as never as { gpu?: { requestAdapter(): Promise<unknown> } }).gpu?.requestAdapter()));
+    if (!hasAdapter) {
+      console.warn('no WebGPU adapter in this Chromium: device screening not run');
+      return;
+    }
+    const dim = 12, k = 3, tile = 48;
+    const value = (i: number) => Math.sin(i * 0.731) * 3 + ((i * 7919) % 17) * 0.25;
+    const real = Array.from({ length: 130 * dim }, (_, i) => Math.fround(value(i)));
+    const synth = Array.from({ length: 101 * dim }, (_, i) => Math.fround(value(i + 5000) * 1.05));
+    for (let t = 0; t < dim; t++) {
+      synth[60 * dim + t] = real[7 * dim + t]; // an exact copy
+      real[120 * dim + t] = real[3 * dim + t]; // a duplicate in another tile
+    }
+    const r = await page.evaluate(
+      ([a, b, d, kk, tt]) => (window as never as { synthlensHarness: { neighbours(...x: unknown[]): Promise<Record<string, unknown>> } }).synthlensHarness.neighbours(a, b, d, kk, tt, ['webgpu'], 'device'),
+      [real, synth, dim, k, tile] as const,
+    );
+    expect(r.backend).toBe('webgpu');
+    expect(r.screening).toEqual(['device', 'device']);
+    await initNodeBackend('wasm');
+    const R = makeFeatureSet(Float32Array.from(real), 130, dim), S = makeFeatureSet(Float32Array.from(synth), 101, dim);
+    const opts = { tileSize: tile, compute: 'tf' as const, pool: null, screening: 'host' as const };
+    const radii = await knnRadiiWithStats(R, k, opts);
+    const sigma = await knnRadiiWithStats(S, k, opts);
+    const pass = await crossPass(R, S, { copyRadius: radii.radii.rho1, rhoK: radii.radii.rhoK, sigmaK: sigma.radii.rhoK }, opts);
+    expect(r.rhoK).toEqual(Array.from(radii.radii.rhoK));
+    expect(r.sigmaK).toEqual(Array.from(sigma.radii.rhoK));
+    expect(r.nearestReal).toEqual(Array.from(pass.nearestReal));
+    expect(r.nearestRealDistance).toEqual(Array.from(pass.nearestRealDistance));
+    expect(r.copyOf).toEqual(Array.from(pass.copyOf));
+    expect((r.copyOf as number[])[60]).toBe(7);
+    expect(r.ballCount).toEqual(Array.from(pass.ballCount));
+    expect(r.recalled).toEqual(Array.from(pass.recalled!));
   }, 600_000);
 });
