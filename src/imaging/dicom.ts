@@ -196,10 +196,11 @@ interface RawFrame {
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 function nativeSamples(bytes: Uint8Array, bits: number, bigEndian: boolean): Uint8Array | Uint16Array | Uint32Array {
-  if (bits === 8) return bytes.slice();
+  // new Uint8Array(x) copies into a fresh buffer at offset 0; x.slice() would not for a Node Buffer (a view)
+  if (bits === 8) return new Uint8Array(bytes);
   const n = bytes.length / (bits / 8);
   if (!bigEndian && LITTLE_ENDIAN_HOST) {
-    const copy = bytes.slice();
+    const copy = new Uint8Array(bytes);
     return bits === 16 ? new Uint16Array(copy.buffer, 0, n) : new Uint32Array(copy.buffer, 0, n);
   }
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -403,7 +404,7 @@ export async function decodeDicom(bytes: Uint8Array): Promise<DecodedImage[]> {
     let src = all.subarray(el.dataOffset, el.dataOffset + frameBytes * frames);
     if (codec === 'native-be' && bitsAllocated === 8 && el.vr === 'OW') {
       // 8-bit samples in OW words, big endian: swap each pair back into order
-      const s = src.slice();
+      const s = new Uint8Array(src); // a copy, also when the input is a Node Buffer
       for (let i = 0; i + 1 < s.length; i += 2) [s[i], s[i + 1]] = [s[i + 1], s[i]];
       src = s;
     }

@@ -254,4 +254,20 @@ describe('DICOM files that cannot be used', () => {
     const img = await one('ts-explicit-le.dcm');
     expect(maxError(img, (x, y) => linearWindow(hash12(y % W, x % H), 2048, 4096)).worst).toBeGreaterThan(0.1);
   });
+
+  it('decodes a Node Buffer view inside a larger buffer as it decodes the same bytes alone, and leaves the input alone', async () => {
+    // Buffer.slice() is a view, not a copy: 16-bit samples read through its .buffer from offset 0 were garbage
+    for (const name of ['ct-rescale-window.dcm', 'ts-explicit-le.dcm', 'multiframe.dcm']) {
+      const bytes = fixture('dicom', name);
+      const pool = Buffer.alloc(bytes.length + 4099, 0x5a);
+      pool.set(bytes, 4099);
+      const view = pool.subarray(4099);
+      const before = Buffer.from(view);
+      const fromView = await decodeImage(view, name);
+      const plain = await decodeImage(new Uint8Array(bytes), name);
+      expect(fromView.length).toBe(plain.length);
+      for (let f = 0; f < plain.length; f++) expect(Array.from(fromView[f].data)).toEqual(Array.from(plain[f].data));
+      expect(view.equals(before)).toBe(true);
+    }
+  });
 });
