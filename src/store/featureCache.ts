@@ -49,6 +49,15 @@ export function recordBytes(frames: CachedFrame[]): number {
 
 const DB_NAME = 'synthlens-features';
 const STORE = 'features';
+/** Version 2 added META, which holds the running totals size() reads. */
+const DB_VERSION = 2;
+const META = 'meta';
+const TOTALS = 'totals';
+
+interface Totals {
+  records: number;
+  bytes: number;
+}
 
 function isQuotaError(e: unknown): boolean {
   const name = (e as { name?: string } | null)?.name;
@@ -61,11 +70,36 @@ export class IdbFeatureCache implements FeatureCache {
   private warned = false;
 
   constructor(private onWarning: (message: string) => void = () => {}) {
-    this.dbp = openDB(DB_NAME, 1, {
+    this.dbp = this.open();
+  }
+
+  private open(): Promise<IDBPDatabase> {
+    return openDB(DB_NAME, DB_VERSION, {
       upgrade(db) {
         if (!db.objectStoreNames.contains(STORE)) db.createObjectStore(STORE, { keyPath: 'key' });
+        // totals are computed by the first size() after the upgrade, not here: an upgrade over 100,000
+        // records would hold every other connection waiting
+        if (!db.objectStoreNames.contains(META)) db.createObjectStore(META);
+      },
+      blocked: () => {
+        this.onWarning('Another SynthLens tab holds the feature cache open with an older version; close it to use the cache here.');
+      },
+      // a newer version elsewhere wants to upgrade: let it, and open again on the next use
+      blocking: () => {
+        void this.dbp.then((db) => db.close());
+        this.reopen = true;
       },
     });
+  }
+
+  private reopen = false;
+
+  private db(): Promise<IDBPDatabase> {
+    if (this.reopen) {
+      this.reopen = false;
+      this.dbp = this.open();
+    }
+    return this.dbp;
   }
 
   get writable(): boolean {
@@ -73,15 +107,18 @@ export class IdbFeatureCache implements FeatureCache {
   }
 
   async get(key: string): Promise<CacheRecord | undefined> {
-    const db = await this.dbp;
+    const db = await this.db();
     return (await db.get(STORE, key)) as CacheRecord | undefined;
   }
 
   async put(record: CacheRecord): Promise<void> {
     if (this.disabled) return;
     try {
-      const db = await this.dbp;
+      const db = await this.db();
+      // a key names its content (file hash, extractor, preprocessing), so an overwrite has the same bytes
+      const existed = (await db.count(STORE, record.key)) > 0;
       await db.put(STORE, record);
+      if (!existed) await this.addTotals(db, 1, record.bytes ?? 0);
     } catch (e) {
       if (!isQuotaError(e)) throw e;
       this.disabled = true;
@@ -95,28 +132,56 @@ export class IdbFeatureCache implements FeatureCache {
     }
   }
 
+  /** Adds to the running totals in one transaction (atomic across tabs and workers); nothing when there are none yet. */
+  private async addTotals(db: IDBPDatabase, records: number, bytes: number): Promise<void> {
+    const tx = db.transaction(META, 'readwrite');
+    const t = (await tx.store.get(TOTALS)) as Totals | undefined;
+    if (t) await tx.store.put({ records: t.records + records, bytes: t.bytes + bytes }, TOTALS);
+    await tx.done;
+  }
+
   async clear(): Promise<void> {
-    const db = await this.dbp;
-    await db.clear(STORE);
+    const db = await this.db();
+    const tx = db.transaction([STORE, META], 'readwrite');
+    await tx.objectStore(STORE).clear();
+    await tx.objectStore(META).put({ records: 0, bytes: 0 } satisfies Totals, TOTALS);
+    await tx.done;
     this.disabled = false;
     this.warned = false;
   }
 
+  /**
+   * Records and bytes from the running totals, which puts keep up to date: O(1) however large the cache.
+   * When there are none yet (a cache written before version 2), or their record count disagrees with the
+   * store's (two writers adding the same new key at once count it twice), the records are walked once and
+   * the totals written again.
+   */
   async size(): Promise<{ records: number; bytes: number }> {
-    const db = await this.dbp;
-    let records = 0;
+    const db = await this.db();
+    const records = await db.count(STORE);
+    const t = (await db.get(META, TOTALS)) as Totals | undefined;
+    if (t && t.records === records) return { records: t.records, bytes: t.bytes };
+    const tx = db.transaction([STORE, META], 'readwrite');
+    let n = 0;
     let bytes = 0;
-    let cursor = await db.transaction(STORE).store.openCursor();
+    let cursor = await tx.objectStore(STORE).openCursor();
     while (cursor) {
-      records++;
+      n++;
       bytes += (cursor.value as CacheRecord).bytes ?? 0;
       cursor = await cursor.continue();
     }
-    return { records, bytes };
+    await tx.objectStore(META).put({ records: n, bytes } satisfies Totals, TOTALS);
+    await tx.done;
+    return { records: n, bytes };
   }
 
   async close(): Promise<void> {
     (await this.dbp).close();
+  }
+
+  /** The running totals as stored (tests). */
+  async storedTotals(): Promise<Totals | undefined> {
+    return (await (await this.db()).get(META, TOTALS)) as Totals | undefined;
   }
 }
 

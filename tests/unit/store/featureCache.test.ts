@@ -1,5 +1,6 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
+import { deleteDB, openDB } from 'idb';
 import { IdbFeatureCache, cacheKey, recordBytes, type CacheRecord } from '../../../src/store/featureCache';
 
 function record(key: string, dim = 4): CacheRecord {
@@ -48,5 +49,40 @@ describe('IndexedDB feature cache', () => {
     await cache.put(record('q2'));
     expect(warnings).toHaveLength(1);
     expect(cache.writable).toBe(false);
+  });
+
+  it('keeps running totals, counts an overwrite once, and reads them instead of walking the records', async () => {
+    const cache = new IdbFeatureCache();
+    await cache.clear();
+    expect(await cache.storedTotals()).toEqual({ records: 0, bytes: 0 });
+    await cache.put(record('t1'));
+    await cache.put(record('t2', 16));
+    await cache.put(record('t1')); // the same key again (the same file met twice)
+    const expected = { records: 2, bytes: record('t1').bytes + record('t2', 16).bytes };
+    expect(await cache.storedTotals()).toEqual(expected);
+    expect(await cache.size()).toEqual(expected);
+    await cache.close();
+  });
+
+  it('measures a cache written before version 2 once by walking it, and heals totals that disagree with the store', async () => {
+    await deleteDB('synthlens-features');
+    const v1 = await openDB('synthlens-features', 1, { upgrade: (db) => void db.createObjectStore('features', { keyPath: 'key' }) });
+    await v1.put('features', record('old1'));
+    await v1.put('features', record('old2', 32));
+    v1.close();
+    const cache = new IdbFeatureCache();
+    const expected = { records: 2, bytes: record('old1').bytes + record('old2', 32).bytes };
+    expect(await cache.storedTotals()).toBeUndefined(); // the upgrade added the totals' store, empty
+    await cache.put(record('new1')); // no totals yet: nothing to add to
+    expected.records++;
+    expected.bytes += record('new1').bytes;
+    expect(await cache.size()).toEqual(expected);
+    expect(await cache.storedTotals()).toEqual(expected);
+    // totals that no longer match the store's count (two writers adding one key at once) are recomputed
+    const db = await openDB('synthlens-features');
+    await db.put('meta', { records: 7, bytes: 1 }, 'totals');
+    db.close();
+    expect(await cache.size()).toEqual(expected);
+    await cache.close();
   });
 });
