@@ -193,10 +193,14 @@ function wire(r: Resolved): PassOptionsWire {
   return { tileSize: r.tileSize, compute: r.mode, tensorCacheBytes: r.cacheBudgetBytes };
 }
 
-function methodOf(parts: EnginePartial[]): { method: EngineMethod; backend: string | null; matmulSeconds: number; productPairs: number } {
+/** A pooled pass's method and product statistics; its float32 blocks are screened on the workers' host side. */
+function methodOf(parts: EnginePartial[]): { method: EngineMethod; backend: string | null; matmulSeconds: number; productPairs: number; screening?: 'host' } {
   const p = parts[0];
   const matmulSeconds = parts.reduce((a, q) => a + q.matmulMs, 0) / 1000;
-  return { method: p.method, backend: p.backend, matmulSeconds, productPairs: parts.reduce((a, q) => a + q.productPairs, 0) };
+  return {
+    method: p.method, backend: p.backend, matmulSeconds, productPairs: parts.reduce((a, q) => a + q.productPairs, 0),
+    ...(p.method === 'tf-float32-refined' ? { screening: 'host' as const } : {}),
+  };
 }
 
 /** Whether a pass on this thread screens its float32 blocks on the device (EngineOptions.screening). */
@@ -337,7 +341,7 @@ export async function crossPass(
     out = mergeCross(parts.map((p) => p.part as CrossOutputs), N, M, sigmaK !== null);
     const m = methodOf(parts);
     ({ method, backend } = m);
-    product = { matmulSeconds: m.matmulSeconds, productPairs: m.productPairs };
+    product = { matmulSeconds: m.matmulSeconds, productPairs: m.productPairs, screening: m.screening };
     workers = parts.length;
   } else {
     const made = await makeGeometry(synth, real, false, null, r);

@@ -78,6 +78,8 @@ describe('tiled engine vs full float64 matrices', () => {
             const pool = make();
             const r = await runAll(c.R, c.S, c.k, { tileSize, compute, pool, parallelMinFlops: 0 });
             expectReference(c, r);
+            // float32 blocks are screened on the host here (cpu backend), on one thread and on the pool alike
+            expect(r.pass.stats.screening).toBe(compute === 'tf' ? 'host' : undefined);
             // passes of one block stay on this thread
             if (pool) expect(pool.runs).toBe([selfPassBlocks(c.R.n, tileSize), selfPassBlocks(c.S.n, tileSize), crossPassBlocks(c.S.n, c.R.n, tileSize)].filter((b) => b > 1).length);
             // every worker that got a unit of the S x R pass (the pool's last run) returns a partial
