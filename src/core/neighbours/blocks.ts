@@ -235,6 +235,8 @@ export class TfGeometry implements Geometry {
   matmulMs = 0;
   /** Pairs the products covered (with the unused parts of diagonal tiles). */
   productPairs = 0;
+  /** Why screening on the device stopped during a pass (deviceScreen.ts), or null. */
+  screeningFallback: string | null = null;
 
   /**
    * @param same true when A and B are the same set (self pass): one set of norms is shared.

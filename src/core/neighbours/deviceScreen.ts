@@ -67,6 +67,10 @@ export interface ScreenSink {
   screenThresholds(t: TopLists): ScreenThresholds;
   /** Sweep 2 over the marked pairs. */
   consumeCandidates(c: Candidates): void;
+  /** The whole block on the host path (after a device failure, before beginScreened). */
+  consumeProducts(r0: number, nr: number, c0: number, nc: number, g: Float32Array, geom: TfGeometry, part2: boolean): void;
+  /** Sweep 2 of a begun block over every product (after a device failure in step 2). */
+  completeOnHost(g: Float32Array): void;
 }
 
 export function isScreenSink(x: unknown): x is ScreenSink {
@@ -139,7 +143,8 @@ interface Screening {
   p: PendingBlock;
   /** Only the pairs above the block's diagonal count (a self pass's diagonal block). */
   upper: boolean;
-  lists: Promise<TopLists>;
+  /** null: the block goes the host path. */
+  lists: Promise<TopLists> | null;
 }
 
 /** The device side of screening for one geometry. */
@@ -265,7 +270,11 @@ export class DeviceScreen {
 
 /**
  * runBlocks (parallel.ts) with device screening: blocks are launched `lookahead` ahead, so the
- * device computes the next products and lists while JavaScript decides this block.
+ * device computes the next products and lists while JavaScript decides this block. If a device
+ * step fails (an op a driver does not run, a lost read-back), the pass goes on on the host path
+ * from that point: a block not yet begun is consumed whole, a begun one gets its sweep 2 over
+ * every product, so no pair is seen twice and the results stay the same; the geometry records
+ * why (TfGeometry.screeningFallback) and a warning is logged.
  */
 export async function runScreenedBlocks(
   geom: TfGeometry, blocks: BlockSpec[], sink: ScreenSink, check: () => void, onBlock: () => void, lookahead = 2,
@@ -274,20 +283,56 @@ export async function runScreenedBlocks(
   const queue: Screening[] = [];
   let next = 0;
   let counted = 0;
+  let device = true;
+  const fallBack = (e: unknown) => {
+    if (!device) return;
+    device = false;
+    geom.screeningFallback = e instanceof Error ? e.message || e.name : String(e);
+    console.warn(`neighbour engine: screening on the device failed (${geom.screeningFallback}); the pass goes on on the host`);
+  };
+  const products = async (sc: Screening) => (await sc.p.product!.data()) as Float32Array;
   try {
     for (let s = 0; s < blocks.length; s++) {
       check();
       while (next < blocks.length && next <= s + lookahead) {
         const b = blocks[next++];
-        queue.push(screen.start(geom.launch(b[0], b[1], b[2], b[3]), sink.screenListLength, sink.screenTriangular));
+        const p = geom.launch(b[0], b[1], b[2], b[3]);
+        let sc: Screening = { p, upper: false, lists: null };
+        if (device) {
+          try {
+            sc = screen.start(p, sink.screenListLength, sink.screenTriangular);
+          } catch (e) {
+            fallBack(e);
+          }
+        }
+        queue.push(sc);
       }
       const sc = queue.shift()!;
       const part2 = blocks[s][4] === 1;
+      const { r0, nr, c0, nc } = sc.p;
       try {
-        const lists = await sc.lists;
-        sink.beginScreened(sc.p.r0, sc.p.nr, sc.p.c0, sc.p.nc, geom, part2);
-        const thr = sink.screenThresholds(lists);
-        sink.consumeCandidates(await screen.candidates(sc, thr));
+        let lists: TopLists | null = null;
+        if (sc.lists) {
+          try {
+            lists = await sc.lists;
+          } catch (e) {
+            fallBack(e);
+          }
+        }
+        if (!device || !lists) {
+          sink.consumeProducts(r0, nr, c0, nc, await products(sc), geom, part2);
+        } else {
+          sink.beginScreened(r0, nr, c0, nc, geom, part2);
+          const thr = sink.screenThresholds(lists);
+          let cands: Candidates | null = null;
+          try {
+            cands = await screen.candidates(sc, thr);
+          } catch (e) {
+            fallBack(e);
+          }
+          if (cands) sink.consumeCandidates(cands);
+          else sink.completeOnHost(await products(sc));
+        }
       } finally {
         geom.releaseBlock(sc.p);
       }
@@ -300,7 +345,7 @@ export async function runScreenedBlocks(
     return counted;
   } finally {
     for (const sc of queue) {
-      await sc.lists.catch(() => undefined);
+      await sc.lists?.catch(() => undefined);
       geom.releaseBlock(sc.p);
     }
     screen.dispose();

@@ -218,7 +218,8 @@ function deviceScreening(opts: EngineOptions): boolean {
 
 function productStats(geom: unknown, screen: boolean): { matmulSeconds?: number; productPairs?: number; screening?: 'device' | 'host' } {
   if (!(geom instanceof TfGeometry)) return {};
-  return { matmulSeconds: geom.matmulMs / 1000, productPairs: geom.productPairs, screening: screen && DeviceScreen.usable(geom) ? 'device' : 'host' };
+  const device = screen && DeviceScreen.usable(geom) && geom.screeningFallback === null;
+  return { matmulSeconds: geom.matmulMs / 1000, productPairs: geom.productPairs, screening: device ? 'device' : 'host' };
 }
 
 /** k-NN radii of a set within itself, with engine statistics. */

@@ -550,6 +550,10 @@ export class SelfPassState implements PassCounters, ScreenSink {
     return deviceThresholds(Lr, nr, Lc, nc, (rr) => q[r0 + rr], (cc) => q[c0 + cc]);
   }
 
+  completeOnHost(g: Float32Array): void {
+    this.sweep2(g);
+  }
+
   /** Sweep 2 on the device's candidates (a superset of sweep 2's survivors, in row-major order). */
   consumeCandidates(c: Candidates): void {
     const { q } = this;
@@ -1019,6 +1023,10 @@ export class CrossPassState implements ScreenSink {
     const { nr, nc } = this.blk;
     const { rowQ, colQ } = this;
     return deviceThresholds(this.sep.Lr, nr, this.sep.Lc, nc, (rr) => rowQ[rr], (cc) => colQ[cc]);
+  }
+
+  completeOnHost(g: Float32Array): void {
+    this.sweep2(g);
   }
 
   /** Sweep 2 on the device's candidates (a superset of sweep 2's survivors, in row-major order). */

@@ -7,12 +7,12 @@
  * plays the device. The float32 terms the device compares are checked against their float64
  * sources, and the mask decoding against hand-made words.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { makeFeatureSet } from '../../../src/core/features/featureSet.ts';
 import { crossPass, knnRadiiWithStats } from '../../../src/core/neighbours/engine.ts';
-import { decodeMask, deviceThresholds } from '../../../src/core/neighbours/deviceScreen.ts';
+import { DeviceScreen, decodeMask, deviceThresholds } from '../../../src/core/neighbours/deviceScreen.ts';
 import { cases, expectReference, runAll } from './tilesCases.ts';
 
 beforeAll(async () => {
@@ -119,4 +119,36 @@ describe('passes with device screening', () => {
     await expect(run).rejects.toThrow(/stop here/);
     expect(tf.memory().numTensors).toBe(before);
   });
+
+  for (const [what, method, at] of [
+    ['step 2 (the mask) of a begun block', 'candidates', 3],
+    ['step 1 (the lists) of a launched block', 'start', 4],
+  ] as const) {
+    it(`a failure in ${what} moves the rest of the pass to the host, with the same results`, async () => {
+      const c = cases.find((x) => x.name === 'dups_across_tiles')!;
+      const host = await runAll(c.R, c.S, c.k, { tileSize: 7, compute: 'tf', pool: null, screening: 'host' });
+      const proto = DeviceScreen.prototype as unknown as Record<string, (...a: unknown[]) => unknown>;
+      const original = proto[method];
+      let calls = 0;
+      proto[method] = function (this: DeviceScreen, ...a: unknown[]) {
+        if (++calls === at) throw new Error('lost the device');
+        return original.apply(this, a);
+      };
+      const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+      const before = tf.memory().numTensors;
+      try {
+        const dev = await runAll(c.R, c.S, c.k, { tileSize: 7, compute: 'tf', pool: null, screening: 'device' });
+        expect(tf.memory().numTensors).toBe(before);
+        expectReference(c, dev);
+        expect(dev.radiiStats.screening).toBe('host'); // the first pass fell back
+        expect(dev.pass.stats.screening).toBe('device'); // later passes try the device again
+        expect(Array.from(dev.radii.rhoK)).toEqual(Array.from(host.radii.rhoK));
+        expect(dev.radiiStats.pairs).toBe(host.radiiStats.pairs);
+        expect(warn).toHaveBeenCalledWith(expect.stringContaining('lost the device'));
+      } finally {
+        proto[method] = original;
+        warn.mockRestore();
+      }
+    });
+  }
 });
