@@ -250,6 +250,7 @@ function untilAborted<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {
  * Runs the pipeline over `items` and reports each file through hooks.onItem, in input order.
  * Returns counts: files served from the cache, files embedded, files skipped.
  *
+ * Without hooks.preparer, the next file is read and hashed while this one is prepared and embedded.
  * With hooks.preparer, files are read and hashed several at once and looked up in the cache one after another,
  * in input order, while their decoding and preprocessing (prepareFile) run in the preparer's threads, at most
  * max(preparer.window, 2 x batchSize) files ahead of the model. The batches, features, cache records, skip
@@ -342,7 +343,6 @@ export async function processItems(
   const readAndHash = async (item: FileItem): Promise<Loaded | Hashed> => {
     let bytes: Uint8Array;
     try {
-      if (!preparer) hooks.onStage?.('reading');
       bytes = await item.read();
     } catch (e) {
       return { kind: 'skip', reason: `cannot be read: ${reasonOf(e)}` };
@@ -393,9 +393,20 @@ export async function processItems(
   };
 
   if (!preparer) {
+    // One file ahead: the next file is read and hashed while this one is decoded and embedded (a pipeline worker
+    // waits about 1.5 ms per file for the page to send a file's bytes). A rejection is kept for its turn.
+    const ahead = (i: number) => {
+      const p = readAndHash(items[i]);
+      p.catch(() => {});
+      return p;
+    };
+    let next: ReturnType<typeof ahead> | null = null;
     for (let i = 0; i < items.length; i++) {
       throwIfAborted(signal);
-      const f = await lookup(await readAndHash(items[i]));
+      hooks.onStage?.('reading');
+      const hashed = await (next ?? ahead(i));
+      next = i + 1 < items.length ? ahead(i + 1) : null;
+      const f = await lookup(hashed);
       if (f.kind !== 'prepare') {
         await consume(i, f);
         continue;
