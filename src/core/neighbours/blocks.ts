@@ -235,6 +235,8 @@ export class TfGeometry implements Geometry {
   matmulMs = 0;
   /** Pairs the products covered (with the unused parts of diagonal tiles). */
   productPairs = 0;
+  /** Where this geometry's blocks were screened: 'device' once runScreenedBlocks ran them, 'host' again if it fell back. */
+  screening: 'device' | 'host' = 'host';
   /** Why screening on the device stopped during a pass (deviceScreen.ts), or null. */
   screeningFallback: string | null = null;
 

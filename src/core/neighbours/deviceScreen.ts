@@ -274,12 +274,13 @@ export class DeviceScreen {
  * step fails (an op a driver does not run, a lost read-back), the pass goes on on the host path
  * from that point: a block not yet begun is consumed whole, a begun one gets its sweep 2 over
  * every product, so no pair is seen twice and the results stay the same; the geometry records
- * why (TfGeometry.screeningFallback) and a warning is logged.
+ * why (TfGeometry.screening, screeningFallback) and a warning is logged.
  */
 export async function runScreenedBlocks(
   geom: TfGeometry, blocks: BlockSpec[], sink: ScreenSink, check: () => void, onBlock: () => void, lookahead = 2,
 ): Promise<number> {
   const screen = new DeviceScreen(geom);
+  geom.screening = 'device';
   const queue: Screening[] = [];
   let next = 0;
   let counted = 0;
@@ -287,6 +288,7 @@ export async function runScreenedBlocks(
   const fallBack = (e: unknown) => {
     if (!device) return;
     device = false;
+    geom.screening = 'host';
     geom.screeningFallback = e instanceof Error ? e.message || e.name : String(e);
     console.warn(`neighbour engine: screening on the device failed (${geom.screeningFallback}); the pass goes on on the host`);
   };

@@ -22,7 +22,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { FeatureSet } from '../features/featureSet.ts';
 import { activeTfBackend, makeGeometry, onGpuBackend, TfGeometry, type ComputeMode, type EngineMethod } from './blocks.ts';
-import { DeviceScreen } from './deviceScreen.ts';
 import { validateFeatureSet, validatePair } from './exact.ts';
 import {
   CrossPassState, KSmallest, SelfPassState, SharedMinBound, crossUnitBlocks, crossUnits, mergeCross, mergeSelf, selfUnitBlocks, selfUnits,
@@ -216,10 +215,9 @@ function deviceScreening(opts: EngineOptions): boolean {
   return s === 'device';
 }
 
-function productStats(geom: unknown, screen: boolean): { matmulSeconds?: number; productPairs?: number; screening?: 'device' | 'host' } {
+function productStats(geom: unknown): { matmulSeconds?: number; productPairs?: number; screening?: 'device' | 'host' } {
   if (!(geom instanceof TfGeometry)) return {};
-  const device = screen && DeviceScreen.usable(geom) && geom.screeningFallback === null;
-  return { matmulSeconds: geom.matmulMs / 1000, productPairs: geom.productPairs, screening: device ? 'device' : 'host' };
+  return { matmulSeconds: geom.matmulMs / 1000, productPairs: geom.productPairs, screening: geom.screening };
 }
 
 /** k-NN radii of a set within itself, with engine statistics. */
@@ -263,7 +261,7 @@ export async function knnRadiiWithStats(
       geom.dispose();
     }
     best = st.best;
-    stats = { method: geom.method, backend, tileSize: T, blocks: st.blocks, exactPairs: st.exactPairs, pairs: st.pairs, workers: 1, ...productStats(geom, screen) };
+    stats = { method: geom.method, backend, tileSize: T, blocks: st.blocks, exactPairs: st.exactPairs, pairs: st.pairs, workers: 1, ...productStats(geom) };
   }
   const rho1 = new Float64Array(n);
   const rhoK = new Float64Array(n);
@@ -356,7 +354,7 @@ export async function crossPass(
     out = st.out;
     method = made.geom.method;
     backend = made.backend;
-    product = productStats(made.geom, screen);
+    product = productStats(made.geom);
   }
   const stats: EngineStats = { method, backend, tileSize: T, blocks: out.blocks, exactPairs: out.exactPairs, pairs: out.pairs, workers, ...product };
   return {
