@@ -178,11 +178,6 @@ export class IdbFeatureCache implements FeatureCache {
   async close(): Promise<void> {
     (await this.dbp).close();
   }
-
-  /** The running totals as stored (tests). */
-  async storedTotals(): Promise<Totals | undefined> {
-    return (await (await this.db()).get(META, TOTALS)) as Totals | undefined;
-  }
 }
 
 /** Asks the browser to keep the cache under storage pressure; returns whether it is persistent. */
