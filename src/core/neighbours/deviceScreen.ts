@@ -155,7 +155,7 @@ export class DeviceScreen {
   private readonly aSq32: Float32Array;
   private readonly bSq32: Float32Array;
 
-  constructor(private readonly geom: TfGeometry) {
+  constructor(geom: TfGeometry) {
     this.pow2 = tf.tensor1d(Array.from({ length: WORD }, (_, b) => 2 ** b), 'float32');
     this.aSq32 = Float32Array.from(geom.aSq);
     this.bSq32 = geom.bSq === geom.aSq ? this.aSq32 : Float32Array.from(geom.bSq);
