@@ -900,12 +900,34 @@ export class CrossPassState implements ScreenSink {
     this.colThr.fill(Infinity, 0, nc);
   }
 
-  /** Sweep 1 over every product: smallest hq (>= est + e2) per row (rowThr, squared) and per column (colThr, squared). */
+  /**
+   * Sweep 1 over every product: smallest hq (>= est + e2) per row (rowThr, squared) and per
+   * column (colThr, squared). Two rows at a time: a column's running minimum is read and
+   * written once per pair of rows (NaN is never taken, as in the one-row loop).
+   */
   private sweep1(g: Float32Array): void {
     const { rowThr, colThr } = this;
     const { nr, nc } = this.blk;
     const { Ur, Uc } = this.sep;
-    for (let rr = 0; rr < nr; rr++) {
+    let rr = 0;
+    for (; rr + 1 < nr; rr += 2) {
+      const ur0 = Ur[rr], ur1 = Ur[rr + 1];
+      const o0 = rr * nc, o1 = o0 + nc;
+      let m0 = Infinity, m1 = Infinity;
+      for (let cc = 0; cc < nc; cc++) {
+        const uc = Uc[cc];
+        const h0 = ur0 + uc - 2 * g[o0 + cc];
+        const h1 = ur1 + uc - 2 * g[o1 + cc];
+        if (h0 < m0) m0 = h0;
+        if (h1 < m1) m1 = h1;
+        const ct = colThr[cc];
+        if (h0 < ct) colThr[cc] = h1 < h0 ? h1 : h0;
+        else if (h1 < ct) colThr[cc] = h1;
+      }
+      rowThr[rr] = m0;
+      rowThr[rr + 1] = m1;
+    }
+    for (; rr < nr; rr++) {
       const ur = Ur[rr];
       const o = rr * nc;
       let m = Infinity;
@@ -966,12 +988,36 @@ export class CrossPassState implements ScreenSink {
     }
   }
 
-  /** Sweep 2 over every product: only pairs some decision may need. */
+  /**
+   * Sweep 2 over every product: only pairs some decision may need. Two rows at a time, the
+   * pairs of a column in ascending row order: each pair's decisions read and write only its
+   * row's and its column's state, so any order ascending along every row and every column
+   * (this one, row-major, the device's) gives the same decisions and exact recomputations.
+   */
   private sweep2(g: Float32Array): void {
     const { rowQ, colQ } = this;
     const { r0, nr, nc } = this.blk;
     const { Lr, Lc } = this.sep;
-    for (let rr = 0; rr < nr; rr++) {
+    let rr = 0;
+    for (; rr + 1 < nr; rr += 2) {
+      const lr0 = Lr[rr], lr1 = Lr[rr + 1];
+      const o0 = rr * nc, o1 = o0 + nc;
+      const q0 = rowQ[rr], q1 = rowQ[rr + 1];
+      for (let cc = 0; cc < nc; cc++) {
+        const lc = Lc[cc];
+        const g0 = g[o0 + cc], g1 = g[o1 + cc];
+        const lq0 = lr0 + lc - 2 * g0;
+        const lq1 = lr1 + lc - 2 * g1;
+        if (lq0 > q0 && lq1 > q1) {
+          const cq = colQ[cc];
+          if (lq0 > cq && lq1 > cq) continue;
+        }
+        const cq = colQ[cc];
+        if (!(lq0 > q0 && lq0 > cq)) this.decideProduct(r0 + rr, rr, cc, g0);
+        if (!(lq1 > q1 && lq1 > cq)) this.decideProduct(r0 + rr + 1, rr + 1, cc, g1);
+      }
+    }
+    for (; rr < nr; rr++) {
       const lr = Lr[rr];
       const o = rr * nc;
       const qR = rowQ[rr];

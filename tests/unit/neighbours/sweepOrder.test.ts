@@ -1,0 +1,133 @@
+/**
+ * The S x R pass's sweeps over float32 products (CrossPassState.consumeProducts) visit two rows
+ * at a time, the pairs of a column in ascending row order (passes.ts). The claim: each pair's
+ * decisions read and write only its row's and its column's state, so this order gives the
+ * decisions, the exact recomputations (exactPairs) and the results of row-major order. Held
+ * here against two independent routes through the same pass state, block by block:
+ * - row-major: the device-screening entry points fed every pair as a "device" list, so sweep 1
+ *   takes the same minima and sweep 2 visits every pair in row-major order;
+ * - the generic interval consumer (consume on TfGeometry.resolve's lo and hi arrays).
+ * Blocks have odd row counts, synthetic rows repeat (ties broken by the lower index) and the
+ * products are also fed with NaN and infinities in them.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { makeFeatureSet, type FeatureSet } from '../../../src/core/features/featureSet.ts';
+import { makeGeometry, type PendingBlock, type TfGeometry } from '../../../src/core/neighbours/blocks.ts';
+import { CrossPassState, crossUnitBlocks, crossUnits, type CrossOutputs } from '../../../src/core/neighbours/passes.ts';
+import { createRng } from '../../../src/core/random.ts';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  await tf.ready();
+});
+
+/** n x d rows near a few centres; `repeat` lists [from, to] copies (row `to` becomes row `from`). */
+function features(n: number, d: number, seed: number, repeat: [number, number][]): FeatureSet {
+  const r = createRng(seed);
+  const x = new Float32Array(n * d);
+  for (let i = 0; i < n; i++) {
+    const c = Math.floor(r() * 3);
+    for (let t = 0; t < d; t++) x[i * d + t] = c * 2 + (t % 3 === c ? 1 : 0) + (r() - 0.5) * 0.6;
+  }
+  for (const [from, to] of repeat) x.copyWithin(to * d, from * d, (from + 1) * d);
+  return makeFeatureSet(x, n, d);
+}
+
+function radii(n: number, seed: number, lo: number, hi: number): Float64Array {
+  const r = createRng(seed);
+  return Float64Array.from({ length: n }, () => lo + (hi - lo) * r());
+}
+
+type Mutate = (g: Float32Array, nr: number, nc: number) => void;
+
+/** Runs one pass three ways over the same products; returns the three outputs. */
+async function threeWays(S: FeatureSet, R: FeatureSet, T: number, mutate: Mutate | null) {
+  const N = S.n, M = R.n;
+  const input = { copyRadius: radii(M, 5, 0.3, 1.2), rhoK: radii(M, 6, 1, 3), sigmaK: radii(N, 7, 1, 3) };
+  const made = await makeGeometry(S, R, false, null, { mode: 'tf', tileSize: T, cacheBudgetBytes: 0 });
+  const geom = made.geom as TfGeometry;
+  const fast = new CrossPassState(N, M, input, T);
+  const rowMajor = new CrossPassState(N, M, input, T);
+  const generic = new CrossPassState(N, M, input, T);
+  let oddBlocks = 0;
+  try {
+    for (const [r0, nr, c0, nc] of crossUnits(M, N, T).flatMap((u) => crossUnitBlocks(u, N, M, T))) {
+      if (nr % 2 === 1) oddBlocks++;
+      const g = await geom.resolveProduct(geom.launch(r0, nr, c0, nc));
+      mutate?.(g, nr, nc);
+      fast.consumeProducts(r0, nr, c0, nc, g, geom);
+
+      rowMajor.beginScreened(r0, nr, c0, nc, geom, false);
+      const rowIdx = new Int32Array(nr * nc), colIdx = new Int32Array(nc * nr);
+      const rowG = new Float32Array(nr * nc), colG = new Float32Array(nc * nr);
+      const rows = new Int32Array(nr * nc), cols = new Int32Array(nr * nc);
+      for (let rr = 0; rr < nr; rr++) {
+        for (let cc = 0; cc < nc; cc++) {
+          rowIdx[rr * nc + cc] = cc;
+          rowG[rr * nc + cc] = g[rr * nc + cc];
+          colIdx[cc * nr + rr] = rr;
+          colG[cc * nr + rr] = g[rr * nc + cc];
+          rows[rr * nc + cc] = rr;
+          cols[rr * nc + cc] = cc;
+        }
+      }
+      rowMajor.screenThresholds({ kr: nc, rowIdx, rowG, kc: nr, colIdx, colG });
+      rowMajor.consumeCandidates({ m: nr * nc, rows, cols, g: Float32Array.from(g) });
+
+      const product = tf.tensor1d(g);
+      const pending: PendingBlock = { r0, nr, c0, nc, product, release: [] };
+      generic.consume(await geom.resolve(pending), geom);
+      product.dispose();
+    }
+  } finally {
+    geom.dispose();
+  }
+  return { fast: fast.out, rowMajor: rowMajor.out, generic: generic.out, oddBlocks };
+}
+
+function expectSameResults(a: CrossOutputs, b: CrossOutputs, what: string): void {
+  for (const key of ['nearestReal', 'nearestRealDistance', 'nearestSynth', 'nearestSynthDistance', 'copy', 'copyOf', 'realistic', 'ballCount', 'recalled'] as const) {
+    expect(Array.from(a[key]!), `${what}: ${key}`).toEqual(Array.from(b[key]!));
+  }
+  expect(a.densityCount).toBe(b.densityCount);
+}
+
+describe('S x R sweeps two rows at a time', () => {
+  // synthetic rows 3 = 4 (adjacent, the same pair of rows), 10 = 17 and 30 = 5 (different pairs);
+  // real row 2 = synthetic row 8 (a copy at distance 0)
+  const S = features(37, 12, 1, [[3, 4], [10, 17], [5, 30]]);
+  const Rbase = features(29, 12, 2, []);
+  const R = makeFeatureSet(Float32Array.from(Rbase.data), 29, 12);
+  R.data.set(S.data.subarray(8 * 12, 9 * 12), 2 * 12);
+
+  const mutations: [string, Mutate | null][] = [
+    ['plain products', null],
+    // both sweeps must treat a NaN or a +Infinity product as undecided, never skip it
+    ['NaN and +Infinity among the products', (g, nr, nc) => {
+      g[0] = NaN;
+      if (nr > 1) g[nc + (nc >> 1)] = Infinity;
+      g[g.length - 1] = NaN;
+      if (nr > 2) g[2 * nc + 1] = Infinity;
+    }],
+  ];
+  for (const T of [8, 7, 5]) {
+    for (const [name, mutate] of mutations) {
+      it(`tile ${T}, ${name}: the decisions and exact pairs of row-major order, the results of the interval consumer`, async () => {
+        const before = tf.memory().numTensors;
+        const { fast, rowMajor, generic, oddBlocks } = await threeWays(S, R, T, mutate);
+        expect(oddBlocks).toBeGreaterThan(0);
+        expectSameResults(fast, rowMajor, 'row-major');
+        expect(fast.exactPairs).toBe(rowMajor.exactPairs);
+        expect(fast.exactPairs).toBeGreaterThan(0);
+        expectSameResults(fast, generic, 'interval consumer');
+        // the ties and the copy are there to be decided
+        expect(fast.copy[8]).toBe(1);
+        expect(fast.copyOf[8]).toBe(2);
+        expect(fast.nearestRealDistance[3]).toBe(fast.nearestRealDistance[4]);
+        expect(tf.memory().numTensors).toBe(before);
+      });
+    }
+  }
+});
