@@ -75,6 +75,8 @@ export interface PendingBlock {
 }
 
 const U32 = 2 ** -24;
+/** Squared centred norms from which rows go to the float64 geometry (TfGeometry.normsInRange). */
+export const MAX_SQ = 2 ** 100;
 
 /** Yields to the event loop at most every `budgetMs` of uninterrupted work (keeps AbortSignal and UI responsive). */
 export class Yielder {
@@ -280,6 +282,21 @@ export class TfGeometry implements Geometry {
     return dim * U32 < 0.5;
   }
 
+  /**
+   * Whether every centred row's squared norm is below MAX_SQ (2^100). Then every float32
+   * product and partial sum is at most |a~| |b~| (1 + gamma_d) < 2^101, far from float32's
+   * overflow at 2^128, so the products are finite and the bounds of passes.ts hold. Beyond
+   * it a product could round to an infinity (the sweeps would skip a pair they need), and
+   * makeGeometry uses the float64 geometry instead.
+   */
+  normsInRange(): boolean {
+    const ok = (x: Float64Array) => {
+      for (let p = 0; p < x.length; p++) if (!(x[p] < MAX_SQ)) return false;
+      return true;
+    };
+    return ok(this.aSq) && (this.bSq === this.aSq || ok(this.bSq));
+  }
+
   exact(i: number, j: number): number {
     return euclidean64(this.A, i, this.B, j, this.dim);
   }
@@ -461,7 +478,9 @@ export interface GeometryChoice {
 
 /**
  * Builds the geometry for rows of `a` against rows of `b`.
- * `centre` (continuous only) is subtracted from both before the float32 conversion.
+ * `centre` (continuous only) is subtracted from both before the float32 conversion. Rows whose
+ * centred squared norms reach MAX_SQ get the float64 geometry even when "tf" is asked for: their
+ * float32 products could overflow.
  */
 export async function makeGeometry(
   a: FeatureSet,
@@ -477,7 +496,9 @@ export async function makeGeometry(
     if (usable) {
       const c = centre ?? meanRow(b);
       const geom = new TfGeometry(a.data, b.data, a.n, b.n, a.dim, c, same, choice.tileSize, choice.cacheBudgetBytes);
-      return { geom, backend: be!.name };
+      if (geom.normsInRange()) return { geom, backend: be!.name };
+      geom.dispose();
+      return { geom: new JsFloat64Geometry(a.data, b.data, a.dim, choice.tileSize), backend: null };
     }
     if (choice.mode === 'tf') {
       throw new Error(

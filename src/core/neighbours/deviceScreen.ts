@@ -21,7 +21,8 @@
  *   2^-24 of |Lr| + |Lc| + 2|g| <= 2.5 (|Lr| + |Lc|), flushed denormals included) many times
  *   over; NaN is always marked. JavaScript then applies the host sweep's own float64 test to
  *   every marked pair, in row-major order, so the candidates, the decisions and the results
- *   are those of the host path. Blocks whose squared norms reach 2^100 are not screened here.
+ *   are those of the host path. Rows whose squared norms reach 2^100 never reach a TfGeometry
+ *   (blocks.ts, normsInRange), and usable() checks it again.
  *
  * Used for passes that stay on one thread with a GPU backend (engine.ts: screening 'auto' on
  * webgpu); 'device' forces it on any backend, which is how the tests hold it to the host path.
@@ -79,8 +80,6 @@ export function isScreenSink(x: unknown): x is ScreenSink {
 
 const SLACK = 2 ** -12;
 const TINY = 2 ** -100;
-/** Squared norms from which blocks are not screened on the device (float32 range). */
-export const SCREEN_MAX_SQ = 2 ** 100;
 const WORD = 16;
 
 function lower32(x: number): number {
@@ -163,11 +162,7 @@ export class DeviceScreen {
 
   /** Whether every squared norm is small enough for the device's float32 test. */
   static usable(geom: TfGeometry): boolean {
-    const ok = (x: Float64Array) => {
-      for (let p = 0; p < x.length; p++) if (!(x[p] < SCREEN_MAX_SQ)) return false;
-      return true;
-    };
-    return ok(geom.aSq) && (geom.bSq === geom.aSq || ok(geom.bSq));
+    return geom.normsInRange();
   }
 
   private penalty(nr: number, nc: number): tf.Tensor2D {

@@ -15,6 +15,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { makeFeatureSet, type FeatureSet } from '../../../src/core/features/featureSet.ts';
 import { makeGeometry, type PendingBlock, type TfGeometry } from '../../../src/core/neighbours/blocks.ts';
+import { crossPass, knnRadiiWithStats } from '../../../src/core/neighbours/engine.ts';
 import { CrossPassState, crossUnitBlocks, crossUnits, type CrossOutputs } from '../../../src/core/neighbours/passes.ts';
 import { createRng } from '../../../src/core/random.ts';
 
@@ -104,7 +105,8 @@ describe('S x R sweeps two rows at a time', () => {
 
   const mutations: [string, Mutate | null][] = [
     ['plain products', null],
-    // both sweeps must treat a NaN or a +Infinity product as undecided, never skip it
+    // never on real data (TfGeometry takes only rows whose products cannot overflow), but both
+    // sweeps must treat a NaN or an infinite product as undecided, never skip it
     ['NaN and +Infinity among the products', (g, nr, nc) => {
       g[0] = NaN;
       if (nr > 1) g[nc + (nc >> 1)] = Infinity;
@@ -130,4 +132,35 @@ describe('S x R sweeps two rows at a time', () => {
       });
     }
   }
+});
+
+describe('rows whose float32 products could overflow', () => {
+  it('go to the float64 geometry, with the exact results', async () => {
+    // The reals' mean is 0. Synthetic row 0, (1e19, 0), has the product -4e38 with real 0, its
+    // nearest (5e19 away): float32 overflows it to -Infinity, so a float32 sweep would skip that
+    // pair. Its products with the other reals, 1e38, are finite (those reals are 1e21 away), and
+    // synthetic row 2, (0, 1e19), has finite products with every real: so the row's and real 0's
+    // thresholds are finite and nothing else keeps the pair.
+    const R = makeFeatureSet(Float32Array.from([-4e19, 0, 1e19, 1e21, 1e19, -1e21, 1e19, 2e21, 1e19, -2e21]), 5, 2);
+    const S = makeFeatureSet(Float32Array.from([1e19, 0, 3e19, 1e20, 0, 1e19]), 3, 2);
+    const run = async (compute: 'tf' | 'js') => {
+      const opts = { tileSize: 8, compute, pool: null } as const;
+      const radii = await knnRadiiWithStats(R, 1, opts);
+      const sigma = await knnRadiiWithStats(S, 1, opts);
+      const pass = await crossPass(R, S, { copyRadius: radii.radii.rho1, rhoK: radii.radii.rhoK, sigmaK: sigma.radii.rhoK }, opts);
+      return { radii, sigma, pass };
+    };
+    const exact = await run('js');
+    expect(exact.pass.nearestReal[0]).toBe(0);
+    expect(exact.pass.nearestRealDistance[0]).toBe(Math.fround(1e19) - Math.fround(-4e19));
+    const asked = await run('tf');
+    expect(asked.pass.stats.method).toBe('js-float64');
+    expect(asked.radii.stats.method).toBe('js-float64');
+    expect(Array.from(asked.radii.radii.rhoK)).toEqual(Array.from(exact.radii.radii.rhoK));
+    expect(Array.from(asked.sigma.radii.rhoK)).toEqual(Array.from(exact.sigma.radii.rhoK));
+    expectSameResults(asked.pass, exact.pass, 'float64');
+    // features of ordinary size keep the float32 geometry
+    const small = await knnRadiiWithStats(features(20, 12, 5, []), 3, { tileSize: 8, compute: 'tf', pool: null });
+    expect(small.stats.method).toBe('tf-float32-refined');
+  });
 });
