@@ -35,6 +35,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { FeatureSet } from '../features/featureSet.ts';
 import { euclidean64, euclidean64x4, hammingCount, type Values } from './exact.ts';
+import { yieldTask } from '../yieldTask.ts';
 
 export type ComputeMode = 'auto' | 'tf' | 'js';
 
@@ -84,7 +85,7 @@ export class Yielder {
   constructor(private readonly budgetMs = 40) {}
   async maybeYield(): Promise<void> {
     if (now() - this.last >= this.budgetMs) {
-      await new Promise<void>((r) => setTimeout(r, 0));
+      await yieldTask();
       this.last = now();
     }
   }

@@ -47,6 +47,7 @@
 
 import { gemmNT } from '../linalg/gemm.ts';
 import { createRng, shuffleInPlace, type Rng } from './rng.ts';
+import { yieldTask } from '../yieldTask.ts';
 
 export type ProbeArchitecture = 'logistic' | 'mlp';
 
@@ -152,7 +153,7 @@ let lastYield = 0;
 export async function maybeYield(): Promise<void> {
   const now = Date.now();
   if (now - lastYield < YIELD_MS) return;
-  await new Promise<void>((resolve) => setTimeout(resolve, 0));
+  await yieldTask();
   lastYield = Date.now();
 }
 

@@ -88,8 +88,11 @@ async function threeWays(S: FeatureSet, R: FeatureSet, T: number, mutate: Mutate
   return { fast: fast.out, rowMajor: rowMajor.out, generic: generic.out, oddBlocks };
 }
 
-function expectSameResults(a: CrossOutputs, b: CrossOutputs, what: string): void {
-  for (const key of ['nearestReal', 'nearestRealDistance', 'nearestSynth', 'nearestSynthDistance', 'copy', 'copyOf', 'realistic', 'ballCount', 'recalled'] as const) {
+const ARRAYS = ['nearestReal', 'nearestRealDistance', 'nearestSynth', 'nearestSynthDistance', 'copy', 'copyOf', 'realistic', 'ballCount', 'recalled'] as const;
+type Results = Pick<CrossOutputs, (typeof ARRAYS)[number] | 'densityCount'>;
+
+function expectSameResults(a: Results, b: Results, what: string): void {
+  for (const key of ARRAYS) {
     expect(Array.from(a[key]!), `${what}: ${key}`).toEqual(Array.from(b[key]!));
   }
   expect(a.densityCount).toBe(b.densityCount);
