@@ -67,7 +67,8 @@ export interface BrowserExtractOptions {
 /** Seconds per run of n images, medians: on the page's thread, and through the app's worker pool per pool size. */
 export interface BrowserExtractFigures {
   page: Record<string, { n: number; pipeline: Timed; model: Timed; cachedIdb: Timed }>;
-  pool: Record<string, { workers: number; n: number; pipeline: Timed }[]>;
+  /** model: the model alone on as many workers at once (bench/harness/modelWorker.ts), for the largest pool. */
+  pool: Record<string, { workers: number; n: number; pipeline: Timed; model?: Timed }[]>;
 }
 
 export const DEFAULT_BROWSER_EXTRACT: Omit<BrowserExtractOptions, 'node' | 'log' | 'nodeImagesSha256' | 'figures'> = {
@@ -200,11 +201,19 @@ export async function runBrowserExtract(o: BrowserExtractOptions): Promise<strin
       log(`  chromium pool ${id}: ${sizes.join(' and ')} worker(s), ${n} images, 1 + ${o.repeats} rounds`);
       const inits: { ms: number; backend: string }[] = [];
       for (const s of sizes) inits.push(await b.call('poolStart', `w${s}`, s, id, o.batch, false));
-      const timedPools = await interleaved(o.repeats, sizes.map((s) => () => b.call('poolTime', `w${s}`, n, 'embedded', 0)));
+      // The model alone on as many workers as the largest pool, each embedding its share of the n images at once.
+      const top = sizes[sizes.length - 1];
+      await b.call('modelPoolStart', top, id, n);
+      const timed = await interleaved(o.repeats, [
+        ...sizes.map((s) => () => b.call('poolTime', `w${s}`, n, 'embedded', 0)),
+        () => b.call('modelPoolTime', 0),
+      ]);
+      const timedPools = timed.slice(0, sizes.length);
+      const modelPool = timed[sizes.length];
+      await b.call('modelPoolStop');
       for (const s of sizes) await b.call('poolStop', `w${s}`);
       // Cached second run through the pool: a first run fills IndexedDB, then the timed rounds.
       await b.call('clearIdb');
-      const top = sizes[sizes.length - 1];
       await b.call('poolStart', 'cached', top, id, o.batch, true);
       await b.call('poolTime', 'cached', n, 'embedded', 0);
       const cachedRuns: Timed[] = [];
@@ -212,7 +221,7 @@ export async function runBrowserExtract(o: BrowserExtractOptions): Promise<strin
       const pooledCached: Timed = { wall: median(cachedRuns.map((t) => t.wall)), cpu: median(cachedRuns.map((t) => t.cpu)) };
       await b.call('poolStop', 'cached');
       const single = browserTimed[id]?.pipeline;
-      if (o.figures) o.figures.pool[id] = sizes.map((s, i) => ({ workers: s, n, pipeline: timedPools[i] }));
+      if (o.figures) o.figures.pool[id] = sizes.map((s, i) => ({ workers: s, n, pipeline: timedPools[i], ...(s === top ? { model: modelPool } : {}) }));
       sizes.forEach((s, i) => {
         const t = timedPools[i];
         poolRows.push([
@@ -220,6 +229,7 @@ export async function runBrowserExtract(o: BrowserExtractOptions): Promise<strin
           i === 0 ? '1.00' : fmt(timedPools[0].wall / t.wall, 2),
           single ? fmt(single.wall / t.wall, 2) : '-',
           s === top ? rates(n, pooledCached) : '-',
+          s === top ? `${rates(n, modelPool)} (${rateRatio(t, modelPool, false, false)})` : '-',
         ]);
       });
     }
@@ -300,8 +310,9 @@ export async function runBrowserExtract(o: BrowserExtractOptions): Promise<strin
       ? [
           '',
           `The app's worker pool (PipelinePool, each worker single-threaded wasm, chunks of 8 files): images per second wall / CPU, medians over ${o.repeats} rounds after a warm-up; ` +
-            'speed-up = wall rate over the 1-worker pool (more workers only help when cores are idle: see the load average below); vs page = wall rate over the pipeline on the page thread (above); cached = 2nd run through the pool with the IndexedDB cache filled',
-          ...table(['extractor', 'workers', 'images', 'init s', 'backend', 'pipeline', 'speed-up vs 1 worker', 'vs page thread', 'cached (IndexedDB)'], poolRows, 1),
+            'speed-up = wall rate over the 1-worker pool (more workers only help when cores are idle: see the load average below); vs page = wall rate over the pipeline on the page thread (above); cached = 2nd run through the pool with the IndexedDB cache filled; ' +
+            'model alone on as many workers = that many workers (bench/harness/modelWorker.ts, wasm single-threaded) embedding their share of the images at once, and in brackets the pipeline / that ratio (wall / CPU)',
+          ...table(['extractor', 'workers', 'images', 'init s', 'backend', 'pipeline', 'speed-up vs 1 worker', 'vs page thread', 'cached (IndexedDB)', 'model alone on as many workers'], poolRows, 1),
         ]
       : []),
     '',

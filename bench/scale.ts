@@ -259,10 +259,13 @@ export async function main(argv: string[]): Promise<number> {
       const pg = figures.page[id];
       if (pg) judge(`${id}, chromium page thread`, rateRatio(pg.pipeline, pg.model));
       for (const p of figures.pool[id] ?? []) {
+        // Like with like: the pool's P workers against the model alone on P workers at once (bench/harness/modelWorker.ts).
+        if (p.model) judge(`${id}, chromium pool of ${p.workers} vs model alone on ${p.workers} workers`, rateRatio(p.pipeline, p.model));
         if (!pg) continue;
-        // The pool's P workers against the model alone on min(P, cores) threads: wall rates scaled, CPU per image as is.
+        // The pool's P workers against the page thread's model alone scaled to min(P, cores) threads (perfect scaling
+        // assumed: the bench's definition before the model-alone pool existed): wall rates scaled, CPU per image as is.
         const lanes = Math.min(p.workers, cpus().length);
-        judge(`${id}, chromium pool of ${p.workers} vs model alone x ${lanes}`, { wall: pg.model.wall / (lanes * p.pipeline.wall), cpu: pg.model.cpu / p.pipeline.cpu });
+        judge(`${id}, chromium pool of ${p.workers} vs model alone x ${lanes} (one thread scaled)`, { wall: pg.model.wall / (lanes * p.pipeline.wall), cpu: pg.model.cpu / p.pipeline.cpu });
       }
     }
     return [

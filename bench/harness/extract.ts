@@ -7,7 +7,8 @@
  *  - pipeline / cached runs: src/pipeline/extract.ts processItems on the page's thread, with no cache, an
  *    in-memory cache (MemoryFeatureCache) or the app's IndexedDB cache (IdbFeatureCache);
  *  - model alone: extractor.embed() on a pre-made batch of random values in [0, 1];
- *  - pool: the app's worker pool (src/workers/pool.ts PipelinePool), what users get.
+ *  - pool: the app's worker pool (src/workers/pool.ts PipelinePool), what users get;
+ *  - model alone in a pool: P workers (bench/harness/modelWorker.ts) embedding pre-made batches at once.
  * Times are performance.now() in the page; the Node side adds the CPU time of the chromium processes.
  */
 import { createRng } from '../../src/core/random.ts';
@@ -20,6 +21,8 @@ import { sha256Hex } from '../../src/extractors/sha256.ts';
 import { DEFAULT_PIPELINE_OPTIONS, processItems, type FileItem, type PipelineOptions } from '../../src/pipeline/extract.ts';
 import { IdbFeatureCache, MemoryFeatureCache, type FeatureCache } from '../../src/store/featureCache.ts';
 import { PipelinePool, type WorkItem } from '../../src/workers/pool.ts';
+import * as Comlink from 'comlink';
+import type { ModelWorkerApi } from './modelWorker.ts';
 
 export type TimedKind = 'model' | 'pipeline' | 'cached-memory' | 'cached-idb';
 export interface PageTiming { ms: number; reps: number }
@@ -30,6 +33,7 @@ let options: PipelineOptions = { ...DEFAULT_PIPELINE_OPTIONS };
 let modelInput: Float32Array = new Float32Array(0);
 let memory = new MemoryFeatureCache();
 const pools = new Map<string, PipelinePool>();
+let modelPool: { workers: Worker[]; remotes: Comlink.Remote<ModelWorkerApi>[] } | null = null;
 
 const fileItems = (n: number): FileItem[] =>
   files.slice(0, n).map((f) => ({ path: f.path, label: f.label, read: async () => new Uint8Array(await f.blob.arrayBuffer()) }));
@@ -187,6 +191,29 @@ const api = {
   poolStop(name: string): void {
     pools.get(name)?.terminate();
     pools.delete(name);
+  },
+
+  /** Starts `size` model-alone workers, each with the extractor on wasm and a batch of ceil(n / size) images. */
+  async modelPoolStart(size: number, id: ExtractorId, n: number): Promise<string> {
+    api.modelPoolStop();
+    const workers = Array.from({ length: size }, (_, i) => new Worker(new URL('./modelWorker.ts', import.meta.url), { type: 'module', name: `bench-model-${i}` }));
+    const remotes = workers.map((w) => Comlink.wrap<ModelWorkerApi>(w));
+    modelPool = { workers, remotes };
+    const backends = await Promise.all(remotes.map((r) => r.init(id, Math.ceil(n / size))));
+    await Promise.all(remotes.map((r) => r.embed())); // warm-up
+    return backends[0];
+  },
+
+  /** The model-alone workers embedding their batches at once (n images in all); wall time of the slowest. */
+  async modelPoolTime(minMs: number): Promise<PageTiming> {
+    const p = modelPool;
+    if (!p) throw new Error('no model pool');
+    return repeatFor(() => Promise.all(p.remotes.map((r) => r.embed())), minMs);
+  },
+
+  modelPoolStop(): void {
+    for (const w of modelPool?.workers ?? []) w.terminate();
+    modelPool = null;
   },
 };
 
