@@ -54,7 +54,8 @@ export interface EngineOptions {
   /**
    * 'auto' (default): float32 blocks on the active TF.js backend when it has 32-bit floats,
    * otherwise exact float64 in plain JS. 'tf' insists on TF.js, 'js' never uses it.
-   * Discrete codes always use exact integer Hamming counts in plain JS.
+   * Discrete codes always use exact integer Hamming counts in plain JS, and rows whose
+   * float32 products could overflow (centred squared norms from 2^100) exact float64.
    */
   compute?: ComputeMode;
   /** Bytes of row tiles kept on the backend during a pass instead of re-uploaded; default 256 MiB. */
