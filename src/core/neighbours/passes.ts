@@ -237,6 +237,20 @@ export function upperFromSq(hq: number, convMax: number, hiF: number): number {
   return h < Infinity ? h : Infinity;
 }
 
+/**
+ * Y such that every hq >= Y has upperFromSq(hq, convMax, hiF) >= U, whatever convMax >= 0:
+ * with s = U / hiF, Y = s^2 (1 + 2^-30), so fl(sqrt(hq)) >= s (1 + 2^-32) after the few
+ * roundings, adding convMax cannot lower it, and multiplying by hiF gives at least
+ * U (1 + 2^-32) (1 - 2^-52) > U. Infinity (keep every value) when U is not finite, and when s
+ * is so small that its square could underflow or so large that it overflows.
+ */
+export function sqCap(U: number, hiF: number): number {
+  if (!(U < Infinity)) return Infinity;
+  const s = U / hiF;
+  if (!(s > 1e-140)) return Infinity;
+  return s * s * (1 + 2 ** -30);
+}
+
 function maxOf(x: Float64Array, from: number, count: number): number {
   let m = 0;
   for (let p = from; p < from + count; p++) if (x[p] > m) m = x[p];
@@ -305,7 +319,10 @@ export class SelfPassState implements PassCounters, ScreenSink {
   exactPairs = 0;
   readonly best: KSmallest;
   private readonly bound: KSmallest;
+  /** Per point touched by the block: min(cap, k-th smallest hq in the block's bound so far). */
   private readonly boundKth: Float64Array;
+  /** Per point touched by the block: sqCap of its running upper bound (sweep 1 keeps only hq below it). */
+  private readonly cap: Float64Array;
   private readonly thr: Float64Array;
   private readonly q: Float64Array;
   private sep: SeparableBounds | null = null;
@@ -335,6 +352,7 @@ export class SelfPassState implements PassCounters, ScreenSink {
     this.best = new KSmallest(n, k);
     this.bound = new KSmallest(n, k);
     this.boundKth = new Float64Array(n);
+    this.cap = new Float64Array(n);
     this.thr = new Float64Array(n);
     this.q = new Float64Array(n);
     this.maxCand = maxCandidates ?? Math.max(1 << 16, 2 * n * k);
@@ -421,16 +439,26 @@ export class SelfPassState implements PassCounters, ScreenSink {
     const T = Math.max(nr, nc);
     if (!this.sep || this.sep.Lr.length < T) this.sep = new SeparableBounds(T);
     this.sep.fill(geom, r0, nr, aS, c0, nc, aS, geom.dim);
-    const { bound, boundKth: bk } = this;
+    const { bound, boundKth: bk, cap } = this;
+    const ub = this.ub!;
+    const hiF = 1 + geom.EPS;
     bound.count.fill(0, r0, r0 + nr);
     bound.count.fill(0, c0, c0 + nc);
-    bk.fill(Infinity, r0, r0 + nr);
-    bk.fill(Infinity, c0, c0 + nc);
+    for (let p = r0; p < r0 + nr; p++) bk[p] = cap[p] = sqCap(ub.kth(p), hiF);
+    for (let p = c0; p < c0 + nc; p++) bk[p] = cap[p] = sqCap(ub.kth(p), hiF);
   }
 
-  /** Sweep 1 over every product: k smallest hq (>= est + e2) per point among its pairs in this block. */
+  /**
+   * Sweep 1 over every product: k smallest hq (>= est + e2) per point among its pairs in this
+   * block, of those below the point's cap (beginProducts). A value at or above the cap becomes
+   * an upper bound no smaller than the point's running one (sqCap), which blockThresholds would
+   * not keep, so leaving it out changes nothing: the bound holds exactly the values below the
+   * cap that the k smallest of the whole block has, and the running bounds, thresholds,
+   * candidates and results are as without caps. Once the running bounds settle, few pairs
+   * reach the bound's heap.
+   */
   private sweep1(g: Float32Array): void {
-    const { bound, boundKth: bk } = this;
+    const { bound, boundKth: bk, cap } = this;
     const { r0, nr, c0, nc, diag } = this.blk;
     const { Ur, Uc } = this.sep!;
     for (let rr = 0; rr < nr; rr++) {
@@ -443,11 +471,11 @@ export class SelfPassState implements PassCounters, ScreenSink {
         const hq = ur + Uc[cc] - 2 * g[o + cc];
         if (hq < rk) {
           bound.push(i, hq);
-          rk = bound.kth(i);
+          rk = Math.min(cap[i], bound.kth(i));
         }
         if (hq < bk[j]) {
           bound.push(j, hq);
-          bk[j] = bound.kth(j);
+          bk[j] = Math.min(cap[j], bound.kth(j));
         }
       }
       bk[i] = rk;

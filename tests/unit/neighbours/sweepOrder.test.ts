@@ -1,5 +1,7 @@
 /**
- * The S x R pass's sweeps over float32 products (CrossPassState.consumeProducts) visit two rows
+ * Sweeps over float32 products (passes.ts), held to routes that do not take their shortcuts.
+ *
+ * S x R (CrossPassState.consumeProducts) visits two rows
  * at a time, the pairs of a column in ascending row order (passes.ts). The claim: each pair's
  * decisions read and write only its row's and its column's state, so this order gives the
  * decisions, the exact recomputations (exactPairs) and the results of row-major order. Held
@@ -9,6 +11,10 @@
  * - the generic interval consumer (consume on TfGeometry.resolve's lo and hi arrays).
  * Blocks have odd row counts, synthetic rows repeat (ties broken by the lower index) and the
  * products are also fed with NaN and infinities in them.
+ *
+ * Self pass (SelfPassState.consumeProducts): sweep 1 keeps per point only the values below a cap
+ * derived from its running upper bound (sqCap). Held to the same row-major list route, which
+ * keeps every value: the same k nearest distances and the same exact recomputations.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
@@ -16,7 +22,9 @@ import '@tensorflow/tfjs-backend-cpu';
 import { makeFeatureSet, type FeatureSet } from '../../../src/core/features/featureSet.ts';
 import { makeGeometry, type PendingBlock, type TfGeometry } from '../../../src/core/neighbours/blocks.ts';
 import { crossPass, knnRadiiWithStats } from '../../../src/core/neighbours/engine.ts';
-import { CrossPassState, crossUnitBlocks, crossUnits, type CrossOutputs } from '../../../src/core/neighbours/passes.ts';
+import {
+  CrossPassState, SelfPassState, crossUnitBlocks, crossUnits, selfUnitBlocks, selfUnits, sqCap, upperFromSq, type CrossOutputs,
+} from '../../../src/core/neighbours/passes.ts';
 import { createRng } from '../../../src/core/random.ts';
 
 beforeAll(async () => {
@@ -43,6 +51,24 @@ function radii(n: number, seed: number, lo: number, hi: number): Float64Array {
 
 type Mutate = (g: Float32Array, nr: number, nc: number) => void;
 
+/** Every pair of an nr x nc block as device lists (all columns per row, all rows per column) and as row-major candidates. */
+function everyPair(g: Float32Array, nr: number, nc: number) {
+  const rowIdx = new Int32Array(nr * nc), colIdx = new Int32Array(nc * nr);
+  const rowG = new Float32Array(nr * nc), colG = new Float32Array(nc * nr);
+  const rows = new Int32Array(nr * nc), cols = new Int32Array(nr * nc);
+  for (let rr = 0; rr < nr; rr++) {
+    for (let cc = 0; cc < nc; cc++) {
+      rowIdx[rr * nc + cc] = cc;
+      rowG[rr * nc + cc] = g[rr * nc + cc];
+      colIdx[cc * nr + rr] = rr;
+      colG[cc * nr + rr] = g[rr * nc + cc];
+      rows[rr * nc + cc] = rr;
+      cols[rr * nc + cc] = cc;
+    }
+  }
+  return { lists: { kr: nc, rowIdx, rowG, kc: nr, colIdx, colG }, candidates: { m: nr * nc, rows, cols, g: Float32Array.from(g) } };
+}
+
 /** Runs one pass three ways over the same products; returns the three outputs. */
 async function threeWays(S: FeatureSet, R: FeatureSet, T: number, mutate: Mutate | null) {
   const N = S.n, M = R.n;
@@ -61,21 +87,9 @@ async function threeWays(S: FeatureSet, R: FeatureSet, T: number, mutate: Mutate
       fast.consumeProducts(r0, nr, c0, nc, g, geom);
 
       rowMajor.beginScreened(r0, nr, c0, nc, geom, false);
-      const rowIdx = new Int32Array(nr * nc), colIdx = new Int32Array(nc * nr);
-      const rowG = new Float32Array(nr * nc), colG = new Float32Array(nc * nr);
-      const rows = new Int32Array(nr * nc), cols = new Int32Array(nr * nc);
-      for (let rr = 0; rr < nr; rr++) {
-        for (let cc = 0; cc < nc; cc++) {
-          rowIdx[rr * nc + cc] = cc;
-          rowG[rr * nc + cc] = g[rr * nc + cc];
-          colIdx[cc * nr + rr] = rr;
-          colG[cc * nr + rr] = g[rr * nc + cc];
-          rows[rr * nc + cc] = rr;
-          cols[rr * nc + cc] = cc;
-        }
-      }
-      rowMajor.screenThresholds({ kr: nc, rowIdx, rowG, kc: nr, colIdx, colG });
-      rowMajor.consumeCandidates({ m: nr * nc, rows, cols, g: Float32Array.from(g) });
+      const all = everyPair(g, nr, nc);
+      rowMajor.screenThresholds(all.lists);
+      rowMajor.consumeCandidates(all.candidates);
 
       const product = tf.tensor1d(g);
       const pending: PendingBlock = { r0, nr, c0, nc, product, release: [] };
@@ -166,4 +180,55 @@ describe('rows whose float32 products could overflow', () => {
     const small = await knnRadiiWithStats(features(20, 12, 5, []), 3, { tileSize: 8, compute: 'tf', pool: null });
     expect(small.stats.method).toBe('tf-float32-refined');
   });
+});
+
+describe('self pass: sweep 1 capped by the running bounds', () => {
+  it('sqCap: every hq from the cap up gives an upper bound at or above U', () => {
+    const r = createRng(9);
+    for (let t = 0; t < 20000; t++) {
+      const U = Math.exp((r() - 0.5) * 200);
+      const hiF = 1 + r() * 2 ** -20;
+      const convMax = r() < 0.3 ? 0 : U * r() * 1e-3;
+      const Y = sqCap(U, hiF);
+      expect(upperFromSq(Y, convMax, hiF)).toBeGreaterThanOrEqual(U);
+      // the cap is tight: a little below it the bound can fall under U (so the test can fail)
+      if (convMax === 0 && t < 100) expect(upperFromSq(Y * (1 - 2 ** -20), 0, hiF)).toBeLessThan(U);
+    }
+    expect(sqCap(Infinity, 1)).toBe(Infinity);
+    expect(sqCap(NaN, 1)).toBe(Infinity);
+    expect(sqCap(0, 1)).toBe(Infinity);
+    expect(sqCap(1e-200, 1)).toBe(Infinity);
+    expect(sqCap(1e300, 1)).toBe(Infinity);
+  });
+
+  const X = features(45, 12, 8, [[2, 3], [7, 30], [11, 12], [11, 40]]);
+  for (const T of [8, 7, 16]) {
+    it(`tile ${T}: the k nearest distances and exact pairs of the uncapped row-major route`, async () => {
+      const n = X.n, k = 4;
+      const made = await makeGeometry(X, X, true, null, { mode: 'tf', tileSize: T, cacheBudgetBytes: 0 });
+      const geom = made.geom as TfGeometry;
+      const fast = new SelfPassState(n, k);
+      const lists = new SelfPassState(n, k);
+      try {
+        for (const b of selfUnits(n, T).flatMap((u) => selfUnitBlocks(u, n, T, true))) {
+          const [r0, nr, c0, nc] = b;
+          const part2 = b[4] === 1;
+          const g = await geom.resolveProduct(geom.launch(r0, nr, c0, nc));
+          fast.consumeProducts(r0, nr, c0, nc, g, geom, part2);
+          lists.beginScreened(r0, nr, c0, nc, geom, part2);
+          const all = everyPair(g, nr, nc);
+          lists.screenThresholds(all.lists);
+          lists.consumeCandidates(all.candidates);
+        }
+        fast.finish();
+        lists.finish();
+      } finally {
+        geom.dispose();
+      }
+      for (let i = 0; i < n; i++) expect(Array.from(fast.best.sorted(i)), `row ${i}`).toEqual(Array.from(lists.best.sorted(i)));
+      expect(fast.best.sorted(2)[0]).toBe(0); // a duplicate counts at 0
+      expect(fast.exactPairs).toBe(lists.exactPairs);
+      expect(fast.exactPairs).toBeGreaterThan(0);
+    });
+  }
 });
