@@ -461,25 +461,66 @@ export class SelfPassState implements PassCounters, ScreenSink {
     const { bound, boundKth: bk, cap } = this;
     const { r0, nr, c0, nc, diag } = this.blk;
     const { Ur, Uc } = this.sep!;
-    for (let rr = 0; rr < nr; rr++) {
-      const i = r0 + rr;
-      const ur = Ur[rr];
-      const o = rr * nc;
-      let rk = bk[i];
-      for (let cc = diag ? rr + 1 : 0; cc < nc; cc++) {
-        const j = c0 + cc;
-        const hq = ur + Uc[cc] - 2 * g[o + cc];
-        if (hq < rk) {
-          bound.push(i, hq);
-          rk = Math.min(cap[i], bound.kth(i));
+    let rr = 0;
+    for (; rr + 1 < nr; rr += 2) {
+      const i0 = r0 + rr, i1 = i0 + 1;
+      if (diag) this.sweep1Row(g, rr, rr + 1, rr + 2);
+      const ur0 = Ur[rr], ur1 = Ur[rr + 1];
+      const o0 = rr * nc, o1 = o0 + nc;
+      let rk0 = bk[i0], rk1 = bk[i1];
+      for (let cc = diag ? rr + 2 : 0; cc < nc; cc++) {
+        const uc = Uc[cc];
+        const h0 = ur0 + uc - 2 * g[o0 + cc];
+        const h1 = ur1 + uc - 2 * g[o1 + cc];
+        if (h0 < rk0) {
+          bound.push(i0, h0);
+          rk0 = Math.min(cap[i0], bound.kth(i0));
         }
-        if (hq < bk[j]) {
-          bound.push(j, hq);
-          bk[j] = Math.min(cap[j], bound.kth(j));
+        if (h1 < rk1) {
+          bound.push(i1, h1);
+          rk1 = Math.min(cap[i1], bound.kth(i1));
+        }
+        const j = c0 + cc;
+        const bj = bk[j];
+        if (h0 < bj || h1 < bj) {
+          if (h0 < bk[j]) {
+            bound.push(j, h0);
+            bk[j] = Math.min(cap[j], bound.kth(j));
+          }
+          if (h1 < bk[j]) {
+            bound.push(j, h1);
+            bk[j] = Math.min(cap[j], bound.kth(j));
+          }
         }
       }
-      bk[i] = rk;
+      bk[i0] = rk0;
+      bk[i1] = rk1;
     }
+    if (rr < nr) this.sweep1Row(g, rr, diag ? rr + 1 : 0, nc);
+  }
+
+  /** Sweep 1 over row rr's pairs with columns [from, to). */
+  private sweep1Row(g: Float32Array, rr: number, from: number, to: number): void {
+    const { bound, boundKth: bk, cap } = this;
+    const { r0, c0, nc } = this.blk;
+    const { Ur, Uc } = this.sep!;
+    const i = r0 + rr;
+    const ur = Ur[rr];
+    const o = rr * nc;
+    let rk = bk[i];
+    for (let cc = from; cc < to; cc++) {
+      const j = c0 + cc;
+      const hq = ur + Uc[cc] - 2 * g[o + cc];
+      if (hq < rk) {
+        bound.push(i, hq);
+        rk = Math.min(cap[i], bound.kth(i));
+      }
+      if (hq < bk[j]) {
+        bound.push(j, hq);
+        bk[j] = Math.min(cap[j], bound.kth(j));
+      }
+    }
+    bk[i] = rk;
   }
 
   /**
@@ -538,22 +579,54 @@ export class SelfPassState implements PassCounters, ScreenSink {
     }
   }
 
-  /** Sweep 2 over every product: pairs whose lower bound may beat a threshold become candidates. */
+  /**
+   * Sweep 2 over every product: pairs whose lower bound may beat a threshold become
+   * candidates. Two rows at a time, as sweep 1; the thresholds are fixed for the block and
+   * the result does not depend on the order of the candidates (heaps hold values only).
+   */
   private sweep2(g: Float32Array): void {
     const { q } = this;
     const { r0, nr, c0, nc, diag } = this.blk;
     const { Lr, Lc } = this.sep!;
-    for (let rr = 0; rr < nr; rr++) {
-      const i = r0 + rr;
-      const lr = Lr[rr];
-      const o = rr * nc;
-      const qI = q[i];
-      for (let cc = diag ? rr + 1 : 0; cc < nc; cc++) {
+    let rr = 0;
+    for (; rr + 1 < nr; rr += 2) {
+      const i0 = r0 + rr, i1 = i0 + 1;
+      if (diag) this.sweep2Row(g, rr, rr + 1, rr + 2);
+      const lr0 = Lr[rr], lr1 = Lr[rr + 1];
+      const o0 = rr * nc, o1 = o0 + nc;
+      const q0 = q[i0], q1 = q[i1];
+      for (let cc = diag ? rr + 2 : 0; cc < nc; cc++) {
+        const lc = Lc[cc];
+        const g0 = g[o0 + cc], g1 = g[o1 + cc];
+        const lq0 = lr0 + lc - 2 * g0;
+        const lq1 = lr1 + lc - 2 * g1;
         const j = c0 + cc;
-        const lq = lr + Lc[cc] - 2 * g[o + cc];
-        if (lq > qI && lq > q[j]) continue;
-        this.candidateOf(i, j, g[o + cc]);
+        if (lq0 > q0 && lq1 > q1) {
+          const qj = q[j];
+          if (lq0 > qj && lq1 > qj) continue;
+        }
+        const qj = q[j];
+        if (!(lq0 > q0 && lq0 > qj)) this.candidateOf(i0, j, g0);
+        if (!(lq1 > q1 && lq1 > qj)) this.candidateOf(i1, j, g1);
       }
+    }
+    if (rr < nr) this.sweep2Row(g, rr, diag ? rr + 1 : 0, nc);
+  }
+
+  /** Sweep 2 over row rr's pairs with columns [from, to). */
+  private sweep2Row(g: Float32Array, rr: number, from: number, to: number): void {
+    const { q } = this;
+    const { r0, c0, nc } = this.blk;
+    const { Lr, Lc } = this.sep!;
+    const i = r0 + rr;
+    const lr = Lr[rr];
+    const o = rr * nc;
+    const qI = q[i];
+    for (let cc = from; cc < to; cc++) {
+      const j = c0 + cc;
+      const lq = lr + Lc[cc] - 2 * g[o + cc];
+      if (lq > qI && lq > q[j]) continue;
+      this.candidateOf(i, j, g[o + cc]);
     }
   }
 

@@ -202,17 +202,22 @@ describe('self pass: sweep 1 capped by the running bounds', () => {
   });
 
   const X = features(45, 12, 8, [[2, 3], [7, 30], [11, 12], [11, 40]]);
-  for (const T of [8, 7, 16]) {
-    it(`tile ${T}: the k nearest distances and exact pairs of the uncapped row-major route`, async () => {
+  const X150 = features(150, 12, 10, [[2, 3], [7, 100], [70, 71], [11, 140]]);
+  // tile 64 over 150 rows: diagonal tiles of 64 rows are computed in two parts (selfUnitBlocks)
+  for (const [T, set] of [[8, X], [7, X], [16, X], [64, X150]] as const) {
+    it(`tile ${T}, ${set.n} rows: the k nearest distances and exact pairs of the uncapped row-major route`, async () => {
+      const X = set;
       const n = X.n, k = 4;
       const made = await makeGeometry(X, X, true, null, { mode: 'tf', tileSize: T, cacheBudgetBytes: 0 });
       const geom = made.geom as TfGeometry;
       const fast = new SelfPassState(n, k);
       const lists = new SelfPassState(n, k);
+      let parts2 = 0;
       try {
         for (const b of selfUnits(n, T).flatMap((u) => selfUnitBlocks(u, n, T, true))) {
           const [r0, nr, c0, nc] = b;
           const part2 = b[4] === 1;
+          if (part2) parts2++;
           const g = await geom.resolveProduct(geom.launch(r0, nr, c0, nc));
           fast.consumeProducts(r0, nr, c0, nc, g, geom, part2);
           lists.beginScreened(r0, nr, c0, nc, geom, part2);
@@ -229,6 +234,7 @@ describe('self pass: sweep 1 capped by the running bounds', () => {
       expect(fast.best.sorted(2)[0]).toBe(0); // a duplicate counts at 0
       expect(fast.exactPairs).toBe(lists.exactPairs);
       expect(fast.exactPairs).toBeGreaterThan(0);
+      expect(parts2 > 0).toBe(T === 64);
     });
   }
 });
