@@ -161,7 +161,7 @@ export async function runNodeExtract(o: NodeExtractOptions): Promise<NodeExtract
     }
     const ds = buildDataset('images', await walkDirectory(join(dir, 'images')));
     const allItems: FileItem[] = ds.files.map((f) => ({ path: f.path, label: f.label, read: () => f.entry.read() }));
-    const meanBytes = ds.files.reduce((a, f) => a + f.size, 0) / ds.files.length;
+    const meanBytes = ds.files.reduce((a, f) => a + (f.size ?? 0), 0) / ds.files.length;
     imagesSha256 = await sha256Hex(await Promise.all(allItems.map((it) => it.read())));
     notes.push(`images: ${ds.files.length} demo phantom PNGs, ${size} x ${size} 8-bit grayscale, mean ${(meanBytes / 1024).toFixed(1)} KiB (written in ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
     const opts: PipelineOptions = { ...DEFAULT_PIPELINE_OPTIONS, batchSize: batch };

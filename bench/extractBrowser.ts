@@ -67,7 +67,7 @@ export interface BrowserExtractOptions {
 /** Seconds per run of n images, medians: on the page's thread, and through the app's worker pool per pool size. */
 export interface BrowserExtractFigures {
   page: Record<string, { n: number; pipeline: Timed; model: Timed; cachedIdb: Timed }>;
-  /** model: the model alone on as many workers at once (bench/harness/modelWorker.ts), for the largest pool. */
+  /** model: the model alone on as many workers at once (bench/harness/modelWorker.ts). */
   pool: Record<string, { workers: number; n: number; pipeline: Timed; model?: Timed }[]>;
 }
 
@@ -201,16 +201,16 @@ export async function runBrowserExtract(o: BrowserExtractOptions): Promise<strin
       log(`  chromium pool ${id}: ${sizes.join(' and ')} worker(s), ${n} images, 1 + ${o.repeats} rounds`);
       const inits: { ms: number; backend: string }[] = [];
       for (const s of sizes) inits.push(await b.call('poolStart', `w${s}`, s, id, o.batch, false));
-      // The model alone on as many workers as the largest pool, each embedding its share of the n images at once.
+      // The model alone on as many workers as each pool, each worker embedding its share of the n images at once.
       const top = sizes[sizes.length - 1];
-      await b.call('modelPoolStart', top, id, n);
+      for (const s of sizes) await b.call('modelPoolStart', `m${s}`, s, id, n);
       const timed = await interleaved(o.repeats, [
         ...sizes.map((s) => () => b.call('poolTime', `w${s}`, n, 'embedded', 0)),
-        () => b.call('modelPoolTime', 0),
+        ...sizes.map((s) => () => b.call('modelPoolTime', `m${s}`, 0)),
       ]);
       const timedPools = timed.slice(0, sizes.length);
-      const modelPool = timed[sizes.length];
-      await b.call('modelPoolStop');
+      const modelPools = timed.slice(sizes.length);
+      for (const s of sizes) await b.call('modelPoolStop', `m${s}`);
       for (const s of sizes) await b.call('poolStop', `w${s}`);
       // Cached second run through the pool: a first run fills IndexedDB, then the timed rounds.
       await b.call('clearIdb');
@@ -221,7 +221,7 @@ export async function runBrowserExtract(o: BrowserExtractOptions): Promise<strin
       const pooledCached: Timed = { wall: median(cachedRuns.map((t) => t.wall)), cpu: median(cachedRuns.map((t) => t.cpu)) };
       await b.call('poolStop', 'cached');
       const single = browserTimed[id]?.pipeline;
-      if (o.figures) o.figures.pool[id] = sizes.map((s, i) => ({ workers: s, n, pipeline: timedPools[i], ...(s === top ? { model: modelPool } : {}) }));
+      if (o.figures) o.figures.pool[id] = sizes.map((s, i) => ({ workers: s, n, pipeline: timedPools[i], model: modelPools[i] }));
       sizes.forEach((s, i) => {
         const t = timedPools[i];
         poolRows.push([
@@ -229,7 +229,7 @@ export async function runBrowserExtract(o: BrowserExtractOptions): Promise<strin
           i === 0 ? '1.00' : fmt(timedPools[0].wall / t.wall, 2),
           single ? fmt(single.wall / t.wall, 2) : '-',
           s === top ? rates(n, pooledCached) : '-',
-          s === top ? `${rates(n, modelPool)} (${rateRatio(t, modelPool, false, false)})` : '-',
+          `${rates(n, modelPools[i])} (${rateRatio(t, modelPools[i], false, false)})`,
         ]);
       });
     }

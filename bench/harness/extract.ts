@@ -33,7 +33,7 @@ let options: PipelineOptions = { ...DEFAULT_PIPELINE_OPTIONS };
 let modelInput: Float32Array = new Float32Array(0);
 let memory = new MemoryFeatureCache();
 const pools = new Map<string, PipelinePool>();
-let modelPool: { workers: Worker[]; remotes: Comlink.Remote<ModelWorkerApi>[] } | null = null;
+const modelPools = new Map<string, { workers: Worker[]; remotes: Comlink.Remote<ModelWorkerApi>[] }>();
 
 const fileItems = (n: number): FileItem[] =>
   files.slice(0, n).map((f) => ({ path: f.path, label: f.label, read: async () => new Uint8Array(await f.blob.arrayBuffer()) }));
@@ -193,27 +193,27 @@ const api = {
     pools.delete(name);
   },
 
-  /** Starts `size` model-alone workers, each with the extractor on wasm and a batch of ceil(n / size) images. */
-  async modelPoolStart(size: number, id: ExtractorId, n: number): Promise<string> {
-    api.modelPoolStop();
-    const workers = Array.from({ length: size }, (_, i) => new Worker(new URL('./modelWorker.ts', import.meta.url), { type: 'module', name: `bench-model-${i}` }));
+  /** Starts a named set of `size` model-alone workers, each with the extractor on wasm and a batch of ceil(n / size) images. */
+  async modelPoolStart(name: string, size: number, id: ExtractorId, n: number): Promise<string> {
+    api.modelPoolStop(name);
+    const workers = Array.from({ length: size }, (_, i) => new Worker(new URL('./modelWorker.ts', import.meta.url), { type: 'module', name: `bench-model-${name}-${i}` }));
     const remotes = workers.map((w) => Comlink.wrap<ModelWorkerApi>(w));
-    modelPool = { workers, remotes };
+    modelPools.set(name, { workers, remotes });
     const backends = await Promise.all(remotes.map((r) => r.init(id, Math.ceil(n / size))));
     await Promise.all(remotes.map((r) => r.embed())); // warm-up
     return backends[0];
   },
 
   /** The model-alone workers embedding their batches at once (n images in all); wall time of the slowest. */
-  async modelPoolTime(minMs: number): Promise<PageTiming> {
-    const p = modelPool;
-    if (!p) throw new Error('no model pool');
+  async modelPoolTime(name: string, minMs: number): Promise<PageTiming> {
+    const p = modelPools.get(name);
+    if (!p) throw new Error(`no model pool ${name}`);
     return repeatFor(() => Promise.all(p.remotes.map((r) => r.embed())), minMs);
   },
 
-  modelPoolStop(): void {
-    for (const w of modelPool?.workers ?? []) w.terminate();
-    modelPool = null;
+  modelPoolStop(name: string): void {
+    for (const w of modelPools.get(name)?.workers ?? []) w.terminate();
+    modelPools.delete(name);
   },
 };
 
