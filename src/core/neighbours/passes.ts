@@ -481,16 +481,13 @@ export class SelfPassState implements PassCounters, ScreenSink {
           rk1 = Math.min(cap[i1], bound.kth(i1));
         }
         const j = c0 + cc;
-        const bj = bk[j];
-        if (h0 < bj || h1 < bj) {
-          if (h0 < bk[j]) {
-            bound.push(j, h0);
-            bk[j] = Math.min(cap[j], bound.kth(j));
-          }
-          if (h1 < bk[j]) {
-            bound.push(j, h1);
-            bk[j] = Math.min(cap[j], bound.kth(j));
-          }
+        if (h0 < bk[j]) {
+          bound.push(j, h0);
+          bk[j] = Math.min(cap[j], bound.kth(j));
+        }
+        if (h1 < bk[j]) {
+          bound.push(j, h1);
+          bk[j] = Math.min(cap[j], bound.kth(j));
         }
       }
       bk[i0] = rk0;
@@ -601,11 +598,8 @@ export class SelfPassState implements PassCounters, ScreenSink {
         const lq0 = lr0 + lc - 2 * g0;
         const lq1 = lr1 + lc - 2 * g1;
         const j = c0 + cc;
-        if (lq0 > q0 && lq1 > q1) {
-          const qj = q[j];
-          if (lq0 > qj && lq1 > qj) continue;
-        }
         const qj = q[j];
+        if (lq0 > q0 && lq1 > q1 && lq0 > qj && lq1 > qj) continue;
         if (!(lq0 > q0 && lq0 > qj)) this.candidateOf(i0, j, g0);
         if (!(lq1 > q1 && lq1 > qj)) this.candidateOf(i1, j, g1);
       }
@@ -1109,11 +1103,8 @@ export class CrossPassState implements ScreenSink {
         const g0 = g[o0 + cc], g1 = g[o1 + cc];
         const lq0 = lr0 + lc - 2 * g0;
         const lq1 = lr1 + lc - 2 * g1;
-        if (lq0 > q0 && lq1 > q1) {
-          const cq = colQ[cc];
-          if (lq0 > cq && lq1 > cq) continue;
-        }
         const cq = colQ[cc];
+        if (lq0 > q0 && lq1 > q1 && lq0 > cq && lq1 > cq) continue;
         if (!(lq0 > q0 && lq0 > cq)) this.decideProduct(r0 + rr, rr, cc, g0);
         if (!(lq1 > q1 && lq1 > cq)) this.decideProduct(r0 + rr + 1, rr + 1, cc, g1);
       }
