@@ -31,10 +31,6 @@ const api = {
     await extractor.embed(input, count);
     return performance.now() - t0;
   },
-  dispose(): void {
-    extractor?.dispose();
-    extractor = null;
-  },
 };
 
 export type ModelWorkerApi = typeof api;
