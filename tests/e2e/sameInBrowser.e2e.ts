@@ -35,6 +35,22 @@ async function harness(browser: Browser): Promise<Page> {
   return page;
 }
 
+/** Whether this Chromium gives the page a WebGPU adapter (warns when it does not: the test then checks nothing). */
+async function webgpuAdapter(page: Page, what: string): Promise<boolean> {
+  const has = await page.evaluate(async () => !!(await (navigator as never as { gpu?: { requestAdapter(): Promise<unknown> } }).gpu?.requestAdapter()));
+  if (!has) console.warn(`no WebGPU adapter in this Chromium: ${what} not run`);
+  return has;
+}
+
+/** The harness page's MobileNetV2 features of IMAGE on the given backend. */
+async function pageFeatures(page: Page, backend: 'wasm' | 'webgpu'): Promise<{ backend: string; features: number[] }> {
+  const bytes = Array.from(readFileSync(IMAGE));
+  return page.evaluate(
+    ([b, p, be]) => (window as never as { synthlensHarness: { features(...a: unknown[]): Promise<{ backend: string; features: number[] }> } }).synthlensHarness.features(b, p, 'mobilenet-v2', [be]),
+    [bytes, IMAGE, backend] as const,
+  );
+}
+
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   expect(a.length).toBe(b.length);
   let m = 0;
@@ -60,39 +76,22 @@ describe('same results in Node and in Chromium', () => {
   });
 
   it('gives the same MobileNetV2 features on wasm', async () => {
-    const page = await harness(browser);
-    const bytes = Array.from(readFileSync(IMAGE));
-    const r = await page.evaluate(
-      ([b, p]) => (window as never as { synthlensHarness: { features(...a: unknown[]): Promise<{ backend: string; features: number[] }> } }).synthlensHarness.features(b, p, 'mobilenet-v2', ['wasm']),
-      [bytes, IMAGE] as const,
-    );
+    const r = await pageFeatures(await harness(browser), 'wasm');
     expect(r.backend).toBe('wasm');
     expect(maxAbsDiff(r.features, reference)).toBeLessThan(1e-4);
   });
 
   it('gives the same MobileNetV2 features on WebGPU (SwiftShader here: slow, checks correctness only)', async () => {
     const page = await harness(browser);
-    const hasAdapter = await page.evaluate(async () => !!(await (navigator as never as { gpu?: { requestAdapter(): Promise<unknown> } }).gpu?.requestAdapter()));
-    if (!hasAdapter) {
-      console.warn('no WebGPU adapter in this Chromium: WebGPU comparison not run');
-      return;
-    }
-    const bytes = Array.from(readFileSync(IMAGE));
-    const r = await page.evaluate(
-      ([b, p]) => (window as never as { synthlensHarness: { features(...a: unknown[]): Promise<{ backend: string; features: number[] }> } }).synthlensHarness.features(b, p, 'mobilenet-v2', ['webgpu']),
-      [bytes, IMAGE] as const,
-    );
+    if (!(await webgpuAdapter(page, 'WebGPU comparison'))) return;
+    const r = await pageFeatures(page, 'webgpu');
     expect(r.backend).toBe('webgpu');
     expect(maxAbsDiff(r.features, reference)).toBeLessThan(1e-4);
   }, 600_000);
 
   it('gives exactly the Node results for the neighbour passes screened on the WebGPU device', async () => {
     const page = await harness(browser);
-    const hasAdapter = await page.evaluate(async () => !!(await (navigator as never as { gpu?: { requestAdapter(): Promise<unknown> } }).gpu?.requestAdapter()));
-    if (!hasAdapter) {
-      console.warn('no WebGPU adapter in this Chromium: device screening not run');
-      return;
-    }
+    if (!(await webgpuAdapter(page, 'device screening'))) return;
     const dim = 12, k = 3, tile = 48;
     const value = (i: number) => Math.sin(i * 0.731) * 3 + ((i * 7919) % 17) * 0.25;
     const real = Array.from({ length: 130 * dim }, (_, i) => Math.fround(value(i)));
