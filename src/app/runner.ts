@@ -32,7 +32,8 @@ import type { UtilityDataInput, UtilityProgress, UtilityReport } from '../core/u
 import { makeFeatureSet, type FeatureSet } from '../core/features/featureSet.ts';
 import type { EvaluateProgress } from '../core/evaluate.ts';
 import { describePreprocessing, type PipelineOptions } from '../pipeline/extract.ts';
-import { addVarietyState, DEFAULT_THUMB_BUDGET_BYTES, newCollection, OrderedAdder, ThumbBudget, toFeatureSet, type SetCollection } from '../pipeline/collect.ts';
+import { addVarietyState, DEFAULT_THUMB_BUDGET_BYTES, FeatureRows, newCollection, OrderedAdder, SpilledRows, ThumbBudget, toFeatureSet, toFeatureSetAsync, type SetCollection } from '../pipeline/collect.ts';
+import { openSpillStore, type RowSpill, type SpillStore } from '../store/featureSpill.ts';
 import type { VarietyResult } from '../core/metrics/variety.ts';
 import { defaultPoolSize, PipelinePool, type WorkItem } from '../workers/pool.ts';
 import type { PipelineInit } from '../workers/pipeline.worker.ts';
@@ -262,6 +263,8 @@ export class Run {
   /** The real set's utility test part, split off by file (null with a held-out set or without utility). */
   private readonly utilitySplit: UtilitySplit | null;
   private readonly thumbBudget = new ThumbBudget(DEFAULT_THUMB_BUDGET_BYTES);
+  /** Where this run's feature rows wait while the sets are extracted (null without IndexedDB). */
+  private spill: SpillStore | null = null;
 
   constructor(
     private inputs: RunInputs,
@@ -340,10 +343,14 @@ export class Run {
       const collections: SetCollection[] = [];
       const tExtract = performance.now();
       const dim = init.spec.dim;
+      // The sets' feature rows go to the spill store as they arrive and come back once the pipeline workers are
+      // gone (src/store/featureSpill.ts): the tab does not hold them beside the workers' models. Without one (no
+      // IndexedDB), straight onto shared memory: the FeatureSet is then made without a copy (toFeatureSet shared).
+      this.spill = await openSpillStore().catch(() => null);
       for (let si = 0; si < sets.length; si++) {
         this.check();
-        // Rows straight onto shared memory: the FeatureSet is then made without a copy (toFeatureSet shared).
-        collections.push(await this.extractSet(sets[si], this.progress.sets[si], { varietySize: s.varietySize, dim, shared: true }));
+        const spill = this.spill?.part(`set ${si}`) ?? null;
+        collections.push(await this.extractSet(sets[si], this.progress.sets[si], { varietySize: s.varietySize, dim, shared: true, spill }));
       }
       // The real set's utility test part (no variety images, no thumbnails: it is not shown or measured).
       const testCollection = this.utilitySplit
@@ -353,20 +360,17 @@ export class Run {
       this.emit(true);
       this.check();
 
-      // Feature sets, built once (the packed rows are handed over, not copied).
-      const features: FeatureSet[] = [];
-      for (const c of collections) {
-        features.push(toFeatureSet(c, dim, { release: true, shared: true }));
-        await nextTask();
-      }
       const indexOf = (role: SetRole) => sets.findIndex((x) => x.role === role);
       const realIndex = indexOf('real');
       const holdoutIndex = indexOf('holdout');
       const crossIndex = indexOf('crossTask');
       const synthIndices = sets.map((x, i) => (x.role === 'synthetic' ? i : -1)).filter((i) => i >= 0);
-      let realFs = features[realIndex];
       const runWarnings: string[] = [];
-      let utilityTest: FeatureSet | null = holdoutIndex >= 0 ? features[holdoutIndex] : null;
+      const realC = collections[realIndex];
+      // as the real FeatureSet's labels will be (toFeatureSet): every image has one
+      const realLabelled = realC.ids.length > 0 && realC.labels.every((l) => l !== null);
+      const hasUtilityTest = holdoutIndex >= 0 || (this.utilitySplit !== null && testCollection !== null);
+      let utilityTest: FeatureSet | null = null;
       let testSource: { kind: 'held-out' } | { kind: 'split'; testFraction: number; seed: number } = { kind: 'held-out' };
       if (this.utilitySplit && testCollection) {
         utilityTest = toFeatureSet(testCollection, dim, { release: true });
@@ -376,14 +380,13 @@ export class Run {
           runWarnings.push(`Utility test part: ${testCollection.skipped.length} file(s) skipped (${testCollection.skipped.slice(0, 3).map((k) => `${k.path}: ${k.reason}`).join('; ')}).`);
         }
       }
-      let synthetic = synthIndices.map((i) => ({ name: sets[i].name, features: features[i] }));
 
       // Simple-augmentation reference for utility: the real TRAINING images (after any split) once more, augmented.
       let augmented: { features: FeatureSet; augmentations: string[] } | null = null;
-      if (s.utility === 'probe' && utilityTest && realFs.labels) {
+      if (s.utility === 'probe' && hasUtilityTest && realLabelled) {
         const tAugment = performance.now();
         try {
-          augmented = await this.augmentTraining(sets[realIndex], realFs, poolInit, s.seed, dim, runWarnings);
+          augmented = await this.augmentTraining(sets[realIndex], { ids: realC.ids, n: realC.ids.length }, poolInit, s.seed, dim, runWarnings);
         } catch (e) {
           if (this.cancelled || (e as Error)?.name === 'AbortError') throw e;
           // The rest of the run does not depend on it: the utility report says the reference was not measured.
@@ -394,7 +397,7 @@ export class Run {
       // cnn tier: the images themselves, S x S, for every set the protocols use (and the augmented real copies).
       let cnnInputs: CnnInputs | null = null;
       let utilityNotRun: string | null = null;
-      if (s.utility === 'cnn' && utilityTest && realFs.labels) {
+      if (s.utility === 'cnn' && hasUtilityTest && realLabelled) {
         const tInputs = performance.now();
         const testInput = this.utilitySplit ? this.utilitySplit.test : holdoutIndex >= 0 ? sets[holdoutIndex] : null;
         const r = await this.prepareCnnInputs(sets, realIndex, testInput!, synthIndices, crossIndex, poolInit, runWarnings);
@@ -405,6 +408,24 @@ export class Run {
       runWarnings.unshift(...(await this.pool.takeWarnings()));
       this.pool.terminate();
       this.pool = null;
+      this.check();
+
+      // Feature sets, built once: the packed rows are handed over (not copied), or read back from the spill store.
+      const tFeatures = performance.now();
+      const features: FeatureSet[] = [];
+      for (const c of collections) {
+        features.push(await toFeatureSetAsync(c, dim, { release: true, shared: true }));
+        await nextTask();
+      }
+      const spillErrors = collections.map((c) => (c.rows instanceof SpilledRows ? c.rows.spillError : null)).filter((e) => e !== null);
+      if (spillErrors.length) {
+        runWarnings.push(`Feature rows stayed in memory: the browser's storage did not take them (${(spillErrors[0] as Error)?.message ?? String(spillErrors[0])}).`);
+      }
+      await this.closeSpill();
+      timings.features = performance.now() - tFeatures;
+      let realFs = features[realIndex];
+      if (holdoutIndex >= 0) utilityTest = features[holdoutIndex];
+      let synthetic = synthIndices.map((i) => ({ name: sets[i].name, features: features[i] }));
       this.check();
 
       // Metrics in the engine worker.
@@ -563,11 +584,19 @@ export class Run {
     } finally {
       this.pool?.terminate();
       this.pool = null;
+      await this.closeSpill();
       // The engine worker is done with this run: closing it frees what it and its threads still hold (their TF.js
       // heaps, the tile buffers of the last passes, their references to the shared feature sets) at once, rather
       // than whenever they next collect garbage. The next run starts a new one (engine() is lazy).
       terminateEngine();
     }
+  }
+
+  /** Deletes what is left of this run's spilled rows and lets go of the store (a failure there loses nothing of the run). */
+  private async closeSpill(): Promise<void> {
+    const spill = this.spill;
+    this.spill = null;
+    await spill?.close().catch(() => {});
   }
 
   /**
@@ -597,7 +626,7 @@ export class Run {
    */
   private async augmentTraining(
     input: SetInput,
-    train: FeatureSet,
+    train: Pick<FeatureSet, 'ids' | 'n'>,
     poolInit: PipelineInit,
     seed: number,
     dim: number,
@@ -643,6 +672,7 @@ export class Run {
     }
     if (rows.length === 0) return null;
     // The kept rows, moved forward within the collection's own buffer (no second copy of the augmented set).
+    if (!(c.rows instanceof FeatureRows)) throw new Error('internal error: augmented rows are not spilled');
     const data = c.rows.takeRows(rows, dim);
     const features = makeFeatureSet(data, rows.length, dim, {
       ids: rows.map((r) => `${c.ids[r]} (augmented)`),
@@ -720,7 +750,7 @@ export class Run {
   private async extractSet(
     input: SetInput,
     p: SetProgress,
-    opts: { varietySize: number | null; dim: number; keepThumbs?: boolean; shared?: boolean; sharedSince?: number },
+    opts: { varietySize: number | null; dim: number; keepThumbs?: boolean; shared?: boolean; sharedSince?: number; spill?: RowSpill | null },
   ): Promise<SetCollection> {
     const { varietySize, sharedSince } = opts;
     const files = input.dataset.files;
@@ -730,6 +760,7 @@ export class Run {
       capacity: files.length,
       dim: opts.dim,
       shared: opts.shared,
+      spill: opts.spill,
     });
     const adder = new OrderedAdder(c);
     const started = sharedSince ?? performance.now();

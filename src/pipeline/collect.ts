@@ -11,6 +11,7 @@
 import { makeFeatureSet, type FeatureSet } from '../core/features/featureSet.ts';
 import { VarietyAccumulator, type VarietyResult, type VarietyState } from '../core/metrics/variety.ts';
 import type { CachedFrame } from '../store/featureCache.ts';
+import type { RowSpill } from '../store/featureSpill.ts';
 import type { ItemResult } from './extract.ts';
 
 export interface Skipped {
@@ -22,8 +23,8 @@ export interface SetCollection {
   name: string;
   ids: string[];
   labels: (string | null)[];
-  /** The feature rows, in the order of `ids`, packed (see FeatureRows). */
-  rows: FeatureRows;
+  /** The feature rows, in the order of `ids`, packed (see FeatureRows), or spilled (SpilledRows). */
+  rows: FeatureRows | SpilledRows;
   /** Audit thumbnails kept in memory, by image id (their bytes on the budget's packed chunks). */
   thumbs: Map<string, CachedFrame['thumb']>;
   /** Thumbnails not kept because the run's thumbnail budget was spent. */
@@ -177,6 +178,11 @@ export class FeatureRows {
     return out;
   }
 
+  /** take(), for callers that also take SpilledRows. */
+  async takeAsync(dim: number): Promise<Float32Array> {
+    return this.take(dim);
+  }
+
   /**
    * The rows at `keep` (ascending, distinct row indices), packed in that order, and the store emptied: the kept rows
    * are moved forward within the buffer take() hands over, not copied into a new one, so the set's values are held
@@ -197,20 +203,124 @@ export class FeatureRows {
   }
 }
 
+/** Bytes of one spilled chunk (SpilledRows): about 1 MiB of rows. */
+export const SPILL_CHUNK_BYTES = 1 << 20;
+
+/**
+ * A set's feature rows, spilled (src/store/featureSpill.ts): appended in order into a chunk of about 1 MiB, which
+ * goes to the spill store when full; only the chunk being filled and those still being written stay in memory.
+ * takeAsync() reads every chunk back into one packed buffer (shared, as FeatureRows with `shared`) and deletes
+ * them from the store. A chunk the store fails to take (quota, storage gone) stays in memory, and so do the rows
+ * after it: nothing is lost, the set is then held as FeatureRows would hold it.
+ */
+export class SpilledRows {
+  readonly dim: number;
+  readonly shared: boolean;
+  readonly chunkRows: number;
+  /** Chunks, in order: in memory (being written, or kept after a failed write), or null once stored. */
+  private chunks: (Float32Array | null)[] = [];
+  private writes: Promise<void>[] = [];
+  private filling: Float32Array;
+  private inFilling = 0;
+  private failed: unknown = null;
+  private taken = false;
+
+  constructor(
+    private readonly spill: RowSpill,
+    opts: { dim: number; shared?: boolean; chunkBytes?: number },
+  ) {
+    if (!(Number.isInteger(opts.dim) && opts.dim > 0)) throw new Error(`spilled rows need the row length, got ${opts.dim}`);
+    this.dim = opts.dim;
+    this.shared = !!opts.shared && canShareFeatures();
+    this.chunkRows = Math.max(1, Math.floor((opts.chunkBytes ?? SPILL_CHUNK_BYTES) / (4 * opts.dim)));
+    this.filling = new Float32Array(this.chunkRows * this.dim);
+  }
+
+  get length(): number {
+    return this.chunks.length * this.chunkRows + this.inFilling;
+  }
+
+  /** Chunks written to the store and not held in memory (for tests and the memory figures). */
+  get spilledChunks(): number {
+    return this.chunks.filter((c) => c === null).length;
+  }
+
+  /** Why a chunk could not be spilled (it and the rows after it stayed in memory), or null. */
+  get spillError(): unknown {
+    return this.failed;
+  }
+
+  push(row: Float32Array): void {
+    if (this.taken) throw new Error('spilled rows were already taken');
+    if (row.length !== this.dim) throw new Error(`feature row has ${row.length} values, expected ${this.dim}`);
+    this.filling.set(row, this.inFilling * this.dim);
+    if (++this.inFilling === this.chunkRows) this.flush();
+  }
+
+  private flush(): void {
+    const full = this.filling;
+    const index = this.chunks.length;
+    this.chunks.push(full);
+    this.filling = new Float32Array(this.chunkRows * this.dim);
+    this.inFilling = 0;
+    if (this.failed !== null) return;
+    this.writes.push(
+      this.spill.put(index, full).then(
+        () => {
+          this.chunks[index] = null;
+        },
+        (e: unknown) => {
+          this.failed ??= e;
+        },
+      ),
+    );
+  }
+
+  /** Every row, packed (length * dim values, on shared memory with `shared`), and the spilled chunks deleted. */
+  async takeAsync(dim: number): Promise<Float32Array> {
+    if (dim !== this.dim) throw new Error(`feature rows have ${this.dim} values, expected ${dim}`);
+    if (this.taken) throw new Error('spilled rows were already taken');
+    this.taken = true;
+    await Promise.all(this.writes);
+    const n = this.length;
+    const out = this.shared ? new Float32Array(new SharedArrayBuffer(n * dim * 4)) : new Float32Array(n * dim);
+    const size = this.chunkRows * dim;
+    try {
+      for (let k = 0; k < this.chunks.length; k++) {
+        const c = this.chunks[k] ?? (await this.spill.get(k));
+        if (c.length !== size) throw new Error(`spilled feature rows: chunk ${k} holds ${c.length} values, expected ${size}`);
+        out.set(c, k * size);
+        this.chunks[k] = null;
+      }
+    } finally {
+      this.chunks = [];
+      await this.spill.drop().catch(() => {});
+    }
+    out.set(this.filling.subarray(0, this.inFilling * dim), (n - this.inFilling) * dim);
+    this.filling = new Float32Array(0);
+    this.inFilling = 0;
+    return out;
+  }
+}
+
 /**
  * An empty collection. `capacity`: the rows expected (the set's file count) and `dim`, when known, size the packed
- * feature buffer up front; `shared` puts it on shared memory (see FeatureRows).
+ * feature buffer up front; `shared` puts it on shared memory (see FeatureRows). With `spill` (and `dim`), the rows
+ * go there as they arrive (SpilledRows): take them with toFeatureSetAsync().
  */
 export function newCollection(
   name: string,
   varietySize: number | null,
-  opts: { thumbBudget?: ThumbBudget | null; capacity?: number; dim?: number | null; shared?: boolean } = {},
+  opts: { thumbBudget?: ThumbBudget | null; capacity?: number; dim?: number | null; shared?: boolean; spill?: RowSpill | null; spillChunkBytes?: number } = {},
 ): SetCollection {
   return {
     name,
     ids: [],
     labels: [],
-    rows: new FeatureRows({ capacity: opts.capacity, dim: opts.dim, shared: opts.shared }),
+    rows:
+      opts.spill && opts.dim
+        ? new SpilledRows(opts.spill, { dim: opts.dim, shared: opts.shared, chunkBytes: opts.spillChunkBytes })
+        : new FeatureRows({ capacity: opts.capacity, dim: opts.dim, shared: opts.shared }),
     thumbs: new Map(),
     thumbsDropped: 0,
     thumbBudget: opts.thumbBudget ?? null,
@@ -278,9 +388,23 @@ export class OrderedAdder {
  * (`release` is accepted for callers of the per-image version: the rows are always handed over.)
  */
 export function toFeatureSet(c: SetCollection, dim: number, opts: { release?: boolean; shared?: boolean } = {}): FeatureSet {
+  if (c.rows instanceof SpilledRows) throw new Error('internal error: spilled rows are read back with toFeatureSetAsync()');
+  checkRowCount(c);
+  return finishFeatureSet(c, c.rows.take(dim), dim, opts);
+}
+
+/** toFeatureSet(), for collections whose rows may be spilled (read back from the spill store here). */
+export async function toFeatureSetAsync(c: SetCollection, dim: number, opts: { release?: boolean; shared?: boolean } = {}): Promise<FeatureSet> {
+  checkRowCount(c);
+  return finishFeatureSet(c, await c.rows.takeAsync(dim), dim, opts);
+}
+
+function checkRowCount(c: SetCollection): void {
+  if (c.rows.length !== c.ids.length) throw new Error(`internal error: ${c.rows.length} feature rows for ${c.ids.length} images`);
+}
+
+function finishFeatureSet(c: SetCollection, data: Float32Array, dim: number, opts: { shared?: boolean }): FeatureSet {
   const n = c.ids.length;
-  if (c.rows.length !== n) throw new Error(`internal error: ${c.rows.length} feature rows for ${n} images`);
-  let data = c.rows.take(dim);
   if (opts.shared && canShareFeatures() && !(data.buffer instanceof SharedArrayBuffer)) {
     const s = new Float32Array(new SharedArrayBuffer(n * dim * 4));
     s.set(data);

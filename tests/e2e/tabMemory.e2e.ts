@@ -4,24 +4,27 @@
  *    (kept thumbnails share a few packed chunks; the feature sets are let go once the results are shown), not one
  *    or more per image as when every thumbnail and feature vector was a typed array of its own, and no pipeline or
  *    engine worker is left running;
+ *  - while the sets are extracted their feature rows wait in IndexedDB (src/store/featureSpill.ts), not beside the
+ *    pipeline workers' models; they are read back and deleted before the metrics, which equal the CLI's;
  *  - the thumbnails the audit draws on demand (past the run's memory budget) are drawn in a worker and are the
  *    pipeline's thumbnails, pixel for pixel (PNG, JPEG, and a frame of a multi-frame DICOM).
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser, CDPSession } from 'playwright-core';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodePngGray8 } from '../../src/core/png/encode';
-import { launch, watchErrors } from './browser';
+import { downloadText, launch, watchErrors } from './browser';
 
 const N = 1000;
 
-/** N distinct 24 x 24 gray PNGs per set: a gradient, with the image's index written into its first pixels. */
-function writeSets(root: string): void {
+/** n distinct 24 x 24 gray PNGs per set: a gradient, with the image's index written into its first pixels. */
+function writeSets(root: string, n = N): void {
   for (const [set, shift] of [['real', 0], ['synthetic', 40]] as const) {
     mkdirSync(join(root, set), { recursive: true });
-    for (let i = 0; i < N; i++) {
+    for (let i = 0; i < n; i++) {
       const g = Uint8Array.from({ length: 24 * 24 }, (_, p) => ((p % 24) * 7 + Math.floor(p / 24) * 3 + shift + ((i * 31) % 50)) & 255);
       g[0] = i & 255;
       g[1] = i >> 8;
@@ -100,6 +103,80 @@ describe('tab memory per image', () => {
     expect(after.SharedArrayBuffer - before.SharedArrayBuffer).toBeLessThan(5);
     expect(errors.filter((e) => !/Failed to load resource/.test(e))).toEqual([]);
     await context.close();
+  });
+
+  it('keeps the feature rows in IndexedDB while the sets are extracted, and the numbers are the CLI\'s', async () => {
+    // 150 images per set at pixels 64 x 64 (d = 4,096): 64 rows fill a 1 MiB chunk, so each set spills 2 chunks
+    // and keeps 22 rows in memory until the pipeline workers are gone.
+    const spillRoot = mkdtempSync(join(tmpdir(), 'synthlens-e2e-spill-'));
+    try {
+      writeSets(spillRoot, 150);
+      const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+      const page = await context.newPage();
+      const errors = watchErrors(page);
+      await page.goto(inject('baseUrl'));
+      // Chunks in the spill store now (0 before the app makes its database: opening one here would make it).
+      const chunks = () =>
+        page.evaluate(async () => {
+          const dbs = await indexedDB.databases();
+          if (!dbs.some((d) => d.name === 'synthlens-spill')) return 0;
+          return new Promise<number>((resolve) => {
+            const open = indexedDB.open('synthlens-spill');
+            open.onerror = () => resolve(-1);
+            open.onsuccess = () => {
+              const db = open.result;
+              if (!db.objectStoreNames.contains('chunks')) {
+                db.close();
+                resolve(-2);
+                return;
+              }
+              const q = db.transaction('chunks').objectStore('chunks').count();
+              q.onsuccess = () => {
+                db.close();
+                resolve(q.result);
+              };
+              q.onerror = () => resolve(-3);
+            };
+          });
+        });
+      await page.setInputFiles('[data-testid=drop-real-input]', join(spillRoot, 'real'));
+      await page.setInputFiles('[data-testid=drop-synthetic-input]', join(spillRoot, 'synthetic'));
+      await page.selectOption('[data-testid=setting-extractor]', 'pixels');
+      await page.selectOption('[data-testid=setting-pixels-size]', '64');
+      await page.selectOption('[data-testid=setting-utility]', 'off');
+      await page.click('[data-testid=start-run]');
+      const results = page.locator('[data-testid=results-view]');
+      const seen: number[] = [];
+      for (const t0 = Date.now(); Date.now() - t0 < 300_000 && !(await results.isVisible()); ) {
+        seen.push(await chunks());
+        await page.waitForTimeout(50);
+      }
+      await results.waitFor({ timeout: 1000 });
+      console.log(`spill store during the run (2 x 150 images, d = 4,096, 64 rows a chunk): chunk counts seen ${[...new Set(seen)].join(', ')}`);
+      // the real set's 2 chunks wait while the synthetic set is extracted; all 4 at its end
+      expect(Math.max(...seen), `chunk counts seen: ${[...new Set(seen)].join(', ')}`).toBeGreaterThanOrEqual(2);
+      expect(seen.filter((c) => c < 0)).toEqual([]);
+      // read back and deleted once the run had them
+      expect(await chunks()).toBe(0);
+      const report = JSON.parse((await downloadText(page, '[data-testid=export-json]')).text);
+      expect(report.real.count).toBe(150);
+      const cli = JSON.parse(
+        execFileSync(process.execPath, ['bin/synthlens.js', 'evaluate', '--real', join(spillRoot, 'real'), '--synthetic', join(spillRoot, 'synthetic'), '--extractor', 'pixels', '--json', '-'], {
+          encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'pipe'],
+          timeout: 300_000,
+        }),
+      );
+      const [a, b] = [report.sets[0].metrics, cli.sets[0].metrics];
+      for (const key of ['fidelity', 'privacy', 'precision', 'recall', 'density', 'coverage', 'memorizationRate']) expect(a[key], key).toBe(b[key]);
+      for (const key of ['featureStd', 'fid', 'vendi']) expect(a[key], key).toBeCloseTo(b[key], 9);
+      expect(a.dcr.median).toBeCloseTo(b.dcr.median, 9);
+      expect(a.kid.mean).toBeCloseTo(b.kid.mean, 9);
+      expect(errors.filter((e) => !/Failed to load resource/.test(e))).toEqual([]);
+      await context.close();
+    } finally {
+      rmSync(spillRoot, { recursive: true, force: true });
+    }
   });
 
   it('draws on-demand thumbnails in a worker, identical to the pipeline\'s', async () => {

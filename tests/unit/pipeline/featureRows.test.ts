@@ -131,8 +131,9 @@ describe('a collection holds one packed buffer of features per set', () => {
       arrived.push(r);
       addResult(c, r);
     }
-    const packed = c.rows.row(0).buffer;
-    for (let i = 0; i < n; i++) expect(c.rows.row(i).buffer).toBe(packed);
+    const rows = c.rows as FeatureRows;
+    const packed = rows.row(0).buffer;
+    for (let i = 0; i < n; i++) expect(rows.row(i).buffer).toBe(packed);
     // The arrays the results came in are not referenced: changing them changes nothing.
     for (const r of arrived) if ('frames' in r) r.frames[0].feature.fill(-1);
     const fs = toFeatureSet(c, dim, { shared: true, release: true });

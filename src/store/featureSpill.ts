@@ -1,0 +1,159 @@
+/**
+ * Feature rows spilled to IndexedDB while a large set is extracted.
+ *
+ * The packed feature rows of a set (src/pipeline/collect.ts) are needed only when the metrics start, but the
+ * pipeline workers hold their model (MobileNetV2 on wasm: about 280 MiB for two workers) until every set is
+ * extracted. Kept in the tab, the rows of 100,000 x 100,000 images at d = 1,280 (976 MiB) would sit beside the
+ * models at the end of the extraction, the tab's largest moment. Spilled, they go to IndexedDB in chunks of about
+ * 1 MiB as they fill, and are read back into one packed buffer once the workers are gone (SpilledRows).
+ *
+ * One database, separate from the feature cache: chunks are keyed [run, part, index]. A run holds a Web Lock
+ * named after it for as long as its page lives; opening the store deletes the chunks of runs whose lock nobody
+ * holds (a tab closed or killed in the middle of a run), so a spill never outlives its run for long.
+ */
+import { openDB, type IDBPDatabase } from 'idb';
+
+/** One part's chunks (a set's rows). */
+export interface RowSpill {
+  /** Stores chunk `index`. The values are copied before this returns (the caller may reuse `rows` at once); resolves when stored. */
+  put(index: number, rows: Float32Array): Promise<void>;
+  /** Chunk `index`, as stored. */
+  get(index: number): Promise<Float32Array>;
+  /** Deletes this part's chunks. */
+  drop(): Promise<void>;
+}
+
+export interface SpillStore {
+  readonly run: string;
+  part(name: string): RowSpill;
+  /** Deletes this run's chunks and lets go of its lock. */
+  close(): Promise<void>;
+}
+
+const DB_NAME = 'synthlens-spill';
+const STORE = 'chunks';
+const LOCK_PREFIX = 'synthlens-spill:';
+
+type Key = [string, string, number];
+
+interface LockManagerLike {
+  request(name: string, cb: () => Promise<void>): Promise<void>;
+  query(): Promise<{ held?: { name?: string }[] }>;
+}
+
+function lockManager(): LockManagerLike | null {
+  const l = (globalThis as { navigator?: { locks?: LockManagerLike } }).navigator?.locks;
+  return l && typeof l.request === 'function' && typeof l.query === 'function' ? l : null;
+}
+
+function newRunId(): string {
+  const c = (globalThis as { crypto?: Crypto }).crypto;
+  return c?.randomUUID ? c.randomUUID() : `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+}
+
+/** Every key of `run` (arrays sort after strings and numbers, so [run, []] is above every [run, part, index]). */
+const runRange = (run: string) => IDBKeyRange.bound([run], [run, []]);
+const partRange = (run: string, part: string) => IDBKeyRange.bound([run, part], [run, part, []]);
+
+class IdbRowSpill implements RowSpill {
+  constructor(
+    private readonly db: IDBPDatabase,
+    private readonly run: string,
+    private readonly name: string,
+  ) {}
+
+  put(index: number, rows: Float32Array): Promise<void> {
+    // idb's put() starts the transaction and the request (which copies the value) before returning its promise
+    return this.db.put(STORE, rows, [this.run, this.name, index] satisfies Key).then(() => undefined);
+  }
+
+  async get(index: number): Promise<Float32Array> {
+    const v = (await this.db.get(STORE, [this.run, this.name, index] satisfies Key)) as Float32Array | undefined;
+    if (!(v instanceof Float32Array)) throw new Error(`spilled feature rows: chunk ${index} of ${this.name} is missing from the browser's storage`);
+    return v;
+  }
+
+  drop(): Promise<void> {
+    return this.db.delete(STORE, partRange(this.run, this.name));
+  }
+}
+
+class IdbSpillStore implements SpillStore {
+  constructor(
+    private readonly db: IDBPDatabase,
+    readonly run: string,
+    private readonly releaseLock: () => void,
+  ) {}
+
+  part(name: string): RowSpill {
+    return new IdbRowSpill(this.db, this.run, name);
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.db.delete(STORE, runRange(this.run));
+    } finally {
+      this.releaseLock();
+      this.db.close();
+    }
+  }
+}
+
+/** The database with its store: a database of that name without it (made by another page) is upgraded to add it. */
+async function openWithStore(): Promise<IDBPDatabase> {
+  const upgrade = (d: IDBPDatabase) => {
+    if (!d.objectStoreNames.contains(STORE)) d.createObjectStore(STORE);
+  };
+  const db = await openDB(DB_NAME, 1, { upgrade }).catch(() => openDB(DB_NAME));
+  if (db.objectStoreNames.contains(STORE)) return db;
+  const version = db.version + 1;
+  db.close();
+  return openDB(DB_NAME, version, { upgrade });
+}
+
+/** The runs that have chunks in the store (one key cursor step per run). */
+async function runsIn(db: IDBPDatabase): Promise<string[]> {
+  const runs: string[] = [];
+  let cursor = await db.transaction(STORE).store.openKeyCursor();
+  while (cursor) {
+    const run = (cursor.key as Key)[0];
+    runs.push(run);
+    cursor = await cursor.continue([run, []]);
+  }
+  return runs;
+}
+
+/**
+ * Opens the spill store for a new run, after deleting the chunks of runs no live page holds (where the browser has
+ * Web Locks; without them only this run's own chunks are ever deleted). Null when IndexedDB cannot be opened
+ * (private modes, storage blocked): the caller then keeps its rows in memory.
+ */
+export async function openSpillStore(): Promise<SpillStore | null> {
+  if (typeof indexedDB === 'undefined') return null;
+  let db: IDBPDatabase;
+  try {
+    db = await openWithStore();
+  } catch {
+    return null;
+  }
+  const run = newRunId();
+  const locks = lockManager();
+  let releaseLock = () => {};
+  if (locks) {
+    let granted!: () => void;
+    const held = new Promise<void>((r) => (granted = r));
+    const release = new Promise<void>((r) => (releaseLock = r));
+    void locks.request(LOCK_PREFIX + run, () => {
+      granted();
+      return release;
+    });
+    await held;
+    try {
+      const live = new Set(((await locks.query()).held ?? []).map((l) => l.name ?? ''));
+      for (const r of await runsIn(db)) if (!live.has(LOCK_PREFIX + r)) await db.delete(STORE, runRange(r));
+    } catch {
+      // a failed clean-up loses nothing: the chunks are deleted by the next run that opens the store
+    }
+  }
+  return new IdbSpillStore(db, run, releaseLock);
+}
