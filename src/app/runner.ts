@@ -413,7 +413,10 @@ export class Run {
       // Feature sets, built once: the packed rows are handed over (not copied), or read back from the spill store.
       const tFeatures = performance.now();
       const features: FeatureSet[] = [];
-      for (const c of collections) {
+      this.progress.phase = 'metrics';
+      for (const [i, c] of collections.entries()) {
+        this.progress.metrics = { stage: 'reading the features back', done: i, total: collections.length };
+        this.emit(true);
         features.push(await toFeatureSetAsync(c, dim, { release: true, shared: true }));
         await nextTask();
       }
@@ -584,11 +587,11 @@ export class Run {
     } finally {
       this.pool?.terminate();
       this.pool = null;
-      await this.closeSpill();
       // The engine worker is done with this run: closing it frees what it and its threads still hold (their TF.js
       // heaps, the tile buffers of the last passes, their references to the shared feature sets) at once, rather
       // than whenever they next collect garbage. The next run starts a new one (engine() is lazy).
       terminateEngine();
+      await this.closeSpill();
     }
   }
 
