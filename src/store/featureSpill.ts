@@ -33,6 +33,8 @@ export interface SpillStore {
 const DB_NAME = 'synthlens-spill';
 const STORE = 'chunks';
 const LOCK_PREFIX = 'synthlens-spill:';
+/** How long a run waits for the store to open before it keeps its rows in memory instead. */
+const OPEN_TIMEOUT_MS = 5000;
 
 type Key = [string, string, number];
 
@@ -104,11 +106,38 @@ async function openWithStore(): Promise<IDBPDatabase> {
   const upgrade = (d: IDBPDatabase) => {
     if (!d.objectStoreNames.contains(STORE)) d.createObjectStore(STORE);
   };
-  const db = await openDB(DB_NAME, 1, { upgrade }).catch(() => openDB(DB_NAME));
+  // Another page's upgrade waits for this connection: close it (this run's later writes then fail, and its rows
+  // stay in memory; nothing is lost).
+  const blocking = (_current: number, _wanted: number | null, e: IDBVersionChangeEvent) => (e.target as IDBDatabase).close();
+  const db = await openDB(DB_NAME, 1, { upgrade, blocking }).catch(() => openDB(DB_NAME, undefined, { blocking }));
   if (db.objectStoreNames.contains(STORE)) return db;
   const version = db.version + 1;
   db.close();
-  return openDB(DB_NAME, version, { upgrade });
+  return openDB(DB_NAME, version, { upgrade, blocking });
+}
+
+/** Waits for `p` at most `ms`; past that, null (and whatever `p` gives later is handed to `late`). */
+function within<T>(p: Promise<T>, ms: number, late: (v: T) => void): Promise<T | null> {
+  return new Promise((resolve, reject) => {
+    let done = false;
+    const timer = setTimeout(() => {
+      done = true;
+      resolve(null);
+    }, ms);
+    p.then(
+      (v) => {
+        if (done) late(v);
+        else {
+          clearTimeout(timer);
+          resolve(v);
+        }
+      },
+      (e) => {
+        clearTimeout(timer);
+        if (!done) reject(e);
+      },
+    );
+  });
 }
 
 /** The runs that have chunks in the store (one key cursor step per run). */
@@ -126,16 +155,18 @@ async function runsIn(db: IDBPDatabase): Promise<string[]> {
 /**
  * Opens the spill store for a new run, after deleting the chunks of runs no live page holds (where the browser has
  * Web Locks; without them only this run's own chunks are ever deleted). Null when IndexedDB cannot be opened
- * (private modes, storage blocked): the caller then keeps its rows in memory.
+ * (private modes, storage blocked) or not within OPEN_TIMEOUT_MS: the caller then keeps its rows in memory.
  */
-export async function openSpillStore(): Promise<SpillStore | null> {
+export async function openSpillStore(opts: { timeoutMs?: number } = {}): Promise<SpillStore | null> {
   if (typeof indexedDB === 'undefined') return null;
-  let db: IDBPDatabase;
+  let db: IDBPDatabase | null;
   try {
-    db = await openWithStore();
+    // an open that another page's connection blocks (an upgrade it must wait for) would hold the run: give up
+    db = await within(openWithStore(), opts.timeoutMs ?? OPEN_TIMEOUT_MS, (late) => late.close());
   } catch {
     return null;
   }
+  if (!db) return null;
   const run = newRunId();
   const locks = lockManager();
   let releaseLock = () => {};

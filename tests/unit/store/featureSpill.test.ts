@@ -216,6 +216,20 @@ describe('the IndexedDB spill store', () => {
     await dead.close();
   });
 
+  it('gives up (rows stay in memory) when another page\'s connection blocks the upgrade it needs', async () => {
+    await deleteDB('synthlens-spill');
+    // another page made the database without the store and keeps it open, deaf to version changes
+    const other = await openDB('synthlens-spill', 1);
+    const t0 = Date.now();
+    expect(await openSpillStore({ timeoutMs: 300 })).toBeNull();
+    expect(Date.now() - t0).toBeLessThan(3000);
+    other.close();
+    // once that page is gone the store opens (the late connection of the attempt above was closed)
+    const store = (await openSpillStore())!;
+    expect(store).not.toBeNull();
+    await store.close();
+  });
+
   it('opens a database of its name that lacks the store (made by another page) by adding it', async () => {
     await deleteDB('synthlens-spill');
     const other = await openDB('synthlens-spill', 3);
