@@ -240,7 +240,7 @@ export class SpilledRows {
     return this.chunks.length * this.chunkRows + this.inFilling;
   }
 
-  /** Chunks written to the store and not held in memory (for tests and the memory figures). */
+  /** Chunks written to the store and no longer held in memory. */
   get spilledChunks(): number {
     return this.chunks.filter((c) => c === null).length;
   }

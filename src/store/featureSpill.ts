@@ -12,10 +12,11 @@
  * holds (a tab closed or killed in the middle of a run), so a spill never outlives its run for long.
  */
 import { openDB, type IDBPDatabase } from 'idb';
+import { withTimeout } from '../core/withTimeout.ts';
 
 /** One part's chunks (a set's rows). */
 export interface RowSpill {
-  /** Stores chunk `index`. The values are copied before this returns (the caller may reuse `rows` at once); resolves when stored. */
+  /** Stores chunk `index`; resolves when it is stored. */
   put(index: number, rows: Float32Array): Promise<void>;
   /** Chunk `index`, as stored. */
   get(index: number): Promise<Float32Array>;
@@ -65,7 +66,6 @@ class IdbRowSpill implements RowSpill {
   ) {}
 
   put(index: number, rows: Float32Array): Promise<void> {
-    // idb's put() starts the transaction and the request (which copies the value) before returning its promise
     return this.db.put(STORE, rows, [this.run, this.name, index] satisfies Key).then(() => undefined);
   }
 
@@ -116,30 +116,6 @@ async function openWithStore(): Promise<IDBPDatabase> {
   return openDB(DB_NAME, version, { upgrade, blocking });
 }
 
-/** Waits for `p` at most `ms`; past that, null (and whatever `p` gives later is handed to `late`). */
-function within<T>(p: Promise<T>, ms: number, late: (v: T) => void): Promise<T | null> {
-  return new Promise((resolve, reject) => {
-    let done = false;
-    const timer = setTimeout(() => {
-      done = true;
-      resolve(null);
-    }, ms);
-    p.then(
-      (v) => {
-        if (done) late(v);
-        else {
-          clearTimeout(timer);
-          resolve(v);
-        }
-      },
-      (e) => {
-        clearTimeout(timer);
-        if (!done) reject(e);
-      },
-    );
-  });
-}
-
 /** The runs that have chunks in the store (one key cursor step per run). */
 async function runsIn(db: IDBPDatabase): Promise<string[]> {
   const runs: string[] = [];
@@ -159,14 +135,16 @@ async function runsIn(db: IDBPDatabase): Promise<string[]> {
  */
 export async function openSpillStore(opts: { timeoutMs?: number } = {}): Promise<SpillStore | null> {
   if (typeof indexedDB === 'undefined') return null;
-  let db: IDBPDatabase | null;
+  let db: IDBPDatabase;
+  const opening = openWithStore();
   try {
     // an open that another page's connection blocks (an upgrade it must wait for) would hold the run: give up
-    db = await within(openWithStore(), opts.timeoutMs ?? OPEN_TIMEOUT_MS, (late) => late.close());
+    db = await withTimeout(opening, opts.timeoutMs ?? OPEN_TIMEOUT_MS, 'opening the spill store');
   } catch {
+    // a connection that opens after all is closed at once
+    opening.then((late) => late.close(), () => {});
     return null;
   }
-  if (!db) return null;
   const run = newRunId();
   const locks = lockManager();
   let releaseLock = () => {};
