@@ -18,6 +18,7 @@ import PrivacyAudit from '../src/ui/audit/PrivacyAudit.svelte';
 import SkippedFiles from '../src/ui/common/SkippedFiles.svelte';
 import SetPanel from '../src/ui/setup/SetPanel.svelte';
 import type { ChosenSet } from '../src/ui/setup/setModel.ts';
+import { BlobFiles } from '../src/app/fileSource.ts';
 
 const REASONS: [SkippedFile['code'], string][] = [
   ['empty', 'empty file (0 bytes)'],
@@ -138,7 +139,7 @@ export function chosenSetFixture(n: number): ChosenSet {
     }
   }
   const dataset: Dataset = { name: 'real', files, skipped: skippedFixture(n, 'scans'), classes: ['effusion', 'normal'], hasUnlabelled: false, ignored: 0 };
-  return { key: 'fixture-real', name: 'real', dataset, files: blobs };
+  return { key: 'fixture-real', name: 'real', dataset, files: new BlobFiles(blobs) };
 }
 
 /**

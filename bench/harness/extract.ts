@@ -21,6 +21,7 @@ import { sha256Hex } from '../../src/extractors/sha256.ts';
 import { DEFAULT_PIPELINE_OPTIONS, processItems, type FileItem, type PipelineOptions } from '../../src/pipeline/extract.ts';
 import { IdbFeatureCache, MemoryFeatureCache, type FeatureCache } from '../../src/store/featureCache.ts';
 import { PipelinePool, type WorkItem } from '../../src/workers/pool.ts';
+import { BlobFiles } from '../../src/app/fileSource.ts';
 import * as Comlink from 'comlink';
 import type { ModelWorkerApi } from './modelWorker.ts';
 
@@ -184,8 +185,9 @@ const api = {
   async poolTime(name: string, n: number, expect: 'embedded' | 'cached', minMs: number): Promise<PageTiming> {
     const pool = pools.get(name);
     if (!pool) throw new Error(`no pool ${name}`);
-    const items: WorkItem[] = files.slice(0, n).map((f) => ({ path: f.path, label: f.label, file: f.blob }));
-    return repeatFor(() => check(pool.run(items, { onResult: () => {} }), n, expect), minMs);
+    const items: WorkItem[] = files.slice(0, n).map((f) => ({ path: f.path, label: f.label }));
+    const source = new BlobFiles(new Map(files.slice(0, n).map((f) => [f.path, f.blob])));
+    return repeatFor(() => check(pool.run(items, source, { onResult: () => {} }), n, expect), minMs);
   },
 
   poolStop(name: string): void {

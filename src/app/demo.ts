@@ -3,6 +3,7 @@ import * as Comlink from 'comlink';
 import type { DemoOptions } from '../demo/phantoms.ts';
 import type { DemoWorkerApi } from '../workers/demo.worker.ts';
 import { chosenSet, type ChosenSet } from '../ui/setup/setModel.ts';
+import { folderFromBlobs } from '../ui/setup/folderDrop.ts';
 
 export interface DemoSets {
   real: ChosenSet;
@@ -23,7 +24,7 @@ export async function loadDemo(opts: DemoOptions = { counts: APP_DEMO_COUNTS }):
   try {
     const sets = await Comlink.wrap<DemoWorkerApi>(worker).generate(opts);
     const toChosen = (s: (typeof sets)[number]) =>
-      chosenSet({ name: s.name, files: s.files.map((f) => ({ path: f.path, file: new File([f.bytes as Uint8Array<ArrayBuffer>], f.path.split('/').pop()!, { type: 'image/png' }) })) });
+      chosenSet(folderFromBlobs(s.name, s.files.map((f) => ({ path: f.path, file: new File([f.bytes as Uint8Array<ArrayBuffer>], f.path.split('/').pop()!, { type: 'image/png' }) }))));
     const notes = Object.fromEntries(sets.map((s) => [s.name, { description: s.description, expected: s.expected }]));
     return {
       real: toChosen(sets.find((s) => s.role === 'real')!),

@@ -43,6 +43,7 @@ import { transferableBuffers } from '../workers/transfer.ts';
 import type { RunResult, SetAssignments, SetRole, SetSummary, Thumb } from './types.ts';
 import { OnDemandThumbs } from './thumbs.ts';
 import { workerThumbDrawer } from '../workers/thumbDrawer.ts';
+import type { FileSource } from './fileSource.ts';
 
 /** Share of the real files held out as utility test data when there is no held-out set. */
 export const UTILITY_SPLIT_FRACTION = 0.2;
@@ -52,8 +53,8 @@ export interface SetInput {
   name: string;
   role: SetRole;
   dataset: Dataset;
-  /** The user's file (or generated demo bytes) for every dataset path. */
-  files: Map<string, Blob>;
+  /** The user's files (or generated demo bytes), by dataset path. */
+  files: FileSource;
 }
 
 export interface RunSettings {
@@ -757,7 +758,7 @@ export class Run {
   ): Promise<SetCollection> {
     const { varietySize, sharedSince } = opts;
     const files = input.dataset.files;
-    const items: WorkItem[] = files.map((f) => ({ path: f.path, label: f.label, file: input.files.get(f.path)! }));
+    const items: WorkItem[] = files.map((f) => ({ path: f.path, label: f.label }));
     const c = newCollection(input.name, varietySize, {
       thumbBudget: opts.keepThumbs === false ? new ThumbBudget(0) : this.thumbBudget,
       capacity: files.length,
@@ -773,7 +774,7 @@ export class Run {
     this.emit(true);
     let computed = sharedSince === undefined ? 0 : p.done - p.cached - p.skipped;
     let finished = false;
-    const { variety } = await this.pool!.run(items, {
+    const { variety } = await this.pool!.run(items, input.files, {
       variety: varietySize !== null,
       onResult: (i, r) => {
         adder.add(i, r);

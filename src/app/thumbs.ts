@@ -8,6 +8,7 @@
 import { decodeImage } from '../imaging/decode.ts';
 import { thumbnail } from '../imaging/preprocess.ts';
 import type { Thumb } from './types.ts';
+import type { FileSource } from './fileSource.ts';
 
 /** Image id (`path` or `path#frame`) split into the file path and the frame number (null: single frame). */
 export function splitImageId(id: string, hasPath: (p: string) => boolean): { path: string; frame: number | null } | null {
@@ -28,7 +29,7 @@ export async function thumbFromBytes(bytes: Uint8Array, path: string, frame: num
 
 export interface ThumbSource {
   /** Files of each set by path (what the user dropped). */
-  files(setName: string): Map<string, Blob> | undefined;
+  files(setName: string): FileSource | undefined;
   maxSide: number;
   /** Draws the thumbnail of a file (e.g. in a worker); absent: read and decoded here (thumbFromBytes). */
   draw?(file: Blob, path: string, frame: number | null, maxSide: number): Promise<Thumb | undefined>;
@@ -61,7 +62,7 @@ export class OnDemandThumbs {
     if (!files) return undefined;
     const where = splitImageId(id, (p) => files.has(p));
     if (!where) return undefined;
-    const file = files.get(where.path)!;
+    const file = await files.open(where.path);
     if (this.source.draw) return this.source.draw(file, where.path, where.frame, this.source.maxSide);
     return thumbFromBytes(new Uint8Array(await file.arrayBuffer()), where.path, where.frame, this.source.maxSide);
   }

@@ -32,8 +32,6 @@ export interface PipelineInit {
 export interface WorkItem {
   path: string;
   label: string | null;
-  /** A File from the user's folder, or bytes (demo images). */
-  file: Blob;
 }
 
 /** A file as the worker gets it: its index in the run (for begin's `read`), path and label. */

@@ -11,6 +11,7 @@ import type { ItemResult, Stage } from '../pipeline/extract.ts';
 import type { PipelineInit, PipelineWorkerApi, WorkItem, WorkRef } from './pipeline.worker.ts';
 import type { VarietyState } from '../core/metrics/variety.ts';
 import { mergeVarietyStates } from '../pipeline/collect.ts';
+import type { FileSource } from '../app/fileSource.ts';
 
 /**
  * Workers for a run: one per logical core, so decoding, preprocessing and inference overlap across cores.
@@ -43,12 +44,13 @@ export class PipelinePool {
   }
 
   /**
-   * Processes `items`; onResult(index, result) is called once per item (any order across chunks), without its
+   * Processes `items`, whose files `files` opens; onResult(index, result) is called once per item (any order across chunks), without its
    * variety images: with `variety`, the workers sum them and the run returns the sums (null when none).
    * Rejects with an AbortError after cancel().
    */
   async run(
     items: WorkItem[],
+    files: FileSource,
     hooks: { onResult(index: number, r: ItemResult): void; onStage?(s: Stage): void; chunkSize?: number; variety?: boolean },
   ): Promise<{ cached: number; embedded: number; skipped: number; variety: VarietyState | null }> {
     this.cancelled = false;
@@ -58,7 +60,7 @@ export class PipelinePool {
     const varieties: VarietyState[] = [];
     // A file's bytes, read here and transferred; a read error reaches the worker with its message (the skip reason).
     const read = async (index: number) => {
-      const bytes = new Uint8Array(await items[index].file.arrayBuffer());
+      const bytes = new Uint8Array(await (await files.open(items[index].path)).arrayBuffer());
       return Comlink.transfer(bytes, [bytes.buffer]);
     };
     const loop = async (remote: Comlink.Remote<PipelineWorkerApi>) => {

@@ -1,5 +1,5 @@
 /** Playwright (playwright-core) driving Debian's chromium, as every e2e test does. */
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type CDPSession, type Page } from 'playwright-core';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/lib/chromium/chromium';
 
@@ -91,4 +91,31 @@ export async function axeViolations(page: Page): Promise<{ id: string; impact: s
     const r = await axe.run({ resultTypes: ['violations'] });
     return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length, help: v.help }));
   });
+}
+
+/**
+ * Live JS objects on the page's main thread by constructor name, from a heap snapshot (taken after a full garbage
+ * collection). Runtime.queryObjects would be simpler, but V8 leaves ArrayBuffers and typed arrays out of it.
+ * `kind` 'native' counts Blink's own objects instead (a `File` is one per picked file; the JS wrappers are not).
+ */
+export async function liveObjects(cdp: CDPSession, names: string[], kind: 'object' | 'native' = 'object'): Promise<Record<string, number>> {
+  const chunks: string[] = [];
+  const onChunk = (e: { chunk: string }) => chunks.push(e.chunk);
+  cdp.on('HeapProfiler.addHeapSnapshotChunk', onChunk);
+  await cdp.send('HeapProfiler.collectGarbage');
+  await cdp.send('HeapProfiler.takeHeapSnapshot', { reportProgress: false });
+  cdp.off('HeapProfiler.addHeapSnapshotChunk', onChunk);
+  const snap = JSON.parse(chunks.join('')) as { snapshot: { meta: { node_fields: string[]; node_types: [string[]] } }; nodes: number[]; strings: string[] };
+  const fields = snap.snapshot.meta.node_fields;
+  const stride = fields.length;
+  const typeAt = fields.indexOf('type');
+  const nameAt = fields.indexOf('name');
+  const objectType = snap.snapshot.meta.node_types[0].indexOf(kind);
+  const counts = Object.fromEntries(names.map((n) => [n, 0]));
+  for (let i = 0; i < snap.nodes.length; i += stride) {
+    if (snap.nodes[i + typeAt] !== objectType) continue;
+    const name = snap.strings[snap.nodes[i + nameAt]];
+    if (name in counts) counts[name]++;
+  }
+  return counts;
 }

@@ -10,13 +10,13 @@
  *    pipeline's thumbnails, pixel for pixel (PNG, JPEG, and a frame of a multi-frame DICOM).
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { Browser, CDPSession } from 'playwright-core';
-import { execFileSync } from 'node:child_process';
+import type { Browser } from 'playwright-core';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodePngGray8 } from '../../src/core/png/encode';
-import { downloadText, launch, watchErrors } from './browser';
+import { downloadText, launch, liveObjects, watchErrors } from './browser';
+import { cliEvaluate, expectSameMetrics } from './cli';
 
 const N = 1000;
 
@@ -31,32 +31,6 @@ function writeSets(root: string, n = N): void {
       writeFileSync(join(root, set, `img_${String(i).padStart(4, '0')}.png`), encodePngGray8(g, 24, 24));
     }
   }
-}
-
-/**
- * Live JS objects on the page's main thread by constructor name, from a heap snapshot (taken after a full garbage
- * collection). Runtime.queryObjects would be simpler, but V8 leaves ArrayBuffers and typed arrays out of it.
- */
-async function liveObjects(cdp: CDPSession, names: string[]): Promise<Record<string, number>> {
-  const chunks: string[] = [];
-  const onChunk = (e: { chunk: string }) => chunks.push(e.chunk);
-  cdp.on('HeapProfiler.addHeapSnapshotChunk', onChunk);
-  await cdp.send('HeapProfiler.collectGarbage');
-  await cdp.send('HeapProfiler.takeHeapSnapshot', { reportProgress: false });
-  cdp.off('HeapProfiler.addHeapSnapshotChunk', onChunk);
-  const snap = JSON.parse(chunks.join('')) as { snapshot: { meta: { node_fields: string[]; node_types: [string[]] } }; nodes: number[]; strings: string[] };
-  const fields = snap.snapshot.meta.node_fields;
-  const stride = fields.length;
-  const typeAt = fields.indexOf('type');
-  const nameAt = fields.indexOf('name');
-  const objectType = snap.snapshot.meta.node_types[0].indexOf('object');
-  const counts = Object.fromEntries(names.map((n) => [n, 0]));
-  for (let i = 0; i < snap.nodes.length; i += stride) {
-    if (snap.nodes[i + typeAt] !== objectType) continue;
-    const name = snap.strings[snap.nodes[i + nameAt]];
-    if (name in counts) counts[name]++;
-  }
-  return counts;
 }
 
 describe('tab memory per image', () => {
@@ -160,18 +134,8 @@ describe('tab memory per image', () => {
       expect(await chunks()).toBe(0);
       const report = JSON.parse((await downloadText(page, '[data-testid=export-json]')).text);
       expect(report.real.count).toBe(150);
-      const cli = JSON.parse(
-        execFileSync(process.execPath, ['bin/synthlens.js', 'evaluate', '--real', join(spillRoot, 'real'), '--synthetic', join(spillRoot, 'synthetic'), '--extractor', 'pixels', '--json', '-'], {
-          encoding: 'utf8',
-          stdio: ['ignore', 'pipe', 'pipe'],
-          timeout: 300_000,
-        }),
-      );
-      const [a, b] = [report.sets[0].metrics, cli.sets[0].metrics];
-      for (const key of ['fidelity', 'privacy', 'precision', 'recall', 'density', 'coverage', 'memorizationRate']) expect(a[key], key).toBe(b[key]);
-      for (const key of ['featureStd', 'fid', 'vendi']) expect(a[key], key).toBeCloseTo(b[key], 9);
-      expect(a.dcr.median).toBeCloseTo(b.dcr.median, 9);
-      expect(a.kid.mean).toBeCloseTo(b.kid.mean, 9);
+      const cli = cliEvaluate({ real: join(spillRoot, 'real'), synthetic: [join(spillRoot, 'synthetic')] });
+      expectSameMetrics(report.sets[0].metrics, cli.sets[0].metrics);
       expect(errors.filter((e) => !/Failed to load resource/.test(e))).toEqual([]);
       await context.close();
     } finally {

@@ -1,6 +1,7 @@
 /** A set chosen in the start screen: its files and the dataset built from their listing. */
-import { buildDataset, normalizePath, type Dataset, type FileEntry } from '../../imaging/dataset.ts';
+import { buildDataset, type Dataset, type FileEntry } from '../../imaging/dataset.ts';
 import type { PickedFolder } from './folderDrop.ts';
+import type { FileSource } from '../../app/fileSource.ts';
 import type { SetInput } from '../../app/runner.ts';
 import type { SetRole } from '../../app/types.ts';
 
@@ -9,7 +10,7 @@ export interface ChosenSet {
   key: string;
   name: string;
   dataset: Dataset;
-  files: Map<string, Blob>;
+  files: FileSource;
 }
 
 let counter = 0;
@@ -23,19 +24,16 @@ class PickedEntry implements FileEntry {
   readonly size = null;
   constructor(
     readonly path: string,
-    private readonly file: Blob,
+    private readonly files: FileSource,
   ) {}
   async read(): Promise<Uint8Array> {
-    return new Uint8Array(await this.file.arrayBuffer());
+    return new Uint8Array(await (await this.files.open(this.path)).arrayBuffer());
   }
 }
 
 export function chosenSet(folder: PickedFolder, name = folder.name): ChosenSet {
-  const entries = folder.files.map((f) => new PickedEntry(f.path, f.file));
-  const dataset = buildDataset(name, entries);
-  const files = new Map<string, Blob>();
-  for (const f of folder.files) files.set(normalizePath(f.path), f.file);
-  return { key: `set-${++counter}`, name, dataset, files };
+  const dataset = buildDataset(name, folder.paths.map((p) => new PickedEntry(p, folder.files)));
+  return { key: `set-${++counter}`, name, dataset, files: folder.files };
 }
 
 export function toSetInput(s: ChosenSet, role: SetRole): SetInput {

@@ -5,6 +5,7 @@
  */
 import { OnDemandThumbs, thumbFromBytes } from '../../../src/app/thumbs';
 import { workerThumbDrawer } from '../../../src/workers/thumbDrawer';
+import { BlobFiles } from '../../../src/app/fileSource.ts';
 
 type Plain = { width: number; height: number; channels: number; data: number[] } | null;
 const plain = (t: { width: number; height: number; channels: number; data: Uint8Array } | undefined): Plain =>
@@ -12,7 +13,7 @@ const plain = (t: { width: number; height: number; channels: number; data: Uint8
 
 async function draw(bytes: number[], path: string, id: string, maxSide: number): Promise<{ worker: Plain; page: Plain }> {
   const file = new Blob([new Uint8Array(bytes)]);
-  const thumbs = new OnDemandThumbs({ files: () => new Map([[path, file]]), maxSide, draw: workerThumbDrawer(5000) });
+  const thumbs = new OnDemandThumbs({ files: () => new BlobFiles(new Map([[path, file]])), maxSide, draw: workerThumbDrawer(5000) });
   const frame = id === path ? null : Number(id.slice(path.length + 1));
   return { worker: plain(await thumbs.load('set', id)), page: plain(await thumbFromBytes(new Uint8Array(bytes), path, frame, maxSide)) };
 }

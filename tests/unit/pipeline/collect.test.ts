@@ -12,6 +12,7 @@ import { encodePngGray8 } from '../../../src/core/png/encode.ts';
 import { decodeImage } from '../../../src/imaging/decode.ts';
 import { thumbnail } from '../../../src/imaging/preprocess.ts';
 import { OnDemandThumbs, splitImageId, thumbFromBytes } from '../../../src/app/thumbs.ts';
+import { BlobFiles } from '../../../src/app/fileSource.ts';
 
 function result(i: number, dim: number, thumbBytes: number, gray: Uint8Array | null = null): ItemResult {
   return {
@@ -150,7 +151,7 @@ describe('on-demand thumbnails', () => {
     expect(got).toEqual(expected);
     let reads = 0;
     const blob = { arrayBuffer: async () => (reads++, png.slice().buffer) } as unknown as Blob;
-    const thumbs = new OnDemandThumbs({ files: (s) => (s === 'real' ? new Map([['x.png', blob]]) : undefined), maxSide: 16 }, 2);
+    const thumbs = new OnDemandThumbs({ files: (s) => (s === 'real' ? new BlobFiles(new Map([['x.png', blob]])) : undefined), maxSide: 16 }, 2);
     expect(await thumbs.load('real', 'x.png')).toEqual(expected);
     expect(await thumbs.load('real', 'x.png')).toEqual(expected);
     expect(reads).toBe(1);
@@ -162,7 +163,7 @@ describe('on-demand thumbnails', () => {
     const blob = new Blob([png.slice()]);
     const expected = { width: 2, height: 1, channels: 1 as const, data: Uint8Array.of(7, 9) };
     const thumbs = new OnDemandThumbs({
-      files: () => new Map([['x.dcm', blob]]),
+      files: () => new BlobFiles(new Map([['x.dcm', blob]])),
       maxSide: 16,
       draw: async (file, path, frame, maxSide) => {
         calls.push([file, path, frame, maxSide]);

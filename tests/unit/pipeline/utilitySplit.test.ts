@@ -5,10 +5,11 @@
 import { describe, expect, it } from 'vitest';
 import { splitRealFilesForUtility, type SetInput } from '../../../src/app/runner.ts';
 import { stratifiedSplit } from '../../../src/core/utility/split.ts';
+import { BlobFiles } from '../../../src/app/fileSource.ts';
 
 function realSet(labels: (string | null)[]): SetInput {
   const files = labels.map((label, i) => ({ path: `${label ?? 'x'}/img${i}.dcm`, label, size: 1 }));
-  return { name: 'real', role: 'real', dataset: { files, skipped: [] } as never, files: new Map() };
+  return { name: 'real', role: 'real', dataset: { files, skipped: [] } as never, files: new BlobFiles(new Map()) };
 }
 
 describe('splitRealFilesForUtility', () => {

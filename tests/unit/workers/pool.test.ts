@@ -13,6 +13,7 @@ import { PipelinePool } from '../../../src/workers/pool.ts';
 import type { ItemResult, Stage } from '../../../src/pipeline/extract.ts';
 import type { WorkItem } from '../../../src/workers/pipeline.worker.ts';
 import { VarietyAccumulator } from '../../../src/core/metrics/variety.ts';
+import { BlobFiles } from '../../../src/app/fileSource.ts';
 
 interface Seen {
   begins: number;
@@ -92,14 +93,11 @@ describe('PipelinePool', () => {
     install(seen);
     const pool = new PipelinePool(3);
     const n = 100;
-    const items: WorkItem[] = Array.from({ length: n }, (_, i) => ({
-      path: `f${i}.png`,
-      label: i % 2 ? 'b' : 'a',
-      file: new Blob([new Uint8Array(i + 1).fill(i % 256)]),
-    }));
+    const items: WorkItem[] = Array.from({ length: n }, (_, i) => ({ path: `f${i}.png`, label: i % 2 ? 'b' : 'a' }));
+    const files = new BlobFiles(new Map(items.map((it, i) => [it.path, new Blob([new Uint8Array(i + 1).fill(i % 256)])])));
     const got: (ItemResult | undefined)[] = new Array(n);
     const stages = new Set<Stage>();
-    const totals = await pool.run(items, { onResult: (i, r) => { expect(got[i]).toBeUndefined(); got[i] = r; }, onStage: (s) => stages.add(s), chunkSize: 4, variety: true });
+    const totals = await pool.run(items, files, { onResult: (i, r) => { expect(got[i]).toBeUndefined(); got[i] = r; }, onStage: (s) => stages.add(s), chunkSize: 4, variety: true });
     expect({ ...totals, variety: null }).toEqual({ cached: 0, embedded: n, skipped: 0, variety: null });
     // the three workers' sums, merged: class a holds the even files (first byte i), class b the odd ones
     const one = new VarietyAccumulator(2);
@@ -132,13 +130,16 @@ describe('PipelinePool', () => {
     const pool = new PipelinePool(1);
     const broken = { arrayBuffer: () => Promise.reject(new Error('The requested file could not be read')) } as unknown as Blob;
     const got: ItemResult[] = [];
+    const files = new BlobFiles(new Map([['ok.png', new Blob([Uint8Array.of(1)])], ['gone.png', broken]]));
     const { variety } = await pool.run(
-      [{ path: 'ok.png', label: null, file: new Blob([Uint8Array.of(1)]) }, { path: 'gone.png', label: null, file: broken }],
+      [{ path: 'ok.png', label: null }, { path: 'gone.png', label: null }, { path: 'not-listed.png', label: null }],
+      files,
       { onResult: (i, r) => (got[i] = r) },
     );
     expect(variety).toBeNull();
     expect(got[0]).toMatchObject({ path: 'ok.png', fromCache: false });
     expect(got[1]).toEqual({ path: 'gone.png', label: null, skipped: 'cannot be read: The requested file could not be read' });
+    expect(got[2]).toEqual({ path: 'not-listed.png', label: null, skipped: 'cannot be read: not-listed.png is not one of the picked files' });
     pool.terminate();
   });
 });

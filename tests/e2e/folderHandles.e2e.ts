@@ -1,0 +1,157 @@
+/**
+ * Folders chosen with the browser's folder picker (File System Access API, `showDirectoryPicker`): the app holds
+ * each set as one directory handle and its paths, and opens each file when it reads it (src/app/fileSource.ts),
+ * so the page keeps no File object per picked file (issue #6: a picked File costs the tab about 2.6 KiB for the
+ * session; docs/scale.md).
+ *
+ * Playwright cannot drive the picker, so the test stands in for it: `showDirectoryPicker` returns a real
+ * FileSystemDirectoryHandle of the origin private file system, into which the test copied the same folders it
+ * hands the CLI. Everything after the pick is the app's own path.
+ */
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { generateDemo } from '../../src/demo/phantoms';
+import { demoAsPng } from '../../src/demo/png';
+import { downloadText, launch, liveObjects, watchErrors } from './browser';
+import { cliEvaluate, expectSameMetrics } from './cli';
+
+const SETS = ['real', 'holdout', 'faithful', 'copies'] as const;
+
+function writeFolders(root: string): void {
+  const ds = generateDemo({ seed: 11, size: 64, counts: { real: 30, holdout: 12, faithful: 16, copies: 16, collapsed: 2, 'low-fidelity': 2, shifted: 2 } });
+  for (const f of demoAsPng(ds)) {
+    if (!SETS.some((s) => f.path.startsWith(`${s}/`))) continue;
+    const p = join(root, f.path);
+    mkdirSync(dirname(p), { recursive: true });
+    writeFileSync(p, f.bytes);
+  }
+  writeFileSync(join(root, 'real/normal/notes.png'), 'this is not an image');
+  writeFileSync(join(root, 'real/.DS_Store'), 'junk');
+}
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? filesUnder(join(dir, n)) : [join(dir, n)]));
+}
+
+/** Copies `root`'s folders into the page origin's private file system, one top-level folder per set. */
+async function copyToOpfs(page: Page, root: string): Promise<void> {
+  const files = filesUnder(root).map((p) => ({ path: relative(root, p).split('\\').join('/'), b64: readFileSync(p).toString('base64') }));
+  await page.evaluate(async (files) => {
+    const top = await navigator.storage.getDirectory();
+    for (const f of files) {
+      const parts = f.path.split('/');
+      let dir = top;
+      for (const d of parts.slice(0, -1)) dir = await dir.getDirectoryHandle(d, { create: true });
+      const w = await (await dir.getFileHandle(parts.at(-1)!, { create: true })).createWritable();
+      await w.write(Uint8Array.from(atob(f.b64), (c) => c.charCodeAt(0)));
+      await w.close();
+    }
+  }, files);
+}
+
+/** The picker's stand-in: resolves to the private file system's folder named in window.__pick, and records its options. */
+const PICKER = `
+  window.__pickerCalls = [];
+  window.showDirectoryPicker = async (opts) => {
+    window.__pickerCalls.push(opts ?? null);
+    if (!window.__pick) throw new DOMException('The user aborted a request.', 'AbortError');
+    const top = await navigator.storage.getDirectory();
+    return top.getDirectoryHandle(window.__pick);
+  };
+`;
+
+async function pick(page: Page, zone: string, folder: string | null): Promise<void> {
+  await page.evaluate((f) => ((window as unknown as { __pick: string | null }).__pick = f), folder);
+  await page.click(`[data-testid=${zone}-choose]`);
+}
+
+describe('folders chosen with the folder picker (held as directory handles)', () => {
+  let browser: Browser;
+  let root: string;
+  beforeAll(async () => {
+    browser = await launch();
+    root = mkdtempSync(join(tmpdir(), 'synthlens-e2e-handles-'));
+    writeFolders(root);
+    mkdirSync('test-results', { recursive: true });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('reads each file through the handle, holds no File per file, skips a file deleted since the pick, and matches the CLI', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
+    await context.addInitScript({ content: PICKER });
+    const page = await context.newPage();
+    const errors = watchErrors(page);
+    await page.goto(inject('baseUrl'));
+    await copyToOpfs(page, root);
+    const cdp = await context.newCDPSession(page);
+
+    // A closed picker changes nothing and says nothing.
+    await pick(page, 'drop-real', null);
+    await expect.poll(() => page.evaluate(() => (window as unknown as { __pickerCalls: unknown[] }).__pickerCalls.length)).toBe(1);
+    await expect(page.locator('[data-testid="set-panel-real"]').count()).resolves.toBe(0);
+
+    await pick(page, 'drop-real', 'real');
+    await pick(page, 'drop-synthetic', 'faithful');
+    await page.locator('[data-testid="set-panel-faithful"]').waitFor();
+    await pick(page, 'drop-synthetic', 'copies');
+    await page.locator('[data-testid="set-panel-copies"]').waitFor();
+    // The held-out set through the folder input, as other browsers pick: its Files are held.
+    await page.setInputFiles('[data-testid=drop-holdout-input]', join(root, 'holdout'));
+    await page.selectOption('[data-testid=setting-extractor]', 'pixels');
+    const calls = await page.evaluate(() => (window as unknown as { __pickerCalls: { mode?: string; id?: string }[] }).__pickerCalls);
+    expect(calls.map((c) => c.mode)).toEqual(['read', 'read', 'read', 'read']);
+    expect(calls.map((c) => c.id)).toEqual(['synthlens-drop-real', 'synthlens-drop-real', 'synthlens-drop-synthetic', 'synthlens-drop-synthetic']);
+
+    // Listing: every file (.DS_Store ignored); previews opened through the handle.
+    await expect(page.locator('[data-testid="set-panel-real"] [data-testid=class-counts]').innerText()).resolves.toMatch(/effusion: \d+.*normal: \d+/s);
+    const real = page.locator('[data-testid="set-panel-real"]');
+    await expect.poll(() => real.locator('img').evaluateAll((imgs) => imgs.filter((i) => (i as HTMLImageElement).naturalWidth > 0).length), { timeout: 20_000 }).toBeGreaterThan(0);
+    await expect(real.locator('[data-testid=linked-folder]').count()).resolves.toBe(1);
+    await expect(page.locator('[data-testid="set-panel-holdout"] [data-testid=linked-folder]').count()).resolves.toBe(0);
+    await page.screenshot({ path: 'test-results/handles-setup.png', fullPage: true });
+
+    // The page holds the 12 held-out Files (picked through the input) and none for the 3 sets behind handles.
+    const held = (await liveObjects(cdp, ['File'], 'native')).File;
+    expect(held).toBeGreaterThanOrEqual(12);
+    expect(held).toBeLessThan(12 + 8);
+
+    // A file deleted after the pick is skipped with the browser's reason; the run goes on.
+    const gone = 'real/normal/' + readdirSync(join(root, 'real/normal')).filter((n) => n.endsWith('.png') && n !== 'notes.png').sort()[0];
+    await page.evaluate(async (p) => {
+      const parts = p.split('/');
+      let dir = await navigator.storage.getDirectory();
+      for (const d of parts.slice(0, -1)) dir = await dir.getDirectoryHandle(d);
+      await dir.removeEntry(parts.at(-1)!);
+    }, gone);
+    rmSync(join(root, gone));
+
+    await page.click('[data-testid=start-run]');
+    await page.locator('[data-testid=results-view]').waitFor({ timeout: 300_000 });
+    await page.screenshot({ path: 'test-results/handles-results.png', fullPage: true });
+    const report = JSON.parse((await downloadText(page, '[data-testid=export-json]')).text);
+    const skipped = Object.fromEntries(report.skipped.map((s: { path: string; reason: string }) => [s.path, s.reason]));
+    expect(Object.keys(skipped).sort()).toEqual([gone, 'real/normal/notes.png'].sort());
+    expect(skipped[gone]).toMatch(/cannot be read: .*could not be found/);
+
+    const cli = cliEvaluate({ real: join(root, 'real'), holdout: join(root, 'holdout'), synthetic: [join(root, 'faithful'), join(root, 'copies')] });
+    expect(report.real.count).toBe(cli.real.count);
+    expect(report.holdout.count).toBe(cli.holdout.count);
+    for (const [i, set] of report.sets.entries()) {
+      expect(set.count).toBe(cli.sets[i].count);
+      expectSameMetrics(set.metrics, cli.sets[i].metrics, { holdout: true, variety: true });
+    }
+
+    // Audit thumbnails of the handle-backed sets are shown.
+    await page.locator('[data-testid=audit-pair]').first().waitFor();
+    // Still no File per picked file once the run is over (each was read and let go).
+    expect((await liveObjects(cdp, ['File'], 'native')).File).toBeLessThan(12 + 8);
+    expect(errors.filter((e) => !/Failed to load resource/.test(e))).toEqual([]);
+    await context.close();
+  });
+});
