@@ -28,7 +28,8 @@
  * --image-size, --out, --keep (keep the generated folder), --tmp <dir> (parent of the generated folder),
  * --seed, --rebuild, --max-hours (give up after this long; default 12), --dumps (the largest renderer by allocator
  * at the end of each phase, from chromium memory-infra dumps: V8 heaps of the page and of the workers, Blink, PartitionAlloc,
- * malloc, File objects).
+ * malloc, File objects), --pick input|handles (input: setInputFiles on the folder inputs, the page holds a File per
+ * image; handles: the folder picker's directory handles, each file opened when read: see PICKER_STUB).
  */
 import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
@@ -438,18 +439,83 @@ async function settledCacheRecords(page: Page): Promise<number> {
  * Picks both folders (chromium lists each folder itself, as for a user's pick) and sets the run's settings;
  * returns the seconds per folder (until the app has taken the pick) and in all, until Evaluate is enabled.
  */
-async function pickFolders(page: Page, root: string, side: number): Promise<{ real: number; synthetic: number; all: number }> {
+async function pickFolders(page: Page, root: string, side: number, how: 'input' | 'handles'): Promise<{ real: number; synthetic: number; all: number }> {
   const t = performance.now();
-  await page.setInputFiles('[data-testid=drop-real-input]', join(root, 'real'), { timeout: 0 });
+  if (how === 'handles') await pickByHandle(page, 'real');
+  else await page.setInputFiles('[data-testid=drop-real-input]', join(root, 'real'), { timeout: 0 });
   await page.locator('[data-testid=drop-synthetic-input]').waitFor({ state: 'attached', timeout: 0 });
   const real = (performance.now() - t) / 1000;
-  await page.setInputFiles('[data-testid=drop-synthetic-input]', join(root, 'synthetic'), { timeout: 0 });
+  if (how === 'handles') await pickByHandle(page, 'synthetic');
+  else await page.setInputFiles('[data-testid=drop-synthetic-input]', join(root, 'synthetic'), { timeout: 0 });
   await page.locator('[data-testid=start-run]:enabled').waitFor({ timeout: 0 });
   const synthetic = (performance.now() - t) / 1000 - real;
   await page.selectOption('[data-testid=setting-extractor]', 'pixels');
   await page.selectOption('[data-testid=setting-pixels-size]', String(side));
   await page.selectOption('[data-testid=setting-utility]', 'off');
   return { real, synthetic, all: (performance.now() - t) / 1000 };
+}
+
+/**
+ * --pick handles: the folders as the app holds them when they are chosen with the browser's folder picker (File
+ * System Access API; src/app/fileSource.ts DirectoryFiles): one directory handle per set, each file opened when it
+ * is read. Playwright cannot drive that picker, so the generated folders are copied into the origin's private file
+ * system (OPFS, in the profile on disk) and `showDirectoryPicker` is replaced by one that returns those folders'
+ * handles (PICKER_STUB, installed before the page loads). The app's code from the handle on is its own.
+ */
+const PICKER_STUB = `
+  window.showDirectoryPicker = async () => {
+    const top = await navigator.storage.getDirectory();
+    return top.getDirectoryHandle(window.__synthlensPick);
+  };
+`;
+
+/** Copies every file under root/real and root/synthetic into the page origin's private file system; seconds taken. */
+async function copyToOpfs(page: Page, root: string, onProgress?: (done: number) => void): Promise<number> {
+  const t = performance.now();
+  const files: string[] = [];
+  const walk = (rel: string) => {
+    for (const name of readdirSync(join(root, rel))) {
+      const r = rel ? `${rel}/${name}` : name;
+      if (statSync(join(root, r)).isDirectory()) walk(r);
+      else files.push(r);
+    }
+  };
+  walk('real');
+  walk('synthetic');
+  for (let i = 0; i < files.length; i += 2000) {
+    const batch = files.slice(i, i + 2000).map((path) => ({ path, b64: readFileSync(join(root, path)).toString('base64') }));
+    // (No named functions inside: tsx would wrap them in a helper the page does not have.)
+    await page.evaluate(async (batch) => {
+      const top = await navigator.storage.getDirectory();
+      const dirs = new Map<string, FileSystemDirectoryHandle>();
+      for (const f of batch) {
+        const rel = f.path.slice(0, f.path.lastIndexOf('/'));
+        if (dirs.has(rel)) continue;
+        let d = top;
+        for (const part of rel.split('/')) d = await d.getDirectoryHandle(part, { create: true });
+        dirs.set(rel, d);
+      }
+      for (let j = 0; j < batch.length; j += 64) {
+        await Promise.all(
+          batch.slice(j, j + 64).map(async (f) => {
+            const cut = f.path.lastIndexOf('/');
+            const w = await (await dirs.get(f.path.slice(0, cut))!.getFileHandle(f.path.slice(cut + 1), { create: true })).createWritable();
+            await w.write(Uint8Array.from(atob(f.b64), (c) => c.charCodeAt(0)));
+            await w.close();
+          }),
+        );
+      }
+    }, batch);
+    onProgress?.(Math.min(files.length, i + 2000));
+  }
+  return (performance.now() - t) / 1000;
+}
+
+/** Picks one set's folder through the (stubbed) folder picker and waits until the app has listed it. */
+async function pickByHandle(page: Page, zone: 'real' | 'synthetic'): Promise<void> {
+  await page.evaluate((f) => ((window as unknown as { __synthlensPick: string }).__synthlensPick = f), zone);
+  await page.click(`[data-testid=drop-${zone}-choose]`, { timeout: 0 });
+  await page.locator(`[data-testid="set-panel-${zone}"]`).waitFor({ timeout: 0 });
 }
 
 /** "done/total" of every set's progress row, the phase heading, the resume note and any run error. */
@@ -506,8 +572,11 @@ export async function main(argv: string[]): Promise<number> {
       rebuild: { type: 'boolean', default: false },
       'max-hours': { type: 'string', default: '12' },
       dumps: { type: 'boolean', default: false },
+      pick: { type: 'string', default: 'input' },
     },
   });
+  const pickHow = values.pick as 'input' | 'handles';
+  if (pickHow !== 'input' && pickHow !== 'handles') throw new Error('--pick must be input or handles');
   const n = Number(values.n);
   const side = Number(values.side);
   const reloadAt = Number(values['reload-at']);
@@ -534,6 +603,11 @@ export async function main(argv: string[]): Promise<number> {
   log(`machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), load average ${load()}`);
   log(`folders: real/ and synthetic/, ${classes ? `${classes} class subfolders each (${CLASS_NAMES.slice(0, classes).join(', ')}; per-class metrics run too)` : 'no class subfolders'}`);
   log(`extractor: pixels ${side} x ${side} (d = ${side * side}); ${SIDE_WHY}. Utility off. Reload at ${reloadAt * 100}% of the images.`);
+  log(
+    pickHow === 'handles'
+      ? 'pick: the folder picker (directory handles; the folders copied into the origin private file system first, the picker stubbed to return them)'
+      : 'pick: the folder inputs (setInputFiles; the page holds a File per image)',
+  );
 
   const free = (dir: string) => {
     const f = statfsSync(dir);
@@ -585,6 +659,23 @@ export async function main(argv: string[]): Promise<number> {
       viewport: { width: 1280, height: 800 },
       acceptDownloads: true,
     });
+    if (pickHow === 'handles') {
+      // In a page (and renderer process) of its own, closed before the app's page opens: the copy's memory is not
+      // the tab's. Spare renderers come and go, so the wait below may run its full 30 s.
+      const renderers = () => new Set(descendants().map((p) => p.pid).filter((pid) => kindOf(pid) === 'renderer'));
+      const before = renderers();
+      const copier = await context.newPage();
+      // a plain file of the app's origin (the same private file system), not the app: the copier's renderer then
+      // holds neither the app nor its service worker, and exits when closed
+      await copier.goto(new URL('manifest.webmanifest', base).href);
+      const s = await copyToOpfs(copier, root, (done) => done % 20_000 === 0 && log(`  ${done.toLocaleString('en')} / ${total.toLocaleString('en')} copied into OPFS`));
+      await copier.close();
+      // until its renderer process has gone (up to 30 s), so that the samples do not count it
+      for (let i = 0; i < 60 && [...renderers()].some((pid) => !before.has(pid)); i++) await new Promise((r) => setTimeout(r, 500));
+      phases.push(['copy into OPFS', s, `${fmt(total / s, 0)} files/s (the stand-in for the user's folders on disk; not the app's time)`]);
+      log(`copied ${total.toLocaleString('en')} files into the origin private file system in ${secs(s)}`);
+      await context.addInitScript({ content: PICKER_STUB });
+    }
     const page = context.pages()[0] ?? (await context.newPage());
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
@@ -610,9 +701,9 @@ export async function main(argv: string[]): Promise<number> {
 
     // 3. first run, reloaded part-way
     sampler.phase = 'pick 1';
-    const pick1 = await pickFolders(page, root, side);
+    const pick1 = await pickFolders(page, root, side, pickHow);
     await dump('after pick 1');
-    phases.push(['pick folders (1st)', pick1.all, `setInputFiles on the folder inputs: real ${fmt(pick1.real)} s, synthetic ${fmt(pick1.synthetic)} s, then the settings`]);
+    phases.push(['pick folders (1st)', pick1.all, `${pickHow === 'handles' ? 'folder picker (handles)' : 'setInputFiles on the folder inputs'}: real ${fmt(pick1.real)} s, synthetic ${fmt(pick1.synthetic)} s, then the settings`]);
     log(`folders picked in ${secs(pick1.all)}`);
     sampler.phase = 'extract 1';
     t = performance.now();
@@ -658,7 +749,7 @@ export async function main(argv: string[]): Promise<number> {
       }).observe(document.body, { subtree: true, childList: true, characterData: true });
     });
     sampler.phase = 'pick 2';
-    const pick2 = await pickFolders(page, root, side);
+    const pick2 = await pickFolders(page, root, side, pickHow);
     phases.push(['pick folders (2nd)', pick2.all, `real ${fmt(pick2.real)} s, synthetic ${fmt(pick2.synthetic)} s`]);
     sampler.phase = 'extract 2';
     t = performance.now();
