@@ -154,4 +154,30 @@ describe('folders chosen with the folder picker (held as directory handles)', ()
     expect(errors.filter((e) => !/Failed to load resource/.test(e))).toEqual([]);
     await context.close();
   });
+
+  it('takes dropped files where the drop has neither handles nor entries (loose files held as files)', async () => {
+    // A drop made by a script: chromium gives its items getAsFileSystemHandle, which resolves to null, and no
+    // FileSystemEntry; the files themselves must still arrive.
+    const page = await browser.newPage();
+    const errors = watchErrors(page);
+    await page.goto(inject('baseUrl'));
+    const pngs = readdirSync(join(root, 'faithful/normal')).slice(0, 3);
+    const files = pngs.map((n) => ({ name: n, b64: readFileSync(join(root, 'faithful/normal', n)).toString('base64') }));
+    const support = await page.evaluate((files) => {
+      const dt = new DataTransfer();
+      for (const f of files) dt.items.add(new File([Uint8Array.from(atob(f.b64), (c) => c.charCodeAt(0))], f.name, { type: 'image/png' }));
+      const item = dt.items[0] as DataTransferItem & { getAsFileSystemHandle?: unknown };
+      const zone = document.querySelector('[data-testid=drop-synthetic]')!;
+      zone.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+      return typeof item.getAsFileSystemHandle;
+    }, files);
+    expect(support).toBe('function');
+    const panel = page.locator('[data-testid="set-panel-dropped files"]');
+    await panel.waitFor({ timeout: 20_000 });
+    await expect(panel.locator('[data-testid=class-counts]').innerText()).resolves.toMatch(/^3\s+image files/);
+    await expect(panel.locator('[data-testid=linked-folder]').count()).resolves.toBe(0);
+    await expect.poll(() => panel.locator('img').evaluateAll((imgs) => imgs.filter((i) => (i as HTMLImageElement).naturalWidth > 0).length), { timeout: 20_000 }).toBe(3);
+    expect(errors.filter((e) => !/Failed to load resource/.test(e))).toEqual([]);
+    await page.close();
+  });
 });
