@@ -464,8 +464,9 @@ async function pickFolders(page: Page, root: string, side: number, how: 'input' 
  */
 const PICKER_STUB = `
   window.showDirectoryPicker = async () => {
+    const name = window.__synthlensPick;
     const top = await navigator.storage.getDirectory();
-    return top.getDirectoryHandle(window.__synthlensPick);
+    return top.getDirectoryHandle(name);
   };
 `;
 

@@ -57,9 +57,10 @@ const PICKER = `
   window.__pickerCalls = [];
   window.showDirectoryPicker = async (opts) => {
     window.__pickerCalls.push(opts ?? null);
-    if (!window.__pick) throw new DOMException('The user aborted a request.', 'AbortError');
+    const name = window.__pick; // read now: the test may name the next folder before this one resolves
+    if (!name) throw new DOMException('The user aborted a request.', 'AbortError');
     const top = await navigator.storage.getDirectory();
-    return top.getDirectoryHandle(window.__pick);
+    return top.getDirectoryHandle(name);
   };
 `;
 
@@ -97,6 +98,7 @@ describe('folders chosen with the folder picker (held as directory handles)', ()
     await expect(page.locator('[data-testid="set-panel-real"]').count()).resolves.toBe(0);
 
     await pick(page, 'drop-real', 'real');
+    await page.locator('[data-testid="set-panel-real"]').waitFor();
     await pick(page, 'drop-synthetic', 'faithful');
     await page.locator('[data-testid="set-panel-faithful"]').waitFor();
     await pick(page, 'drop-synthetic', 'copies');
