@@ -16,8 +16,6 @@
 import { normalizePath } from '../imaging/dataset.ts';
 
 export interface FileSource {
-  /** Files listed. */
-  readonly size: number;
   /** Whether `path` (normalised) is one of the set's files. */
   has(path: string): boolean;
   /** The file at `path` (normalised), as it is now. Rejects with a message a user can read when it cannot be opened. */
@@ -27,9 +25,6 @@ export interface FileSource {
 /** Files held as Blobs (File objects), keyed by normalised path. */
 export class BlobFiles implements FileSource {
   constructor(private readonly map: Map<string, Blob>) {}
-  get size(): number {
-    return this.map.size;
-  }
   has(path: string): boolean {
     return this.map.has(path);
   }
@@ -93,10 +88,6 @@ export class DirectoryFiles implements FileSource {
       if (n !== p) this.listed.set(n, p);
     }
     this.dirs.set('', Promise.resolve(root));
-  }
-
-  get size(): number {
-    return this.paths.size;
   }
 
   /** The normalised paths, in the folder's order. */

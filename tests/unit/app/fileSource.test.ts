@@ -84,7 +84,7 @@ describe('DirectoryFiles', () => {
     const root = fakeDir('real', tree, c);
     const files = new DirectoryFiles(root, await listDirectory(root));
     expect(c.getFile).toBe(0); // listing opens no file
-    expect(files.size).toBe(4);
+    expect(files.list()).toHaveLength(4);
     expect(files.has('normal/deep/n3.png')).toBe(true);
     expect(files.has('normal/n9.png')).toBe(false);
     expect(await text(await files.open('a.png'))).toBe('root file');
