@@ -7,6 +7,10 @@
  * Playwright cannot drive the picker, so the test stands in for it: `showDirectoryPicker` returns a real
  * FileSystemDirectoryHandle of the origin private file system, into which the test copied the same folders it
  * hands the CLI. Everything after the pick is the app's own path.
+ *
+ * The same handles are kept in IndexedDB for the next visit (src/store/lastSetup.ts): after a reload the start page
+ * offers to reopen them. Handles of the private file system never lose their read permission, so the test scripts
+ * the permission methods (PERMISSIONS) to stand in for a lapsed one.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
@@ -64,9 +68,39 @@ const PICKER = `
   };
 `;
 
+/**
+ * Read permission for kept handles, scripted: handles of the private file system always have it, so the test stands
+ * in for a lapsed one. queryPermission answers window.__perm.query; requestPermission takes the next scripted
+ * answer ('needs-click': the browser refuses to prompt without a fresh user gesture). Every call is recorded.
+ */
+const PERMISSIONS = `
+  window.__perm = { query: 'granted', answers: [], asked: [] };
+  FileSystemHandle.prototype.queryPermission = async function (d) {
+    window.__perm.asked.push(['query', this.name, d && d.mode]);
+    return window.__perm.query;
+  };
+  FileSystemHandle.prototype.requestPermission = async function (d) {
+    window.__perm.asked.push(['request', this.name, d && d.mode]);
+    const a = window.__perm.answers.shift() || 'denied';
+    if (a === 'needs-click') throw new DOMException('User activation is required to request permissions.', 'SecurityError');
+    return a;
+  };
+`;
+
 async function pick(page: Page, zone: string, folder: string | null): Promise<void> {
   await page.evaluate((f) => ((window as unknown as { __pick: string | null }).__pick = f), folder);
   await page.click(`[data-testid=${zone}-choose]`);
+}
+
+/** real, faithful and copies through the picker (held as handles); the held-out set through the folder input, as other browsers pick (its Files are held). */
+async function pickSets(page: Page, root: string): Promise<void> {
+  await pick(page, 'drop-real', 'real');
+  await page.locator('[data-testid="set-panel-real"]').waitFor();
+  await pick(page, 'drop-synthetic', 'faithful');
+  await page.locator('[data-testid="set-panel-faithful"]').waitFor();
+  await pick(page, 'drop-synthetic', 'copies');
+  await page.locator('[data-testid="set-panel-copies"]').waitFor();
+  await page.setInputFiles('[data-testid=drop-holdout-input]', join(root, 'holdout'));
 }
 
 describe('folders chosen with the folder picker (held as directory handles)', () => {
@@ -97,14 +131,7 @@ describe('folders chosen with the folder picker (held as directory handles)', ()
     await expect.poll(() => page.evaluate(() => (window as unknown as { __pickerCalls: unknown[] }).__pickerCalls.length)).toBe(1);
     await expect(page.locator('[data-testid="set-panel-real"]').count()).resolves.toBe(0);
 
-    await pick(page, 'drop-real', 'real');
-    await page.locator('[data-testid="set-panel-real"]').waitFor();
-    await pick(page, 'drop-synthetic', 'faithful');
-    await page.locator('[data-testid="set-panel-faithful"]').waitFor();
-    await pick(page, 'drop-synthetic', 'copies');
-    await page.locator('[data-testid="set-panel-copies"]').waitFor();
-    // The held-out set through the folder input, as other browsers pick: its Files are held.
-    await page.setInputFiles('[data-testid=drop-holdout-input]', join(root, 'holdout'));
+    await pickSets(page, root);
     await page.selectOption('[data-testid=setting-extractor]', 'pixels');
     const calls = await page.evaluate(() => (window as unknown as { __pickerCalls: { mode?: string; id?: string }[] }).__pickerCalls);
     expect(calls.map((c) => c.mode)).toEqual(['read', 'read', 'read', 'read']);
@@ -153,6 +180,108 @@ describe('folders chosen with the folder picker (held as directory handles)', ()
     await page.locator('[data-testid=audit-pair]').first().waitFor();
     // Still no File per picked file once the run is over (each was read and let go).
     expect((await liveObjects(cdp, ['File'], 'native')).File).toBeLessThan(12 + 8);
+    expect(errors.filter((e) => !/Failed to load resource/.test(e))).toEqual([]);
+    await context.close();
+  });
+
+  it('reopens the last run\'s folders after a reload with its settings, asking for read permission, and the rerun comes from the cache', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
+    await context.addInitScript({ content: PICKER + PERMISSIONS });
+    const page = await context.newPage();
+    const errors = watchErrors(page);
+    await page.goto(inject('baseUrl'));
+    // Nothing kept yet: no card.
+    await page.locator('[data-testid=drop-real-choose]').waitFor();
+    await expect(page.locator('[data-testid=last-setup]').count()).resolves.toBe(0);
+    await copyToOpfs(page, root);
+
+    await pickSets(page, root);
+    // Not the defaults, so that restoring them shows.
+    await page.selectOption('[data-testid=setting-extractor]', 'pixels');
+    await page.selectOption('[data-testid=setting-pixels-size]', '32');
+    await page.selectOption('[data-testid=setting-utility]', 'off');
+    await page.click('[data-testid=start-run]');
+    await page.locator('[data-testid=results-view]').waitFor({ timeout: 300_000 });
+    const first = JSON.parse((await downloadText(page, '[data-testid=export-json]')).text);
+    expect(first.config.cache.hits).toBe(0);
+
+    await page.reload();
+    const card = page.locator('[data-testid=last-setup]');
+    await card.waitFor();
+    const rows = card.locator('[data-testid=last-set]');
+    await expect(rows.allInnerTexts()).resolves.toHaveLength(4);
+    const texts = (await rows.allInnerTexts()).map((t) => t.replace(/\s+/g, ' '));
+    const realFiles = Number(/^Real real (\d+) image files$/.exec(texts[0])?.[1]);
+    expect(realFiles).toBe(first.real.count + first.skipped.length);
+    expect(texts[1]).toMatch(/^Held-out holdout 12 image files holdout was picked through the folder input, which a page cannot keep: choose it again\.$/);
+    expect(texts[2]).toMatch(/^Synthetic faithful 16 image files$/);
+    expect(texts[3]).toMatch(/^Synthetic copies 16 image files$/);
+    await expect(card.innerText()).resolves.toMatch(/Extractor: Pixels \(32 x 32 grayscale, 1024-d\); utility: off\./);
+    // Defaults until the card is used.
+    await expect(page.locator('[data-testid=setting-extractor]').inputValue()).resolves.toBe('mobilenet-v2');
+
+    // The permission lapsed (as after the browser restarts). First click: the real folder is allowed; the
+    // browser refuses the next prompt for want of a fresh click.
+    await page.evaluate(() => {
+      const p = (window as unknown as { __perm: { query: string; answers: string[] } }).__perm;
+      p.query = 'prompt';
+      p.answers = ['granted', 'needs-click', 'granted', 'denied'];
+    });
+    await page.click('[data-testid=reopen-last]');
+    await page.locator('[data-testid="set-panel-real"]').waitFor();
+    await expect.poll(() => rows.nth(2).getAttribute('data-status')).toBe('needs-click');
+    await expect(page.locator('[data-testid=reopen-last]').innerText()).resolves.toBe('Allow the next folder (2 left)');
+    await expect(page.locator('[data-testid=setting-extractor]').inputValue()).resolves.toBe('pixels');
+    await expect(page.locator('[data-testid=setting-pixels-size]').inputValue()).resolves.toBe('32');
+    await expect(page.locator('[data-testid=setting-utility]').inputValue()).resolves.toBe('off');
+    await card.locator('[data-testid=last-settings-restored]').waitFor();
+
+    // Second click: faithful is allowed, copies is not.
+    await page.click('[data-testid=reopen-last]');
+    await page.locator('[data-testid="set-panel-faithful"]').waitFor();
+    await expect.poll(() => rows.nth(3).getAttribute('data-status')).toBe('failed');
+    await expect(rows.nth(3).innerText()).resolves.toMatch(/Reading copies was not allowed/);
+    await expect(page.locator('[data-testid="set-panel-copies"]').count()).resolves.toBe(0);
+    await expect(page.locator('[data-testid=reopen-last]').count()).resolves.toBe(0);
+    await expect(rows.nth(0).innerText()).resolves.toMatch(new RegExp(`reopened: ${realFiles} image files now$`));
+    await expect(card.locator('[data-testid=last-setup-done]').innerText()).resolves.toBe(
+      'Choose the 2 sets marked above again, then press Evaluate to resume: images already embedded come from the cache.');
+    const asked = await page.evaluate(() => (window as unknown as { __perm: { asked: string[][] } }).__perm.asked);
+    expect(asked).toEqual([
+      ['query', 'real', 'read'], ['request', 'real', 'read'],
+      ['query', 'faithful', 'read'], ['request', 'faithful', 'read'],
+      ['query', 'faithful', 'read'], ['request', 'faithful', 'read'],
+      ['query', 'copies', 'read'], ['request', 'copies', 'read'],
+    ]);
+    // The reopened sets are listed again, through their handles.
+    await expect(page.locator('[data-testid="set-panel-real"] [data-testid=linked-folder]').count()).resolves.toBe(1);
+    await expect(page.locator('[data-testid="set-panel-real"] [data-testid=class-counts]').innerText()).resolves.toMatch(new RegExp(`^${realFiles}\\s+image files`));
+    await page.screenshot({ path: 'test-results/handles-reopen.png', fullPage: true });
+
+    // The denied and the input-picked sets are chosen again as usual; the rerun comes whole from the cache.
+    await page.evaluate(() => ((window as unknown as { __perm: { query: string } }).__perm.query = 'granted'));
+    await pick(page, 'drop-synthetic', 'copies');
+    await page.locator('[data-testid="set-panel-copies"]').waitFor();
+    await page.setInputFiles('[data-testid=drop-holdout-input]', join(root, 'holdout'));
+    await page.click('[data-testid=start-run]');
+    await page.locator('[data-testid=results-view]').waitFor({ timeout: 300_000 });
+    const again = JSON.parse((await downloadText(page, '[data-testid=export-json]')).text);
+    const total = first.config.cache.misses;
+    expect(total).toBeGreaterThan(0);
+    expect(again.config.cache).toEqual({ hits: total, misses: 0 });
+    expect(again.config.extractor.id).toBe(first.config.extractor.id);
+    expect(again.sets.map((s: { name: string }) => s.name)).toEqual(['faithful', 'copies']);
+    for (const [i, set] of again.sets.entries()) expectSameMetrics(set.metrics, first.sets[i].metrics, { holdout: true, variety: true });
+
+    // The next reload offers this run; Forget removes it for good.
+    await page.reload();
+    await card.waitFor();
+    await page.click('[data-testid=forget-last]');
+    await expect(card.count()).resolves.toBe(0);
+    await page.reload();
+    await page.locator('[data-testid=drop-real-choose]').waitFor();
+    await page.waitForTimeout(500);
+    await expect(card.count()).resolves.toBe(0);
     expect(errors.filter((e) => !/Failed to load resource/.test(e))).toEqual([]);
     await context.close();
   });
