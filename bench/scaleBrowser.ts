@@ -29,7 +29,12 @@
  * --seed, --rebuild, --max-hours (give up after this long; default 12), --dumps (the largest renderer by allocator
  * at the end of each phase, from chromium memory-infra dumps: V8 heaps of the page and of the workers, Blink, PartitionAlloc,
  * malloc, File objects), --pick input|handles (input: setInputFiles on the folder inputs, the page holds a File per
- * image; handles: the folder picker's directory handles, each file opened when read: see PICKER_STUB).
+ * image; handles: the folder picker's directory handles, each file opened when read: see PICKER_STUB; after the
+ * reload the folders are reopened with the start page's "Reopen these folders" card, as a user would),
+ * --dense <d> (instead of the pixels extractor's d = side², a custom TF.js layers model loaded through the settings'
+ * custom-model folder input: the side x side grayscale image flattened and projected to d values by a seeded random
+ * matrix (DENSE_WHY). Its features have MobileNetV2's size at --dense 1280, which the tab's memory follows from the
+ * spill on; the extraction's model memory is not MobileNetV2's).
  */
 import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
@@ -46,6 +51,10 @@ const SIDE_WHY =
   'pixels extractor at a small side: the neighbour passes over N x N pairs cost in proportion to d, so d = side² ' +
   'decides whether 100,000 x 100,000 fits in hours on 2 cores (d = 4,096 at the default 64 x 64 would take ' +
   '64 times longer than d = 64)';
+const DENSE_WHY =
+  'a random linear projection of the pixels to d values: the feature rows, the spill and the metrics phase have the ' +
+  "size of a d-dimensional CNN embedding's, at the pixels extractor's extraction cost (MobileNetV2 over 200,000 " +
+  'images would take about 2.6 h of extraction on 2 cores)';
 const BUDGET_BYTES = 2 * 1024 ** 3;
 /** Class subfolder names (--classes k uses the first k; 0 writes the images straight into the set's folder). */
 const CLASS_NAMES = ['benign', 'malignant', 'normal', 'other'] as const;
@@ -439,18 +448,39 @@ async function settledCacheRecords(page: Page): Promise<number> {
  * Picks both folders (chromium lists each folder itself, as for a user's pick) and sets the run's settings;
  * returns the seconds per folder (until the app has taken the pick) and in all, until Evaluate is enabled.
  */
-async function pickFolders(page: Page, root: string, side: number, how: 'input' | 'handles'): Promise<{ real: number; synthetic: number; all: number }> {
+async function pickFolders(
+  page: Page,
+  root: string,
+  side: number,
+  how: 'input' | 'handles' | 'reopen',
+  dense: number,
+): Promise<{ real: number; synthetic: number; all: number }> {
   const t = performance.now();
-  if (how === 'handles') await pickByHandle(page, 'real');
+  if (how === 'reopen') {
+    // After the reload: the start page's card reopens both folders (their handles kept in IndexedDB).
+    await page.click('[data-testid=reopen-last]', { timeout: 0 });
+    await page.locator('[data-testid="set-panel-real"]').waitFor({ timeout: 0 });
+  } else if (how === 'handles') await pickByHandle(page, 'real');
   else await page.setInputFiles('[data-testid=drop-real-input]', join(root, 'real'), { timeout: 0 });
   await page.locator('[data-testid=drop-synthetic-input]').waitFor({ state: 'attached', timeout: 0 });
   const real = (performance.now() - t) / 1000;
-  if (how === 'handles') await pickByHandle(page, 'synthetic');
+  if (how === 'reopen') await page.locator('[data-testid="set-panel-synthetic"]').waitFor({ timeout: 0 });
+  else if (how === 'handles') await pickByHandle(page, 'synthetic');
   else await page.setInputFiles('[data-testid=drop-synthetic-input]', join(root, 'synthetic'), { timeout: 0 });
   await page.locator('[data-testid=start-run]:enabled').waitFor({ timeout: 0 });
   const synthetic = (performance.now() - t) / 1000 - real;
-  await page.selectOption('[data-testid=setting-extractor]', 'pixels');
-  await page.selectOption('[data-testid=setting-pixels-size]', String(side));
+  if (dense) {
+    // A custom model's files are not kept across a reload: loaded again each time, as the card asks.
+    await page.locator('[data-testid=settings] details').evaluate((d) => ((d as HTMLDetailsElement).open = true));
+    await page.setInputFiles('[data-testid=custom-model-input]', join(root, 'model'));
+    await page.getByLabel('Input size (px)').fill(String(side));
+    await page.getByLabel('Channels').selectOption('1');
+    await page.getByLabel('Input normalisation').selectOption('zero-one');
+    await page.locator('[data-testid=setting-extractor]').evaluate((el) => (el as HTMLSelectElement).value === 'custom' || Promise.reject(new Error('the custom model was not taken')));
+  } else {
+    await page.selectOption('[data-testid=setting-extractor]', 'pixels');
+    await page.selectOption('[data-testid=setting-pixels-size]', String(side));
+  }
   await page.selectOption('[data-testid=setting-utility]', 'off');
   return { real, synthetic, all: (performance.now() - t) / 1000 };
 }
@@ -469,6 +499,35 @@ const PICKER_STUB = `
     return top.getDirectoryHandle(name);
   };
 `;
+
+/**
+ * --dense: a TF.js layers model (side x side x 1 -> flatten -> dense(dim), no bias, weights N(0, 1 / side²) from a
+ * seeded initialiser) saved as model.json + weights.bin in `dir`, as a user's converted model folder.
+ */
+async function writeDenseModel(dir: string, side: number, dim: number, seed: number): Promise<void> {
+  const tf = await import('@tensorflow/tfjs');
+  await tf.setBackend('cpu');
+  const model = tf.sequential({
+    layers: [
+      tf.layers.flatten({ inputShape: [side, side, 1], name: 'flat' }),
+      tf.layers.dense({ units: dim, useBias: false, name: 'project', kernelInitializer: tf.initializers.randomNormal({ mean: 0, stddev: 1 / side, seed }) }),
+    ],
+  });
+  await model.save(
+    tf.io.withSaveHandler(async (a) => {
+      const parts = Array.isArray(a.weightData) ? a.weightData : [a.weightData!];
+      const weights = Buffer.concat(parts.map((b) => Buffer.from(b)));
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, 'model.json'), JSON.stringify({
+        format: 'layers-model', generatedBy: 'bench/scaleBrowser.ts --dense', convertedBy: null, modelTopology: a.modelTopology,
+        weightsManifest: [{ paths: ['weights.bin'], weights: a.weightSpecs }],
+      }));
+      writeFileSync(join(dir, 'weights.bin'), weights);
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
+  model.dispose();
+}
 
 /** Copies every file under root/real and root/synthetic into the page origin's private file system; seconds taken. */
 async function copyToOpfs(page: Page, root: string, onProgress?: (done: number) => void): Promise<number> {
@@ -574,6 +633,7 @@ export async function main(argv: string[]): Promise<number> {
       'max-hours': { type: 'string', default: '12' },
       dumps: { type: 'boolean', default: false },
       pick: { type: 'string', default: 'input' },
+      dense: { type: 'string', default: '0' },
     },
   });
   const pickHow = values.pick as 'input' | 'handles';
@@ -583,6 +643,9 @@ export async function main(argv: string[]): Promise<number> {
   const reloadAt = Number(values['reload-at']);
   const size = Number(values['image-size']);
   const seed = Number(values.seed);
+  const dense = Number(values.dense);
+  if (!Number.isInteger(dense) || dense < 0 || dense > 8192) throw new Error('--dense must be an integer in [0, 8192] (0: the pixels extractor)');
+  const dim = dense || side * side;
   const classes = Number(values.classes);
   if (!Number.isInteger(classes) || classes < 0 || classes > CLASS_NAMES.length) throw new Error(`--classes must be 0 to ${CLASS_NAMES.length}`);
   const deadline = Date.now() + Number(values['max-hours']) * 3600_000;
@@ -603,7 +666,11 @@ export async function main(argv: string[]): Promise<number> {
   log(`scale-browser: ${n.toLocaleString('en')} real x ${n.toLocaleString('en')} synthetic images, ${size} x ${size} PNG, in ${CHROMIUM} (headless)`);
   log(`machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), load average ${load()}`);
   log(`folders: real/ and synthetic/, ${classes ? `${classes} class subfolders each (${CLASS_NAMES.slice(0, classes).join(', ')}; per-class metrics run too)` : 'no class subfolders'}`);
-  log(`extractor: pixels ${side} x ${side} (d = ${side * side}); ${SIDE_WHY}. Utility off. Reload at ${reloadAt * 100}% of the images.`);
+  log(
+    dense
+      ? `extractor: a custom layers model, the ${side} x ${side} pixels projected to d = ${dense}: ${DENSE_WHY}. Utility off. Reload at ${reloadAt * 100}% of the images.`
+      : `extractor: pixels ${side} x ${side} (d = ${side * side}); ${SIDE_WHY}. Utility off. Reload at ${reloadAt * 100}% of the images.`,
+  );
   log(
     pickHow === 'handles'
       ? 'pick: the folder picker (directory handles; the folders copied into the origin private file system first, the picker stubbed to return them)'
@@ -639,6 +706,7 @@ export async function main(argv: string[]): Promise<number> {
     phases.push(['generation', genS, `${fmt(total / genS, 0)} files/s, ${mib(gen.bytes)} in ${root}`]);
     log(`generated ${total.toLocaleString('en')} PNGs in ${secs(genS)} (${mib(gen.bytes)}; load ${load()})`);
     check(gen.distinct === total, `every file unique (${gen.distinct.toLocaleString('en')} distinct SHA-256 of ${total.toLocaleString('en')})`);
+    if (dense) await writeDenseModel(join(root, 'model'), side, dense, seed);
 
     // 2. build and serve
     const stale = values.rebuild ? '--rebuild' : staleBuild(repo);
@@ -702,7 +770,7 @@ export async function main(argv: string[]): Promise<number> {
 
     // 3. first run, reloaded part-way
     sampler.phase = 'pick 1';
-    const pick1 = await pickFolders(page, root, side, pickHow);
+    const pick1 = await pickFolders(page, root, side, pickHow, dense);
     await dump('after pick 1');
     phases.push(['pick folders (1st)', pick1.all, `${pickHow === 'handles' ? 'folder picker (handles)' : 'setInputFiles on the folder inputs'}: real ${fmt(pick1.real)} s, synthetic ${fmt(pick1.synthetic)} s, then the settings`]);
     log(`folders picked in ${secs(pick1.all)}`);
@@ -750,8 +818,8 @@ export async function main(argv: string[]): Promise<number> {
       }).observe(document.body, { subtree: true, childList: true, characterData: true });
     });
     sampler.phase = 'pick 2';
-    const pick2 = await pickFolders(page, root, side, pickHow);
-    phases.push(['pick folders (2nd)', pick2.all, `real ${fmt(pick2.real)} s, synthetic ${fmt(pick2.synthetic)} s`]);
+    const pick2 = await pickFolders(page, root, side, pickHow === 'handles' ? 'reopen' : pickHow, dense);
+    phases.push(['pick folders (2nd)', pick2.all, `${pickHow === 'handles' ? 'the "Reopen these folders" card: ' : ''}real ${fmt(pick2.real)} s, synthetic ${fmt(pick2.synthetic)} s`]);
     sampler.phase = 'extract 2';
     t = performance.now();
     await page.click('[data-testid=start-run]');
@@ -790,7 +858,7 @@ export async function main(argv: string[]): Promise<number> {
     tMetrics ??= tEnd;
     const extract2 = (tMetrics - t) / 1000;
     phases.push(['extraction after reload', extract2, `${(total - embedded).toLocaleString('en')} embedded + ${embedded.toLocaleString('en')} from the cache, ${fmt((total - embedded) / extract2, 0)} images/s embedded`]);
-    phases.push(['metrics', (tEnd - tMetrics) / 1000, `${n.toLocaleString('en')} x ${n.toLocaleString('en')}, d = ${side * side} (from the metrics row to the results page)`]);
+    phases.push(['metrics', (tEnd - tMetrics) / 1000, `${n.toLocaleString('en')} x ${n.toLocaleString('en')}, d = ${dim} (from the metrics row to the results page)`]);
 
     await page.screenshot({ path: join(out, 'results.png') });
     await page.screenshot({ path: join(out, 'results-full.png'), fullPage: true });
@@ -806,8 +874,12 @@ export async function main(argv: string[]): Promise<number> {
     };
     check(report.config.cache?.hits === embedded && report.config.cache?.misses === total - embedded,
       `report config.cache ${JSON.stringify(report.config.cache)} = { hits: ${embedded}, misses: ${total - embedded} }`);
-    check(report.config.extractor?.id === `pixels-${side}` || (side === 64 && report.config.extractor?.id === 'pixels'),
-      `report extractor ${report.config.extractor?.id} (d = ${report.config.extractor?.dim})`);
+    check(
+      dense
+        ? report.config.extractor?.id === 'custom' && report.config.extractor?.dim === dense
+        : report.config.extractor?.id === `pixels-${side}` || (side === 64 && report.config.extractor?.id === 'pixels'),
+      `report extractor ${report.config.extractor?.id} (d = ${report.config.extractor?.dim})`,
+    );
     check(report.real.count === n && report.sets.length === 1 && report.sets[0].count === n,
       `report: real ${report.real.count}, synthetic ${report.sets.map((s) => s.count).join(', ')} (want ${n} and ${n})`);
     const set = report.sets[0] as Record<string, unknown>;
