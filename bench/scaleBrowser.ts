@@ -46,6 +46,7 @@ import type { BrowserContext, CDPSession, Page } from 'playwright-core';
 import type { PreviewServer } from 'vite';
 import { CHROMIUM, chromiumUnavailable, descendants, fmt, table } from './harness/driver.ts';
 import { PIXELS_SIDES } from '../src/extractors/specs.ts';
+import { writeLayersModel } from '../tests/fixtures/models/writeLayersModel.ts';
 
 const SIDE_WHY =
   'pixels extractor at a small side: the neighbour passes over N x N pairs cost in proportion to d, so d = side² ' +
@@ -513,20 +514,11 @@ async function writeDenseModel(dir: string, side: number, dim: number, seed: num
       tf.layers.dense({ units: dim, useBias: false, name: 'project', kernelInitializer: tf.initializers.randomNormal({ mean: 0, stddev: 1 / side, seed }) }),
     ],
   });
-  await model.save(
-    tf.io.withSaveHandler(async (a) => {
-      const parts = Array.isArray(a.weightData) ? a.weightData : [a.weightData!];
-      const weights = Buffer.concat(parts.map((b) => Buffer.from(b)));
-      mkdirSync(dir, { recursive: true });
-      writeFileSync(join(dir, 'model.json'), JSON.stringify({
-        format: 'layers-model', generatedBy: 'bench/scaleBrowser.ts --dense', convertedBy: null, modelTopology: a.modelTopology,
-        weightsManifest: [{ paths: ['weights.bin'], weights: a.weightSpecs }],
-      }));
-      writeFileSync(join(dir, 'weights.bin'), weights);
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }),
-  );
-  model.dispose();
+  try {
+    await writeLayersModel(dir, model, 'bench/scaleBrowser.ts --dense');
+  } finally {
+    model.dispose();
+  }
 }
 
 /** Copies every file under root/real and root/synthetic into the page origin's private file system; seconds taken. */

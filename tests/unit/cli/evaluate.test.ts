@@ -12,13 +12,13 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import * as tf from '@tensorflow/tfjs';
 import type { Report, SetMetrics } from '../../../src/core/report/schema.ts';
 import { readFeaturesNpy } from '../../../src/core/features/npy.ts';
 import { readIdsCsv } from '../../../src/core/features/csv.ts';
 import { VarietyAccumulator } from '../../../src/core/metrics/variety.ts';
 import { generateDemo } from '../../../src/demo/phantoms.ts';
 import { BROKEN_FILES, makeFolders } from '../../fixtures/folders/makeFolders.ts';
+import { writeTinyModel } from '../../fixtures/models/writeLayersModel.ts';
 
 const ROOT = resolve(__dirname, '../../..');
 const BIN = join(ROOT, 'bin/synthlens.js');
@@ -38,34 +38,6 @@ const D = join(tmp, 'data');
 const d = (name: string) => join(D, name);
 const out = (name: string) => join(tmp, name);
 const demo = generateDemo({ size: 64, counts: { real: 12, holdout: 8, faithful: 8, copies: 8, collapsed: 0, 'low-fidelity': 0, shifted: 0 } });
-
-/** A tiny TF.js layers model (conv 3x3 x4 -> global average pool -> dense) saved as model.json + weights.bin. */
-async function writeTinyModel(dir: string): Promise<string> {
-  await tf.setBackend('cpu');
-  const model = tf.sequential({
-    layers: [
-      tf.layers.conv2d({ inputShape: [16, 16, 1], filters: 4, kernelSize: 3, activation: 'relu', name: 'conv', kernelInitializer: tf.initializers.randomNormal({ seed: 1 }) }),
-      tf.layers.globalAveragePooling2d({ name: 'gap' }),
-      tf.layers.dense({ units: 2, name: 'out', kernelInitializer: tf.initializers.randomNormal({ seed: 2 }) }),
-    ],
-  });
-  let weights = new Uint8Array(0);
-  await model.save(tf.io.withSaveHandler(async (a) => {
-    const parts = Array.isArray(a.weightData) ? a.weightData : [a.weightData!];
-    weights = new Uint8Array(parts.reduce((n, b) => n + b.byteLength, 0));
-    let o = 0;
-    for (const b of parts) { weights.set(new Uint8Array(b), o); o += b.byteLength; }
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'model.json'), JSON.stringify({
-      format: 'layers-model', generatedBy: 'test', convertedBy: null, modelTopology: a.modelTopology,
-      weightsManifest: [{ paths: ['weights.bin'], weights: a.weightSpecs }],
-    }));
-    writeFileSync(join(dir, 'weights.bin'), weights);
-    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-  }));
-  model.dispose();
-  return createHash('sha256').update(weights).digest('hex');
-}
 
 let A: Run; // pixels, holdout, features-out, csv, assignments
 let M: Run; // synthlens metrics on A's feature files
