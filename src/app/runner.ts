@@ -23,7 +23,7 @@
 import * as Comlink from 'comlink';
 import type { Dataset } from '../imaging/dataset.ts';
 import type { CustomExtractorOptions, ExtractorId } from '../extractors/registry.ts';
-import { PIXELS_SIDES, PIXELS_SPEC, type ExtractorSpec } from '../extractors/specs.ts';
+import { extractorRecord, PIXELS_SIDES, PIXELS_SPEC } from '../extractors/specs.ts';
 import type { BrowserBackend } from '../extractors/backend.ts';
 import { DEFAULT_PROBE_CONFIG } from '../core/utility/probe.ts';
 import { cnnMemoryIssue, DEFAULT_CNN_CONFIG } from '../core/utility/cnnConfig.ts';
@@ -94,11 +94,6 @@ export const DEFAULT_SETTINGS: RunSettings = {
   pixelsSize: PIXELS_SPEC.inputSize,
   useCache: true,
 };
-
-/** The report's config.extractor for the extractor the pipeline workers loaded. */
-export function extractorRecord(spec: ExtractorSpec): { id: string; weightsSha256: string; dim: number; inputSize: number; description: string } {
-  return { id: spec.id, weightsSha256: spec.weightsHash, dim: spec.dim, inputSize: spec.inputSize, description: spec.description };
-}
 
 /**
  * What every pipeline worker loads for the run's features: the chosen extractor, sized for pixels by

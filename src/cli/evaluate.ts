@@ -30,6 +30,7 @@ import { buildDataset, compareCodePoints, type Dataset, type DatasetFile } from 
 import { walkDirectory } from '../imaging/node.ts';
 import { describeAugmentationRun } from '../imaging/augment.ts';
 import type { CustomExtractorOptions, Extractor, ExtractorId, ModelSource, Normalise } from '../extractors/registry.ts';
+import { extractorRecord } from '../extractors/specs.ts';
 import { DEFAULT_PIPELINE_OPTIONS, describePreprocessing, pipelineCacheKey, type Aspect, type FileItem, type PipelineOptions, type Stage } from '../pipeline/extract.ts';
 import { addResult, newCollection, toFeatureSet, varietyOf, type SetCollection } from '../pipeline/collect.ts';
 import { CacheDirError, DiskFeatureCache, sha256Bytes } from './diskCache.ts';
@@ -718,11 +719,7 @@ async function evaluateRun(argv: string[], io: CliIO, decode: { pool: DecodePool
     holdout,
     config: {
       k, tau, seed, kidSubsetSize, kidSubsets, backend,
-      extractor: {
-        id: extractor.id, weightsSha256: extractor.weightsHash, label: extractor.label, dim: extractor.dim,
-        inputSize: extractor.inputSize, channels: extractor.channels, normalise: extractor.normalise ?? 'zero-one',
-        layer: extractor.layer ?? null, format: extractor.format ?? null, description: extractor.description,
-      },
+      extractor: extractorRecord(extractor),
       preprocessing: describePreprocessing(extractor, opts),
       extractionBackend: backend,
       inputs: {

@@ -146,6 +146,27 @@ export function publicSpec(s: ExtractorSpec): ExtractorSpec {
   return { id, label, inputSize, channels, dim, description, weightsHash, layer, normalise, format };
 }
 
+/** The report's config.extractor: everything needed to compute the same features again (the app and the CLI write the same). */
+export type ExtractorRecord = {
+  id: string;
+  weightsSha256: string;
+  label: string;
+  dim: number;
+  inputSize: number;
+  channels: 1 | 3;
+  normalise: Normalise;
+  layer: string | null;
+  format: NonNullable<ExtractorSpec['format']> | null;
+  description: string;
+};
+
+export function extractorRecord(s: ExtractorSpec): ExtractorRecord {
+  return {
+    id: s.id, weightsSha256: s.weightsHash, label: s.label, dim: s.dim, inputSize: s.inputSize, channels: s.channels,
+    normalise: s.normalise ?? 'zero-one', layer: s.layer ?? null, format: s.format ?? null, description: s.description,
+  };
+}
+
 /** The built-in extractors (custom models are described by the extractor loadExtractor returns). */
 export function listExtractors(): ExtractorSpec[] {
   return [publicSpec(BUILTIN_MODELS['mobilenet-v2']), publicSpec(BUILTIN_MODELS['inception-v3']), publicSpec(PIXELS_SPEC)];

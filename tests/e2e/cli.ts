@@ -5,12 +5,12 @@ import { execFileSync } from 'node:child_process';
 // Loosely typed: the exported report's JSON, as a test reads it.
 type Json = Record<string, any>;
 
-/** `synthlens evaluate --json -` on the folders; the report it prints. */
-export function cliEvaluate(folders: { real: string; holdout?: string; synthetic: string[] }, extractor = 'pixels'): Json {
+/** `synthlens evaluate --json -` on the folders; the report it prints. `more`: further options (a custom model's). */
+export function cliEvaluate(folders: { real: string; holdout?: string; synthetic: string[] }, extractor = 'pixels', more: string[] = []): Json {
   const args = ['bin/synthlens.js', 'evaluate', '--real', folders.real];
   if (folders.holdout) args.push('--holdout', folders.holdout);
   for (const s of folders.synthetic) args.push('--synthetic', s);
-  args.push('--extractor', extractor, '--json', '-');
+  args.push('--extractor', extractor, ...more, '--json', '-');
   return JSON.parse(execFileSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000 }));
 }
 

@@ -6,7 +6,8 @@
  * to 8 x 8, gives exactly those block values / 255.
  */
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SETTINGS, extractorRecord, pipelineInitFor, type RunSettings } from '../../../src/app/runner.ts';
+import { DEFAULT_SETTINGS, pipelineInitFor, type RunSettings } from '../../../src/app/runner.ts';
+import { extractorRecord } from '../../../src/extractors/specs.ts';
 import { loadExtractor, type ExtractorSpec } from '../../../src/extractors/registry.ts';
 import { PIXELS_SIDES, PIXELS_SPEC } from '../../../src/extractors/specs.ts';
 import { DEFAULT_PIPELINE_OPTIONS, pipelineCacheKey, processItems, type ItemResult } from '../../../src/pipeline/extract.ts';
@@ -43,8 +44,13 @@ describe('pixels image side in the run settings', () => {
     expect(extractorRecord(spec as ExtractorSpec)).toEqual({
       id: `pixels-${side}`,
       weightsSha256: 'none',
+      label: expect.stringContaining(`${side}`),
       dim: side * side,
       inputSize: side,
+      channels: 1,
+      normalise: 'zero-one',
+      layer: null,
+      format: 'none',
       description: `The grayscale image resized to ${side} x ${side} and flattened row by row; values in [0,1]. No model, exact.`,
     });
   });
