@@ -863,7 +863,11 @@ export async function main(argv: string[]): Promise<number> {
       real: { count: number };
       sets: { name: string; count: number; [k: string]: unknown }[];
       timings?: Record<string, number>;
+      warnings?: string[];
     };
+    // The run after the reload spilled its rows (the store opened; timings.spillOpen says how long it took).
+    const notSpilled = (report.warnings ?? []).filter((w) => /^Feature rows (were held|stayed) in/.test(w));
+    check(notSpilled.length === 0, `second run spilled its rows (store opened in ${fmt((report.timings?.spillOpen ?? NaN) / 1000)} s)${notSpilled.length ? `: ${notSpilled.join(' | ')}` : ''}`);
     check(report.config.cache?.hits === embedded && report.config.cache?.misses === total - embedded,
       `report config.cache ${JSON.stringify(report.config.cache)} = { hits: ${embedded}, misses: ${total - embedded} }`);
     check(

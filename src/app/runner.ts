@@ -342,7 +342,13 @@ export class Run {
       // The sets' feature rows go to the spill store as they arrive and come back once the pipeline workers are
       // gone (src/store/featureSpill.ts): the tab does not hold them beside the workers' models. Without one (no
       // IndexedDB), straight onto shared memory: the FeatureSet is then made without a copy (toFeatureSet shared).
-      this.spill = await openSpillStore().catch(() => null);
+      const tSpill = performance.now();
+      const spillOpen = await openSpillStore().then(
+        (store) => ({ store, why: null }),
+        (e: unknown) => ({ store: null, why: e instanceof Error ? e.message : String(e) }),
+      );
+      this.spill = spillOpen.store;
+      timings.spillOpen = performance.now() - tSpill;
       for (let si = 0; si < sets.length; si++) {
         this.check();
         const spill = this.spill?.part(`set ${si}`) ?? null;
@@ -417,6 +423,9 @@ export class Run {
         await nextTask();
       }
       const spillErrors = collections.map((c) => (c.rows instanceof SpilledRows ? c.rows.spillError : null)).filter((e) => e !== null);
+      if (spillOpen.why !== null) {
+        runWarnings.push(`Feature rows were held in this tab's memory through the extraction, not in the browser's storage: ${spillOpen.why}. Nothing is lost, but on very large sets the tab needs more memory.`);
+      }
       if (spillErrors.length) {
         runWarnings.push(`Feature rows stayed in memory: the browser's storage did not take them (${(spillErrors[0] as Error)?.message ?? String(spillErrors[0])}).`);
       }

@@ -34,8 +34,14 @@ export interface SpillStore {
 const DB_NAME = 'synthlens-spill';
 const STORE = 'chunks';
 const LOCK_PREFIX = 'synthlens-spill:';
-/** How long a run waits for the store to open before it keeps its rows in memory instead. */
-const OPEN_TIMEOUT_MS = 5000;
+/**
+ * How long a run waits for the store to open before it keeps its rows in memory instead. Long: an open that is not
+ * blocked is only slow when the origin's storage is busy (after a reload in the middle of a 100,000-image run, with
+ * a gigabyte of cached features and spilled rows on disk), and holding the rows instead is what the spill is for.
+ */
+const OPEN_TIMEOUT_MS = 60_000;
+/** How long a run waits once the open reports that another page's connection blocks the upgrade it needs. */
+const BLOCKED_TIMEOUT_MS = 5000;
 
 type Key = [string, string, number];
 
@@ -101,19 +107,22 @@ class IdbSpillStore implements SpillStore {
   }
 }
 
-/** The database with its store: a database of that name without it (made by another page) is upgraded to add it. */
-async function openWithStore(): Promise<IDBPDatabase> {
+/**
+ * The database with its store: a database of that name without it (made by another page) is upgraded to add it.
+ * `onBlocked`: another page's connection holds the upgrade back (it has not closed on the version change).
+ */
+async function openWithStore(onBlocked: () => void): Promise<IDBPDatabase> {
   const upgrade = (d: IDBPDatabase) => {
     if (!d.objectStoreNames.contains(STORE)) d.createObjectStore(STORE);
   };
   // Another page's upgrade waits for this connection: close it (this run's later writes then fail, and its rows
   // stay in memory; nothing is lost).
   const blocking = (_current: number, _wanted: number | null, e: IDBVersionChangeEvent) => (e.target as IDBDatabase).close();
-  const db = await openDB(DB_NAME, 1, { upgrade, blocking }).catch(() => openDB(DB_NAME, undefined, { blocking }));
+  const db = await openDB(DB_NAME, 1, { upgrade, blocking, blocked: onBlocked }).catch(() => openDB(DB_NAME, undefined, { blocking }));
   if (db.objectStoreNames.contains(STORE)) return db;
   const version = db.version + 1;
   db.close();
-  return openDB(DB_NAME, version, { upgrade, blocking });
+  return openDB(DB_NAME, version, { upgrade, blocking, blocked: onBlocked });
 }
 
 /** The runs that have chunks in the store (one key cursor step per run). */
@@ -130,20 +139,35 @@ async function runsIn(db: IDBPDatabase): Promise<string[]> {
 
 /**
  * Opens the spill store for a new run, after deleting the chunks of runs no live page holds (where the browser has
- * Web Locks; without them only this run's own chunks are ever deleted). Null when IndexedDB cannot be opened
- * (private modes, storage blocked) or not within OPEN_TIMEOUT_MS: the caller then keeps its rows in memory.
+ * Web Locks; without them only this run's own chunks are ever deleted). Rejects, saying why, when IndexedDB is
+ * missing or cannot be opened (private modes, storage blocked), when another page blocks the upgrade the store
+ * needs for `blockedTimeoutMs`, or when the open takes more than `timeoutMs`: the caller then keeps its rows in
+ * memory and says so.
  */
-export async function openSpillStore(opts: { timeoutMs?: number } = {}): Promise<SpillStore | null> {
-  if (typeof indexedDB === 'undefined') return null;
+export async function openSpillStore(opts: { timeoutMs?: number; blockedTimeoutMs?: number } = {}): Promise<SpillStore> {
+  if (typeof indexedDB === 'undefined') throw new Error('this browser has no IndexedDB here');
+  const timeoutMs = opts.timeoutMs ?? OPEN_TIMEOUT_MS;
+  const blockedMs = opts.blockedTimeoutMs ?? BLOCKED_TIMEOUT_MS;
+  let blockedTimer: ReturnType<typeof setTimeout> | undefined;
+  let onBlocked = () => {};
+  const blocked = new Promise<never>((_, reject) => {
+    onBlocked = () => {
+      blockedTimer ??= setTimeout(
+        () => reject(new Error("another SynthLens tab keeps an older version of the browser's storage open; close the other SynthLens tabs before the next run")),
+        blockedMs,
+      );
+    };
+  });
+  const opening = openWithStore(() => onBlocked());
   let db: IDBPDatabase;
-  const opening = openWithStore();
   try {
-    // an open that another page's connection blocks (an upgrade it must wait for) would hold the run: give up
-    db = await withTimeout(opening, opts.timeoutMs ?? OPEN_TIMEOUT_MS, 'opening the spill store');
-  } catch {
+    db = await withTimeout(Promise.race([opening, blocked]), timeoutMs, "opening the browser's storage");
+  } catch (e) {
     // a connection that opens after all is closed at once
     opening.then((late) => late.close(), () => {});
-    return null;
+    throw e instanceof Error ? e : new Error(String(e));
+  } finally {
+    clearTimeout(blockedTimer);
   }
   const run = newRunId();
   const locks = lockManager();

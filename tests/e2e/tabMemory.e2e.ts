@@ -143,6 +143,57 @@ describe('tab memory per image', () => {
     }
   });
 
+  it('says so, and still gives the CLI\'s numbers, when another tab keeps the spill store from opening', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'synthlens-e2e-nospill-'));
+    try {
+      writeSets(root, 40);
+      const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
+      // Another tab of the origin made the spill database without its store (as an older build would have) and keeps
+      // its connection open, deaf to version changes: the upgrade the run needs stays blocked.
+      const other = await context.newPage();
+      await other.goto(inject('baseUrl'));
+      await other.evaluate(
+        () =>
+          new Promise<void>((resolve, reject) => {
+            const del = indexedDB.deleteDatabase('synthlens-spill');
+            del.onsuccess = () => {
+              const open = indexedDB.open('synthlens-spill', 1);
+              open.onsuccess = () => {
+                (window as unknown as { __held: IDBDatabase }).__held = open.result;
+                resolve();
+              };
+              open.onerror = () => reject(open.error);
+            };
+            del.onerror = () => reject(del.error);
+          }),
+      );
+      const page = await context.newPage();
+      const errors = watchErrors(page);
+      await page.goto(inject('baseUrl'));
+      await page.setInputFiles('[data-testid=drop-real-input]', join(root, 'real'));
+      await page.setInputFiles('[data-testid=drop-synthetic-input]', join(root, 'synthetic'));
+      await page.selectOption('[data-testid=setting-extractor]', 'pixels');
+      await page.selectOption('[data-testid=setting-utility]', 'off');
+      await page.click('[data-testid=start-run]');
+      await page.locator('[data-testid=results-view]').waitFor({ timeout: 300_000 });
+      const warning = /Feature rows were held in this tab's memory through the extraction, not in the browser's storage: another SynthLens tab keeps an older version of the browser's storage open; close the other SynthLens tabs before the next run\./;
+      await expect(page.locator('[data-testid=run-warnings]').innerText()).resolves.toMatch(warning);
+      mkdirSync('test-results', { recursive: true });
+      await page.locator('[data-testid=run-warnings]').screenshot({ path: 'test-results/spill-not-opened-warning.png' });
+      const report = JSON.parse((await downloadText(page, '[data-testid=export-json]')).text);
+      expect(report.warnings.some((w: string) => warning.test(w))).toBe(true);
+      // it gave up about BLOCKED_TIMEOUT_MS (5 s) after the open reported the block, not at the 60 s limit
+      expect(report.timings.spillOpen).toBeGreaterThan(4_000);
+      expect(report.timings.spillOpen).toBeLessThan(30_000);
+      const cli = cliEvaluate({ real: join(root, 'real'), synthetic: [join(root, 'synthetic')] });
+      expectSameMetrics(report.sets[0].metrics, cli.sets[0].metrics);
+      expect(errors.filter((e) => !/Failed to load resource/.test(e))).toEqual([]);
+      await context.close();
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
   it('draws on-demand thumbnails in a worker, identical to the pipeline\'s', async () => {
     const page = await browser.newPage();
     const errors = watchErrors(page);

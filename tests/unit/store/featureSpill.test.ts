@@ -221,13 +221,34 @@ describe('the IndexedDB spill store', () => {
     // another page made the database without the store and keeps it open, deaf to version changes
     const other = await openDB('synthlens-spill', 1);
     const t0 = Date.now();
-    expect(await openSpillStore({ timeoutMs: 300 })).toBeNull();
+    await expect(openSpillStore({ blockedTimeoutMs: 300 })).rejects.toThrow(/another SynthLens tab keeps an older version of the browser's storage open; close the other SynthLens tabs/);
     expect(Date.now() - t0).toBeLessThan(3000);
     other.close();
     // once that page is gone the store opens (the late connection of the attempt above was closed)
     const store = (await openSpillStore())!;
     expect(store).not.toBeNull();
     await store.close();
+  });
+
+  it('waits out a block that ends before its limit: the other page closes and the store opens', async () => {
+    await deleteDB('synthlens-spill');
+    const other = await openDB('synthlens-spill', 1);
+    setTimeout(() => other.close(), 200);
+    const store = await openSpillStore({ blockedTimeoutMs: 5000 });
+    await store.part('set 0').put(0, Float32Array.of(9));
+    expect(Array.from(await store.part('set 0').get(0))).toEqual([9]);
+    await store.close();
+  });
+
+  it('says why when there is no IndexedDB at all', async () => {
+    const g2 = globalThis as { indexedDB?: unknown };
+    const had = g2.indexedDB;
+    delete g2.indexedDB;
+    try {
+      await expect(openSpillStore()).rejects.toThrow(/this browser has no IndexedDB here/);
+    } finally {
+      g2.indexedDB = had;
+    }
   });
 
   it('opens a database of its name that lacks the store (made by another page) by adding it', async () => {
