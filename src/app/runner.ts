@@ -59,7 +59,8 @@ export interface SetInput {
 
 export interface RunSettings {
   extractorId: ExtractorId;
-  custom?: { files: Map<string, Uint8Array>; options: CustomExtractorOptions } | null;
+  /** The user's model: its files by name, its options, and the folder's name as shown. */
+  custom?: { files: Map<string, Uint8Array>; options: CustomExtractorOptions; name?: string } | null;
   k: number;
   tau: number;
   varietySize: number;

@@ -6,8 +6,9 @@
  * FileSystemDirectoryHandle where the set was chosen with the folder picker or dropped as a handle (Chromium keeps a
  * handle in IndexedDB; the page must ask for read permission again before reading it), and the run's settings, so
  * that the rerun asks the cache for the same extractor. A set picked through `<input webkitdirectory>` cannot be
- * kept (a page gets no handle for it): it is recorded with `handle: null` and must be chosen again. A custom model's
- * files are not kept either: the record says one was used.
+ * kept (a page gets no handle for it): it is recorded with `handle: null` and must be chosen again. A custom model
+ * the run used is kept whole (its files, folder name and options) up to MAX_KEPT_MODEL_BYTES; a larger one is
+ * recorded without its files and must be loaded again.
  *
  * One record, in its own database (`synthlens-setup`, store `last`, key `setup`), replaced when the next run starts
  * and deleted by "Forget". Nothing here touches the feature cache.
@@ -17,6 +18,7 @@ import { withTimeout } from '../core/withTimeout.ts';
 import type { DirectoryHandle } from '../app/fileSource.ts';
 import type { SetRole } from '../app/types.ts';
 import type { RunSettings } from '../app/runner.ts';
+import type { CustomExtractorOptions } from '../extractors/specs.ts';
 
 export interface SavedSet {
   role: SetRole;
@@ -28,18 +30,33 @@ export interface SavedSet {
   handle: DirectoryHandle | null;
 }
 
-/** The run's settings as kept: everything but a custom model's files. */
+/** The run's settings as kept: everything but the custom model (SavedModel). */
 export type SavedSettings = Omit<RunSettings, 'custom'>;
 
+/** The custom model a run used. */
+export interface SavedModel {
+  /** The model folder's name, as the settings show it. */
+  name: string;
+  options: CustomExtractorOptions;
+  /** model.json and the weight files, by file name; null where they were larger than MAX_KEPT_MODEL_BYTES. */
+  files: Map<string, Uint8Array> | null;
+  /** The files' size in bytes. */
+  bytes: number;
+}
+
+/** A custom model's files are kept up to this size (MobileNet- or ResNet-sized models fit; the record is rewritten at each run). */
+export const MAX_KEPT_MODEL_BYTES = 256 * 1024 * 1024;
+
 export interface LastSetup {
-  version: 1;
+  /** 2 since custom models are kept (version 1 kept only a flag: such a record is ignored). */
+  version: 2;
   /** When the run started (ms since the epoch). */
   savedAt: number;
   /** In the run's order: real, held-out, cross-task, then the synthetic sets. */
   sets: SavedSet[];
   settings: SavedSettings;
-  /** The run used a custom model, whose files are not kept. */
-  customModel: boolean;
+  /** The custom model the run used, or null. */
+  customModel: SavedModel | null;
 }
 
 const DB_NAME = 'synthlens-setup';
@@ -64,14 +81,24 @@ async function open(): Promise<IDBPDatabase> {
 }
 
 /** The record to keep for a run on `sets` with `settings`. */
-export function lastSetupOf(sets: SavedSet[], settings: RunSettings, now = Date.now()): LastSetup {
+export function lastSetupOf(sets: SavedSet[], settings: RunSettings, now = Date.now(), maxModelBytes = MAX_KEPT_MODEL_BYTES): LastSetup {
   const { custom, ...rest } = settings;
+  let customModel: SavedModel | null = null;
+  if (settings.extractorId === 'custom' && custom) {
+    const bytes = [...custom.files.values()].reduce((a, b) => a + b.byteLength, 0);
+    customModel = {
+      name: custom.name ?? 'custom model',
+      options: { ...custom.options },
+      files: bytes <= maxModelBytes ? new Map(custom.files) : null,
+      bytes,
+    };
+  }
   return {
-    version: 1,
+    version: 2,
     savedAt: now,
     sets: sets.map((s) => ({ ...s })),
     settings: { ...rest, utilitySeeds: [...rest.utilitySeeds], ...(rest.backendOrder ? { backendOrder: [...rest.backendOrder] } : {}) },
-    customModel: settings.extractorId === 'custom' || !!custom,
+    customModel,
   };
 }
 
@@ -91,7 +118,7 @@ export async function loadLastSetup(): Promise<LastSetup | null> {
   const db = await open();
   try {
     const got = (await db.get(STORE, KEY)) as LastSetup | undefined;
-    return got && got.version === 1 && Array.isArray(got.sets) ? got : null;
+    return got && got.version === 2 && Array.isArray(got.sets) ? got : null;
   } finally {
     db.close();
   }

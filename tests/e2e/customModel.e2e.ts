@@ -14,6 +14,7 @@ import { makeFolders } from '../fixtures/folders/makeFolders';
 import { writeTinyModel } from '../fixtures/models/writeLayersModel';
 import { downloadText, launch, watchErrors } from './browser';
 import { cliEvaluate, expectSameMetrics } from './cli';
+import { loadCustomModel } from './settings';
 
 describe('a custom TF.js model as the feature extractor', () => {
   let browser: Browser;
@@ -42,13 +43,7 @@ describe('a custom TF.js model as the feature extractor', () => {
     await page.setInputFiles('[data-testid=drop-synthetic-input]', join(root, 'copies'));
     await page.selectOption('[data-testid=setting-utility]', 'off');
 
-    await page.click('[data-testid=settings] summary');
-    await page.setInputFiles('[data-testid=custom-model-input]', join(root, 'model'));
-    await expect.poll(() => page.locator('[data-testid=setting-extractor]').inputValue()).toBe('custom');
-    await page.getByLabel('Output layer / node').fill('gap');
-    await page.getByLabel('Input size (px)').fill('16');
-    await page.getByLabel('Channels').selectOption('1');
-    await page.getByLabel('Input normalisation').selectOption('minus-one-one');
+    await loadCustomModel(page, join(root, 'model'), { layer: 'gap', inputSize: 16, channels: 1, normalise: 'minus-one-one' });
     // Not a full-page screenshot here: in headless chromium one taken while a text field has focus leaves the page
     // scrolled back where it was on the next mouse press, so Playwright's press on Evaluate lands elsewhere.
     await page.locator('[data-testid=settings]').screenshot({ path: 'test-results/custom-model-settings.png' });

@@ -21,6 +21,8 @@ import { generateDemo } from '../../src/demo/phantoms';
 import { demoAsPng } from '../../src/demo/png';
 import { downloadText, launch, liveObjects, watchErrors } from './browser';
 import { cliEvaluate, expectSameMetrics } from './cli';
+import { loadCustomModel } from './settings';
+import { writeTinyModel } from '../fixtures/models/writeLayersModel';
 
 const SETS = ['real', 'holdout', 'faithful', 'copies'] as const;
 
@@ -103,6 +105,17 @@ async function pickSets(page: Page, root: string): Promise<void> {
   await page.setInputFiles('[data-testid=drop-holdout-input]', join(root, 'holdout'));
 }
 
+/** A fresh context and page on the app with the picker's stand-in, the test's folders copied into its private file system. */
+async function openWithFolders(browser: Browser, root: string) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
+  await context.addInitScript({ content: PICKER });
+  const page = await context.newPage();
+  const errors = watchErrors(page);
+  await page.goto(inject('baseUrl'));
+  await copyToOpfs(page, root);
+  return { context, page, errors };
+}
+
 describe('folders chosen with the folder picker (held as directory handles)', () => {
   let browser: Browser;
   let root: string;
@@ -118,12 +131,7 @@ describe('folders chosen with the folder picker (held as directory handles)', ()
   });
 
   it('reads each file through the handle, holds no File per file, skips a file deleted since the pick, and matches the CLI', async () => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
-    await context.addInitScript({ content: PICKER });
-    const page = await context.newPage();
-    const errors = watchErrors(page);
-    await page.goto(inject('baseUrl'));
-    await copyToOpfs(page, root);
+    const { context, page, errors } = await openWithFolders(browser, root);
     const cdp = await context.newCDPSession(page);
 
     // A closed picker changes nothing and says nothing.
@@ -284,6 +292,53 @@ describe('folders chosen with the folder picker (held as directory handles)', ()
     await expect(card.count()).resolves.toBe(0);
     expect(errors.filter((e) => !/Failed to load resource/.test(e))).toEqual([]);
     await context.close();
+  });
+
+  it('keeps the custom model a run used: after a reload the card restores it with its options, and the rerun comes from the cache', async () => {
+    const modelDir = mkdtempSync(join(tmpdir(), 'synthlens-e2e-model-'));
+    try {
+      const weightsSha256 = await writeTinyModel(join(modelDir, 'encoder'));
+      const { context, page, errors } = await openWithFolders(browser, root);
+      await pick(page, 'drop-real', 'real');
+      await page.locator('[data-testid="set-panel-real"]').waitFor();
+      await pick(page, 'drop-synthetic', 'faithful');
+      await page.locator('[data-testid="set-panel-faithful"]').waitFor();
+      await page.selectOption('[data-testid=setting-utility]', 'off');
+      await loadCustomModel(page, join(modelDir, 'encoder'), { layer: 'gap', inputSize: 16, channels: 1, normalise: 'minus-one-one' });
+      await page.click('[data-testid=start-run]');
+      await page.locator('[data-testid=results-view]').waitFor({ timeout: 300_000 });
+      const first = JSON.parse((await downloadText(page, '[data-testid=export-json]')).text);
+      expect(first.config.extractor).toMatchObject({ id: 'custom', dim: 4, inputSize: 16, channels: 1, normalise: 'minus-one-one', layer: 'gap', weightsSha256 });
+
+      await page.reload();
+      const card = page.locator('[data-testid=last-setup]');
+      await card.waitFor();
+      const modelBytes = filesUnder(join(modelDir, 'encoder')).reduce((a, f) => a + statSync(f).size, 0);
+      await expect(card.innerText()).resolves.toContain(`Extractor: the custom model "encoder" (${(modelBytes / 1024).toFixed(1)} KiB); utility: off.`);
+      await page.click('[data-testid=reopen-last]');
+      await card.locator('[data-testid=last-setup-done]').waitFor();
+      await expect(card.locator('[data-testid=last-settings-restored]').innerText()).resolves.toBe('These settings and the model are restored below.');
+      // The settings show the model and its options as they were typed.
+      await expect(page.locator('[data-testid=setting-extractor]').inputValue()).resolves.toBe('custom');
+      await expect(page.locator('[data-testid=setting-extractor] option[value=custom]').innerText()).resolves.toBe('Custom model (encoder)');
+      await page.click('[data-testid=settings] summary');
+      await expect(page.getByLabel('Output layer / node').inputValue()).resolves.toBe('gap');
+      await expect(page.getByLabel('Input size (px)').inputValue()).resolves.toBe('16');
+      await expect(page.getByLabel('Channels').inputValue()).resolves.toBe('1');
+      await expect(page.getByLabel('Input normalisation').inputValue()).resolves.toBe('minus-one-one');
+      await page.locator('[data-testid=last-setup]').screenshot({ path: 'test-results/handles-reopen-model.png' });
+
+      await page.click('[data-testid=start-run]');
+      await page.locator('[data-testid=results-view]').waitFor({ timeout: 300_000 });
+      const again = JSON.parse((await downloadText(page, '[data-testid=export-json]')).text);
+      expect(again.config.extractor).toEqual(first.config.extractor);
+      expect(again.config.cache).toEqual({ hits: first.config.cache.misses, misses: 0 });
+      expectSameMetrics(again.sets[0].metrics, first.sets[0].metrics, { variety: true });
+      expect(errors.filter((e) => !/Failed to load resource/.test(e))).toEqual([]);
+      await context.close();
+    } finally {
+      rmSync(modelDir, { recursive: true, force: true });
+    }
   });
 
   it('takes dropped files where the drop has neither handles nor entries (loose files held as files)', async () => {

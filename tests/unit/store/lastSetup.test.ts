@@ -1,6 +1,7 @@
 /**
  * The kept setup of the last run (src/store/lastSetup.ts), on fake-indexeddb: one record, replaced by the next run,
- * gone after forget; a custom model's files are never kept; a record of another version is ignored.
+ * gone after forget; a custom model is kept with its files and options up to the size limit, without its files
+ * above it; a record of another version (1 kept only a flag for the model) is ignored.
  */
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
@@ -19,21 +20,44 @@ const sets: SavedSet[] = [
 ];
 
 describe('the last setup', () => {
-  it('keeps the sets and the settings, and a custom model only as a flag', () => {
+  it('keeps the sets, the settings and the custom model the run used, its files up to the size limit', () => {
+    const files = new Map([['model.json', new Uint8Array([1, 2, 3])], ['weights.bin', new Uint8Array(5)]]);
     const settings: RunSettings = {
       ...DEFAULT_SETTINGS,
       extractorId: 'custom',
-      custom: { files: new Map([['model.json', new Uint8Array([1])]]), options: { inputSize: 224, channels: 3, normalise: 'zero-one' } },
+      custom: { files, options: { inputSize: 96, channels: 1, normalise: 'minus-one-one', outputLayer: 'gap' }, name: 'my-encoder' },
       utilitySeeds: [7, 8],
     };
     const rec = lastSetupOf(sets, settings, 1_700_000_000_000);
-    expect(rec.customModel).toBe(true);
+    expect(rec.version).toBe(2);
+    expect(rec.customModel).toEqual({ name: 'my-encoder', options: { inputSize: 96, channels: 1, normalise: 'minus-one-one', outputLayer: 'gap' }, files, bytes: 8 });
+    expect(rec.customModel?.files).not.toBe(files);
     expect('custom' in rec.settings).toBe(false);
+    expect(rec.settings.extractorId).toBe('custom');
     expect(rec.settings.utilitySeeds).toEqual([7, 8]);
     expect(rec.settings.utilitySeeds).not.toBe(settings.utilitySeeds);
     expect(rec.sets).toEqual(sets);
     expect(rec.savedAt).toBe(1_700_000_000_000);
-    expect(lastSetupOf(sets, { ...DEFAULT_SETTINGS, extractorId: 'pixels', pixelsSize: 32 }).customModel).toBe(false);
+    // above the limit: named and sized, without its files
+    expect(lastSetupOf(sets, settings, 1, 7).customModel).toEqual({ name: 'my-encoder', options: settings.custom!.options, files: null, bytes: 8 });
+    expect(lastSetupOf(sets, settings, 1, 8).customModel?.files?.size).toBe(2);
+    // a model loaded but not used by the run is not kept
+    expect(lastSetupOf(sets, { ...settings, extractorId: 'pixels', pixelsSize: 32 }).customModel).toBeNull();
+  });
+
+  it('round-trips a kept custom model through IndexedDB', async () => {
+    const files = new Map([['model.json', new TextEncoder().encode('{"format":"layers-model"}')], ['w.bin', Uint8Array.of(9, 8, 7)]]);
+    const options = { inputSize: 16, channels: 1 as const, normalise: 'zero-one' as const };
+    await saveLastSetup(lastSetupOf(sets, { ...DEFAULT_SETTINGS, extractorId: 'custom', custom: { files, options, name: 'tiny' } }, 5));
+    const got = await loadLastSetup();
+    expect(got?.settings.extractorId).toBe('custom');
+    expect(got?.customModel?.name).toBe('tiny');
+    expect(got?.customModel?.options).toEqual(options);
+    expect([...(got?.customModel?.files?.entries() ?? [])].map(([k, v]) => [k, Array.from(v)])).toEqual([
+      ['model.json', Array.from(files.get('model.json')!)],
+      ['w.bin', [9, 8, 7]],
+    ]);
+    await forgetLastSetup();
   });
 
   it('round-trips through IndexedDB, is replaced by the next run and is gone after forget', async () => {
@@ -57,7 +81,7 @@ describe('the last setup', () => {
 
   it('ignores a record of another version', async () => {
     const db = await openDB('synthlens-setup', 1);
-    await db.put('last', { version: 2, savedAt: 3, sets: [] }, 'setup');
+    await db.put('last', { version: 1, savedAt: 3, sets: [], customModel: true }, 'setup');
     db.close();
     expect(await loadLastSetup()).toBeNull();
     await forgetLastSetup();
