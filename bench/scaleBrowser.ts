@@ -34,7 +34,8 @@
  * --dense <d> (instead of the pixels extractor's d = side², a custom TF.js layers model loaded through the settings'
  * custom-model folder input: the side x side grayscale image flattened and projected to d values by a seeded random
  * matrix (DENSE_WHY). Its features have MobileNetV2's size at --dense 1280, which the tab's memory follows from the
- * spill on; the extraction's model memory is not MobileNetV2's).
+ * spill on; the extraction's model memory is not MobileNetV2's), --mobilenet (MobileNetV2 itself, d = 1,280: the
+ * extraction's model memory as a user's; about 20 images/s on 2 cores, so for thousands of images, not 100,000).
  */
 import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
@@ -455,6 +456,7 @@ async function pickFolders(
   side: number,
   how: 'input' | 'handles' | 'reopen',
   dense: number,
+  mobilenet = false,
 ): Promise<{ real: number; synthetic: number; all: number }> {
   const t = performance.now();
   if (how === 'reopen') {
@@ -470,8 +472,14 @@ async function pickFolders(
   else await page.setInputFiles('[data-testid=drop-synthetic-input]', join(root, 'synthetic'), { timeout: 0 });
   await page.locator('[data-testid=start-run]:enabled').waitFor({ timeout: 0 });
   const synthetic = (performance.now() - t) / 1000 - real;
-  if (dense) {
-    // A custom model's files are not kept across a reload: loaded again each time, as the card asks.
+  if (how === 'reopen' && (dense || mobilenet)) {
+    // The card restored the settings, the custom model with them (kept across the reload since session 11).
+    const want = dense ? 'custom' : 'mobilenet-v2';
+    const got = await page.locator('[data-testid=setting-extractor]').inputValue();
+    if (got !== want) throw new Error(`the Reopen card did not restore the extractor: ${got}, want ${want}`);
+  } else if (mobilenet) {
+    await page.selectOption('[data-testid=setting-extractor]', 'mobilenet-v2');
+  } else if (dense) {
     await page.locator('[data-testid=settings] details').evaluate((d) => ((d as HTMLDetailsElement).open = true));
     await page.setInputFiles('[data-testid=custom-model-input]', join(root, 'model'));
     await page.getByLabel('Input size (px)').fill(String(side));
@@ -626,6 +634,7 @@ export async function main(argv: string[]): Promise<number> {
       dumps: { type: 'boolean', default: false },
       pick: { type: 'string', default: 'input' },
       dense: { type: 'string', default: '0' },
+      mobilenet: { type: 'boolean', default: false },
     },
   });
   const pickHow = values.pick as 'input' | 'handles';
@@ -637,7 +646,9 @@ export async function main(argv: string[]): Promise<number> {
   const seed = Number(values.seed);
   const dense = Number(values.dense);
   if (!Number.isInteger(dense) || dense < 0 || dense > 8192) throw new Error('--dense must be an integer in [0, 8192] (0: the pixels extractor)');
-  const dim = dense || side * side;
+  const mobilenet = !!values.mobilenet;
+  if (mobilenet && dense) throw new Error('--mobilenet and --dense exclude each other');
+  const dim = mobilenet ? 1280 : dense || side * side;
   const classes = Number(values.classes);
   if (!Number.isInteger(classes) || classes < 0 || classes > CLASS_NAMES.length) throw new Error(`--classes must be 0 to ${CLASS_NAMES.length}`);
   const deadline = Date.now() + Number(values['max-hours']) * 3600_000;
@@ -659,7 +670,9 @@ export async function main(argv: string[]): Promise<number> {
   log(`machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), load average ${load()}`);
   log(`folders: real/ and synthetic/, ${classes ? `${classes} class subfolders each (${CLASS_NAMES.slice(0, classes).join(', ')}; per-class metrics run too)` : 'no class subfolders'}`);
   log(
-    dense
+    mobilenet
+      ? `extractor: MobileNetV2 (the shipped nsfwjs weights; d = 1,280; each ${size} x ${size} image resized to 224 x 224). Utility off. Reload at ${reloadAt * 100}% of the images.`
+      : dense
       ? `extractor: a custom layers model, the ${side} x ${side} pixels projected to d = ${dense}: ${DENSE_WHY}. Utility off. Reload at ${reloadAt * 100}% of the images.`
       : `extractor: pixels ${side} x ${side} (d = ${side * side}); ${SIDE_WHY}. Utility off. Reload at ${reloadAt * 100}% of the images.`,
   );
@@ -762,7 +775,7 @@ export async function main(argv: string[]): Promise<number> {
 
     // 3. first run, reloaded part-way
     sampler.phase = 'pick 1';
-    const pick1 = await pickFolders(page, root, side, pickHow, dense);
+    const pick1 = await pickFolders(page, root, side, pickHow, dense, mobilenet);
     await dump('after pick 1');
     phases.push(['pick folders (1st)', pick1.all, `${pickHow === 'handles' ? 'folder picker (handles)' : 'setInputFiles on the folder inputs'}: real ${fmt(pick1.real)} s, synthetic ${fmt(pick1.synthetic)} s, then the settings`]);
     log(`folders picked in ${secs(pick1.all)}`);
@@ -810,7 +823,7 @@ export async function main(argv: string[]): Promise<number> {
       }).observe(document.body, { subtree: true, childList: true, characterData: true });
     });
     sampler.phase = 'pick 2';
-    const pick2 = await pickFolders(page, root, side, pickHow === 'handles' ? 'reopen' : pickHow, dense);
+    const pick2 = await pickFolders(page, root, side, pickHow === 'handles' ? 'reopen' : pickHow, dense, mobilenet);
     phases.push(['pick folders (2nd)', pick2.all, `${pickHow === 'handles' ? 'the "Reopen these folders" card: ' : ''}real ${fmt(pick2.real)} s, synthetic ${fmt(pick2.synthetic)} s`]);
     sampler.phase = 'extract 2';
     t = performance.now();
@@ -871,7 +884,9 @@ export async function main(argv: string[]): Promise<number> {
     check(report.config.cache?.hits === embedded && report.config.cache?.misses === total - embedded,
       `report config.cache ${JSON.stringify(report.config.cache)} = { hits: ${embedded}, misses: ${total - embedded} }`);
     check(
-      dense
+      mobilenet
+        ? report.config.extractor?.id === 'mobilenet-v2' && report.config.extractor?.dim === 1280
+        : dense
         ? report.config.extractor?.id === 'custom' && report.config.extractor?.dim === dense
         : report.config.extractor?.id === `pixels-${side}` || (side === 64 && report.config.extractor?.id === 'pixels'),
       `report extractor ${report.config.extractor?.id} (d = ${report.config.extractor?.dim})`,
