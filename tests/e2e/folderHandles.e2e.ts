@@ -14,7 +14,7 @@
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { generateDemo } from '../../src/demo/phantoms';
@@ -221,7 +221,7 @@ describe('folders chosen with the folder picker (held as directory handles)', ()
     const texts = (await rows.allInnerTexts()).map((t) => t.replace(/\s+/g, ' '));
     const realFiles = Number(/^Real real (\d+) image files$/.exec(texts[0])?.[1]);
     expect(realFiles).toBe(first.real.count + first.skipped.length);
-    expect(texts[1]).toMatch(/^Held-out holdout 12 image files holdout was picked through the folder input, which a page cannot keep: choose it again\.$/);
+    expect(texts[1]).toMatch(/^Held-out holdout 12 image files holdout was picked through the folder input or dropped where this browser gives no folder handle, which a page cannot keep: choose it again\.$/);
     expect(texts[2]).toMatch(/^Synthetic faithful 16 image files$/);
     expect(texts[3]).toMatch(/^Synthetic copies 16 image files$/);
     await expect(card.innerText()).resolves.toMatch(/Extractor: Pixels \(32 x 32 grayscale, 1024-d\); utility: off\./);
@@ -338,6 +338,61 @@ describe('folders chosen with the folder picker (held as directory handles)', ()
       await context.close();
     } finally {
       rmSync(modelDir, { recursive: true, force: true });
+    }
+  });
+
+  it('holds a folder dropped where the browser gives no handles (FileSystemEntry API, as Firefox and Safari) by its entry, not by File', async () => {
+    // A real drop of folders on disk (CDP Input.dispatchDragEvent, as the OS gives one), in a page whose drop items
+    // lack getAsFileSystemHandle, as in Firefox and Safari: the app falls back to webkitGetAsEntry.
+    const drop = mkdtempSync(join(tmpdir(), 'synthlens-e2e-entries-'));
+    try {
+      for (const set of ['real', 'faithful']) cpSync(join(root, set), join(drop, set), { recursive: true });
+      const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
+      await context.addInitScript({ content: 'delete DataTransferItem.prototype.getAsFileSystemHandle;' });
+      const page = await context.newPage();
+      const errors = watchErrors(page);
+      await page.goto(inject('baseUrl'));
+      const cdp = await context.newCDPSession(page);
+      const dropOn = async (zone: string, folder: string) => {
+        const box = (await page.locator(`[data-testid=${zone}]`).boundingBox())!;
+        const at = { x: box.x + box.width / 2, y: box.y + box.height / 2, data: { items: [], files: [folder], dragOperationsMask: 1 } };
+        for (const type of ['dragEnter', 'dragOver', 'drop'] as const) await cdp.send('Input.dispatchDragEvent', { type, ...at });
+      };
+      await dropOn('drop-real', join(drop, 'real'));
+      await page.locator('[data-testid="set-panel-real"]').waitFor();
+      await dropOn('drop-synthetic', join(drop, 'faithful'));
+      await page.locator('[data-testid="set-panel-faithful"]').waitFor();
+      await expect(page.evaluate(() => 'getAsFileSystemHandle' in DataTransferItem.prototype)).resolves.toBe(false);
+      await expect(page.locator('[data-testid=linked-folder]').count()).resolves.toBe(2);
+      const listed = filesUnder(join(drop, 'real')).filter((f) => !f.endsWith('.DS_Store')).length;
+      await expect(page.locator('[data-testid="set-panel-real"] [data-testid=class-counts]').innerText()).resolves.toMatch(new RegExp(`^${listed}\\s+image files`));
+      // No File held per dropped file (a few for the previews at most).
+      expect((await liveObjects(cdp, ['File'], 'native')).File).toBeLessThan(8);
+
+      // A file deleted after the drop is skipped with the browser's reason; the run goes on.
+      const gone = readdirSync(join(drop, 'faithful/normal')).sort()[0];
+      rmSync(join(drop, 'faithful/normal', gone));
+      await page.selectOption('[data-testid=setting-extractor]', 'pixels');
+      await page.selectOption('[data-testid=setting-utility]', 'off');
+      await page.click('[data-testid=start-run]');
+      await page.locator('[data-testid=results-view]').waitFor({ timeout: 300_000 });
+      const report = JSON.parse((await downloadText(page, '[data-testid=export-json]')).text);
+      expect(report.skipped.map((k: { path: string }) => k.path).sort()).toEqual([`faithful/normal/${gone}`, 'real/normal/notes.png']);
+      expect(report.skipped.find((k: { path: string }) => k.path.startsWith('faithful/')).reason).toMatch(/cannot be read: .*(could not be found|not found)/i);
+      const cli = cliEvaluate({ real: join(drop, 'real'), synthetic: [join(drop, 'faithful')] });
+      expect(report.real.count).toBe(cli.real.count);
+      expect(report.sets[0].count).toBe(cli.sets[0].count);
+      expectSameMetrics(report.sets[0].metrics, cli.sets[0].metrics, { variety: true });
+
+      // An entry cannot be kept for the next visit: no card after a reload.
+      await page.reload();
+      await page.locator('[data-testid=drop-real-choose]').waitFor();
+      await page.waitForTimeout(500);
+      await expect(page.locator('[data-testid=last-setup]').count()).resolves.toBe(0);
+      expect(errors.filter((e) => !/Failed to load resource/.test(e))).toEqual([]);
+      await context.close();
+    } finally {
+      rmSync(drop, { recursive: true, force: true });
     }
   });
 

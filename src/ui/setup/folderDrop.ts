@@ -7,10 +7,11 @@
  *  - a folder handle (File System Access API): the folder button where the browser has `showDirectoryPicker`
  *    (Chromium), or a drop where the items give `getAsFileSystemHandle`. Only the paths are kept; each file is
  *    opened when it is read (DirectoryFiles), so a set of 100,000 files holds no File objects;
- *  - a drop walked through the FileSystemEntry API (other browsers), or
+ *  - a dropped folder's FileSystemDirectoryEntry (the FileSystemEntry API: drops in other browsers), held the
+ *    same way through entryAsDirectory (listed now, each file got through the entry when read), or
  *  - an `<input webkitdirectory>` pick: the File objects are held (BlobFiles).
  */
-import { BlobFiles, DirectoryFiles, listDirectory, type DirectoryHandle, type FileHandle, type FileSource } from '../../app/fileSource.ts';
+import { BlobFiles, DirectoryFiles, entryAsDirectory, listDirectory, type DirectoryHandle, type FileHandle, type FileSource } from '../../app/fileSource.ts';
 import { normalizePath } from '../../imaging/dataset.ts';
 
 export interface PickedFolder {
@@ -29,38 +30,16 @@ export function folderFromBlobs(name: string, files: { path: string; file: Blob 
   return { name, paths, files: new BlobFiles(map) };
 }
 
-function readAllEntries(reader: FileSystemDirectoryReader): Promise<FileSystemEntry[]> {
-  // readEntries returns at most ~100 entries per call: call until it returns none.
-  return new Promise((resolve, reject) => {
-    const out: FileSystemEntry[] = [];
-    const next = () =>
-      reader.readEntries((batch) => {
-        if (batch.length === 0) resolve(out);
-        else {
-          out.push(...batch);
-          next();
-        }
-      }, reject);
-    next();
-  });
-}
-
 function fileOf(entry: FileSystemFileEntry): Promise<File> {
   return new Promise((resolve, reject) => entry.file(resolve, reject));
 }
 
-async function walk(entry: FileSystemEntry, prefix: string, out: { path: string; file: Blob }[]): Promise<void> {
-  if (entry.isFile) {
-    out.push({ path: prefix + entry.name, file: await fileOf(entry as FileSystemFileEntry) });
-  } else if (entry.isDirectory) {
-    const children = await readAllEntries((entry as FileSystemDirectoryEntry).createReader());
-    for (const c of children) await walk(c, `${prefix}${entry.name}/`, out);
-  }
-}
-
-/** A folder handle's files, listed now and opened when read. `onCount` gets the running count while listing. */
-export async function folderFromHandle(dir: DirectoryHandle, onCount?: (n: number) => void): Promise<PickedFolder> {
-  const files = new DirectoryFiles(dir, await listDirectory(dir, onCount));
+/**
+ * A folder handle's files, listed now and opened when read. `onCount` gets the running count while listing.
+ * `keepable`: false for a dropped folder's entry (see DirectoryFiles).
+ */
+export async function folderFromHandle(dir: DirectoryHandle, onCount?: (n: number) => void, keepable = true): Promise<PickedFolder> {
+  const files = new DirectoryFiles(dir, await listDirectory(dir, onCount), keepable);
   return { name: dir.name, paths: files.list(), files };
 }
 
@@ -83,7 +62,8 @@ async function foldersFromHandles(handles: (DirectoryHandle | FileHandle)[], onC
 /**
  * Folders from a drop. Each dropped folder becomes one PickedFolder (paths relative to it); loose dropped
  * files are gathered into one folder named 'dropped files'. Where the browser gives file system handles for the
- * dropped items, the folders are held as handles; otherwise they are walked through the FileSystemEntry API.
+ * dropped items, the folders are held as handles; otherwise as their FileSystemDirectoryEntry (entryAsDirectory).
+ * Either way only the paths are kept, and each file is opened when read.
  */
 export async function foldersFromDrop(dt: DataTransfer, onCount?: (n: number) => void): Promise<PickedFolder[]> {
   const items = [...dt.items].filter((i) => i.kind === 'file');
@@ -97,12 +77,12 @@ export async function foldersFromDrop(dt: DataTransfer, onCount?: (n: number) =>
   }
   const folders: PickedFolder[] = [];
   const loose: { path: string; file: Blob }[] = [];
+  let before = 0;
   for (const e of entries) {
     if (e.isDirectory) {
-      const found: { path: string; file: Blob }[] = [];
-      const children = await readAllEntries((e as FileSystemDirectoryEntry).createReader());
-      for (const c of children) await walk(c, '', found);
-      folders.push(folderFromBlobs(e.name, found));
+      const f = await folderFromHandle(entryAsDirectory(e as FileSystemDirectoryEntry), onCount && ((n) => onCount(before + n)), false);
+      before += f.paths.length;
+      folders.push(f);
     } else {
       loose.push({ path: e.name, file: await fileOf(e as FileSystemFileEntry) });
     }

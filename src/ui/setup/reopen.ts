@@ -41,7 +41,7 @@ export async function readPermission(handle: DirectoryHandle): Promise<'granted'
 
 /** Why a set picked through the folder input is not reopened. */
 export function notKeptMessage(name: string): string {
-  return `${name} was picked through the folder input, which a page cannot keep: choose it again.`;
+  return `${name} was picked through the folder input or dropped where this browser gives no folder handle, which a page cannot keep: choose it again.`;
 }
 
 /** Reopens one kept set: asks for read permission if needed, then lists the folder again (`onCount` as it goes). */

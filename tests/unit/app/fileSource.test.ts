@@ -166,24 +166,50 @@ describe('folders in', () => {
     expect(entryCalls).toBe(2);
   });
 
-  it('a drop without handles is walked through the FileSystemEntry API, files held', async () => {
-    const fileEntry = (name: string, body: string) => ({ isFile: true, isDirectory: false, name, file: (ok: (f: File) => void) => ok(new File([body], name)) });
-    const dirEntry = (name: string, children: unknown[]) => ({
+  it('a drop without handles is held as its FileSystemDirectoryEntry: listed now, each file got when read', async () => {
+    // A stand-in for the FileSystemEntry API as browsers give it for drops: readEntries in batches of at most two
+    // (browsers give about 100) until an empty one; getDirectory / getFile by name, a DOMException when missing.
+    let fileCalls = 0;
+    type Fake = { isFile: boolean; isDirectory: boolean; name: string; [k: string]: unknown };
+    const fileEntry = (name: string, body: string): Fake => ({
+      isFile: true, isDirectory: false, name, file: (ok: (f: File) => void) => (fileCalls++, ok(new File([body], name))),
+    });
+    const dirEntry = (name: string, children: Fake[]): Fake => ({
       isFile: false,
       isDirectory: true,
       name,
       createReader: () => {
-        let done = false;
-        return { readEntries: (ok: (b: unknown[]) => void) => { const batch = done ? [] : children; done = true; ok(batch); } };
+        let at = 0;
+        return { readEntries: (ok: (b: Fake[]) => void) => { const batch = children.slice(at, at + 2); at += batch.length; setTimeout(() => ok(batch)); } };
+      },
+      getDirectory: (n: string, _o: unknown, ok: (d: Fake) => void, fail: (e: unknown) => void) => {
+        const d = children.find((c) => c.name === n && c.isDirectory);
+        if (d) ok(d); else fail(new DOMException(`A requested file or directory could not be found: ${n}`, 'NotFoundError'));
+      },
+      getFile: (n: string, _o: unknown, ok: (f: Fake) => void, fail: (e: unknown) => void) => {
+        const f = children.find((c) => c.name === n && c.isFile);
+        if (f) ok(f); else fail(new DOMException(`A requested file or directory could not be found: ${n}`, 'NotFoundError'));
       },
     });
-    const real = dirEntry('real', [dirEntry('normal', [fileEntry('a.png', 'A')]), fileEntry('b.png', 'B')]);
+    const normal = [fileEntry('a.png', 'A'), fileEntry('c.png', 'C'), fileEntry('d.png', 'D')];
+    const real = dirEntry('real', [dirEntry('normal', normal), fileEntry('b.png', 'B')]);
+    const counts: number[] = [];
     const dt = { items: [{ kind: 'file', webkitGetAsEntry: () => real }], files: [] } as unknown as DataTransfer;
-    const [folder] = await foldersFromDrop(dt);
+    const [folder] = await foldersFromDrop(dt, (n) => counts.push(n));
     expect(folder.name).toBe('real');
-    expect(folder.paths.sort()).toEqual(['b.png', 'normal/a.png']);
-    expect(folder.files).toBeInstanceOf(BlobFiles);
-    expect(await text(await folder.files.open('normal/a.png'))).toBe('A');
+    expect(folder.paths.sort()).toEqual(['b.png', 'normal/a.png', 'normal/c.png', 'normal/d.png']);
+    expect(counts.at(-1)).toBe(4);
+    // held as a directory, not as Files: nothing was got while listing
+    expect(folder.files).toBeInstanceOf(DirectoryFiles);
+    expect((folder.files as DirectoryFiles).keepable).toBe(false);
+    expect(fileCalls).toBe(0);
+    expect(await text(await folder.files.open('normal/d.png'))).toBe('D');
+    expect(await text(await folder.files.open('b.png'))).toBe('B');
+    expect(fileCalls).toBe(2);
+    // a file gone since the drop fails with the browser's message
+    normal.splice(0, 1);
+    await expect(folder.files.open('normal/a.png')).rejects.toThrow(/could not be found: a\.png/);
+    await expect(folder.files.open('normal/zzz.png')).rejects.toThrow(/is not one of the picked files/);
   });
 
   it('an <input webkitdirectory> pick keeps its files under paths without the picked folder', async () => {

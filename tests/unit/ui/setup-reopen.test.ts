@@ -115,7 +115,7 @@ describe('reopenSet', () => {
     });
     expect(await reopenSet(saved(null, 'holdout'))).toEqual({
       kind: 'failed',
-      message: 'holdout was picked through the folder input, which a page cannot keep: choose it again.',
+      message: 'holdout was picked through the folder input or dropped where this browser gives no folder handle, which a page cannot keep: choose it again.',
     });
   });
 });
