@@ -4,6 +4,7 @@ import type { PickedFolder } from './folderDrop.ts';
 import type { FileSource } from '../../app/fileSource.ts';
 import type { SetInput } from '../../app/runner.ts';
 import type { SetRole } from '../../app/types.ts';
+import { fmtCount } from '../results/format.ts';
 
 export interface ChosenSet {
   /** Stable key for lists. */
@@ -56,4 +57,23 @@ export function classCountsOf(s: ChosenSet): [string, number][] {
 export function uniqueName(name: string, taken: string[]): string {
   if (!taken.includes(name)) return name;
   for (let i = 2; ; i++) if (!taken.includes(`${name} (${i})`)) return `${name} (${i})`;
+}
+
+/** Tab memory a picked File holds for the session in Chromium (docs/scale.md, "Tab memory per image"). */
+export const HELD_FILE_BYTES = 2.6 * 1024;
+/** From this many files a set held as File objects says what it costs. */
+export const HELD_FILES_NOTE_FROM = 10_000;
+
+/**
+ * For a large set held as File objects (picked through the folder input): what it costs the tab, and how to avoid
+ * it. Null for a set held as a folder (a handle or a dropped folder's entry) or a small one.
+ */
+export function heldFilesNote(files: number, heldAsFolder: boolean): string | null {
+  if (heldAsFolder || files < HELD_FILES_NOTE_FROM) return null;
+  const mib = Math.round((files * HELD_FILE_BYTES) / 1048576);
+  return (
+    `Picked through the folder input, this set is held as ${fmtCount(files)} file objects for the whole session, ` +
+    `about ${fmtCount(mib)} MiB of this tab's memory. For very large sets, remove this set and drop its folder onto the box instead: ` +
+    'the page then keeps only the file names and reads each image when it needs it.'
+  );
 }
