@@ -3,6 +3,8 @@
  * choices, while the models themselves load only inside workers (./registry.ts).
  */
 export type Normalise = 'zero-one' | 'minus-one-one' | 'imagenet';
+/** How the settings and the Reopen card name each input normalisation. */
+export const NORMALISE_LABELS: Record<Normalise, string> = { 'zero-one': '[0, 1]', 'minus-one-one': '[-1, 1]', imagenet: 'ImageNet mean/std' };
 
 export interface ExtractorSpec {
   id: string;

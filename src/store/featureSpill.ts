@@ -158,7 +158,7 @@ export async function openSpillStore(opts: { timeoutMs?: number; blockedTimeoutM
       );
     };
   });
-  const opening = openWithStore(() => onBlocked());
+  const opening = openWithStore(onBlocked); // set by the executor above, which has run
   let db: IDBPDatabase;
   try {
     db = await withTimeout(Promise.race([opening, blocked]), timeoutMs, "opening the browser's storage");

@@ -44,6 +44,11 @@ describe('a custom TF.js model as the feature extractor', () => {
     await page.selectOption('[data-testid=setting-utility]', 'off');
 
     await loadCustomModel(page, join(root, 'model'), { layer: 'gap', inputSize: 16, channels: 1, normalise: 'minus-one-one' });
+    // A folder without model.json is refused by name; the model already loaded stays the extractor.
+    await page.setInputFiles('[data-testid=custom-model-input]', join(root, 'copies'));
+    await expect(page.locator('[data-testid=settings] [role=alert]').innerText()).resolves.toBe('no model.json in copies');
+    await expect(page.locator('[data-testid=setting-extractor]').inputValue()).resolves.toBe('custom');
+    await expect(page.locator('[data-testid=setting-extractor] option[value=custom]').innerText()).resolves.toBe('Custom model (model)');
     // Not a full-page screenshot here: in headless chromium one taken while a text field has focus leaves the page
     // scrolled back where it was on the next mouse press, so Playwright's press on Evaluate lands elsewhere.
     await page.locator('[data-testid=settings]').screenshot({ path: 'test-results/custom-model-settings.png' });
