@@ -85,6 +85,9 @@ Parameters:
   --seed N              seed of the KID subsets and of the utility split (default ${DEFAULTS.seed})
   --kid-subset-size N   largest KID subset size (default ${DEFAULTS.kidSubsetSize})
   --kid-subsets N       number of KID subsets (default ${DEFAULTS.kidSubsets})
+  --kid-products P      KID's kernel products: auto (default: float32 products shared
+                        with the neighbour search when KID is large, else float64),
+                        float64 or float32
 
 Utility (does each synthetic set help a classifier? off by default):
   --utility MODE        off (default); probe: a small classifier on the features
@@ -132,6 +135,7 @@ const OPTIONS = {
   seed: { type: 'string' },
   'kid-subset-size': { type: 'string' },
   'kid-subsets': { type: 'string' },
+  'kid-products': { type: 'string' },
   utility: { type: 'string' },
   test: { type: 'string' },
   'cross-task': { type: 'string' },
@@ -389,6 +393,7 @@ async function evaluateRun(argv: string[], io: CliIO, decode: { pool: DecodePool
   const seed = intOption('seed', values.seed, DEFAULTS.seed, 0);
   const kidSubsetSize = intOption('kid-subset-size', values['kid-subset-size'], DEFAULTS.kidSubsetSize, 2);
   const kidSubsets = intOption('kid-subsets', values['kid-subsets'], DEFAULTS.kidSubsets, 1);
+  const kidProducts = choice('kid-products', values['kid-products'], ['auto', 'float64', 'float32'] as const, 'auto');
   const utilityMode = choice('utility', values.utility, ['off', 'probe', 'cnn'] as const, 'off');
   const utilityOnly = ['test', 'cross-task', 'seeds'] as const;
   if (utilityMode === 'off') {
@@ -714,6 +719,7 @@ async function evaluateRun(argv: string[], io: CliIO, decode: { pool: DecodePool
       }
     : undefined;
   const result = await evaluate({
+    kidProducts,
     real,
     synthetic,
     holdout,

@@ -43,6 +43,9 @@ Parameters:
   --seed N              seed of the KID subsets (default ${DEFAULTS.seed})
   --kid-subset-size N   largest KID subset size (default ${DEFAULTS.kidSubsetSize})
   --kid-subsets N       number of KID subsets (default ${DEFAULTS.kidSubsets})
+  --kid-products P      KID's kernel products: auto (default: float32 products shared
+                        with the neighbour search when KID is large, else float64),
+                        float64 or float32
   --backend NAME        TF.js backend for the neighbour engine: wasm (default), cpu, or webgpu
                         (a GPU through Dawn and Vulkan; falls back to wasm without one)
   --engine-cache-mib N  TF.js memory for cached feature tiles (default ${CLI_ENGINE_CACHE_MIB};
@@ -73,6 +76,7 @@ const OPTIONS = {
   seed: { type: 'string' },
   'kid-subset-size': { type: 'string' },
   'kid-subsets': { type: 'string' },
+  'kid-products': { type: 'string' },
   backend: { type: 'string' },
   'engine-cache-mib': { type: 'string' },
   json: { type: 'string' },
@@ -130,6 +134,8 @@ export async function runMetrics(argv: string[], io: CliIO): Promise<number> {
   const seed = intOption('seed', values.seed, DEFAULTS.seed, 0);
   const kidSubsetSize = intOption('kid-subset-size', values['kid-subset-size'], DEFAULTS.kidSubsetSize, 2);
   const kidSubsets = intOption('kid-subsets', values['kid-subsets'], DEFAULTS.kidSubsets, 1);
+  const kidProducts = values['kid-products'] ?? 'auto';
+  if (kidProducts !== 'auto' && kidProducts !== 'float64' && kidProducts !== 'float32') throw new UsageError(`--kid-products must be auto, float64 or float32, got "${kidProducts}"`);
   const cacheMib = intOption('engine-cache-mib', values['engine-cache-mib'], CLI_ENGINE_CACHE_MIB, 0);
   const backendPref = values.backend ?? 'wasm';
   if (backendPref !== 'wasm' && backendPref !== 'cpu' && backendPref !== 'webgpu') throw new UsageError(`--backend must be wasm, cpu or webgpu, got "${backendPref}"`);
@@ -172,6 +178,7 @@ export async function runMetrics(argv: string[], io: CliIO): Promise<number> {
       }
     : undefined;
   const result = await evaluate({
+    kidProducts,
     real, synthetic, holdout,
     config: { k, tau, seed, kidSubsetSize, kidSubsets, backend, engineCacheMiB: cacheMib, inputs: { real: values.real, synthetic: synthPaths, holdout: values.holdout ?? null } },
     engine: { tensorCacheBytes: cacheMib * 2 ** 20 },

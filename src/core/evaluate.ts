@@ -10,15 +10,18 @@
  * Order, for peak memory: phase 1 computes every plain-JS dense metric (Gaussian statistics, FID,
  * KID, Vendi: d x d float64 temporaries the garbage collector frees), phase 2 every neighbour
  * metric (the TF.js wasm heap, which only grows). Interleaved, their peaks would add up.
+ * A large KID is the exception (kidProducts): its kernel sums are taken in phase 2 from the
+ * neighbour passes' products (metrics/kidSums.ts), which visit every pair of [R; S] anyway.
  */
 import { classNames, rowsOfClass, type FeatureSet } from './features/featureSet.ts';
 import { canShareMemory } from './neighbours/parallel.ts';
 import { InputError } from './features/csv.ts';
-import { computeRealRadii, type EngineOptions, type RealRadii } from './neighbours/engine.ts';
+import { knnRadiiWithStats, type EngineOptions, type RealRadii } from './neighbours/engine.ts';
 import { neighbourMetrics, type NeighbourMetrics } from './metrics/neighbourMetrics.ts';
 import { frechetDistance, gaussianStats, type FidResult, type GaussianStats } from './metrics/fid.ts';
 import { denseScope, fidFactorSide } from './metrics/denseParallel.ts';
-import { kidParallel } from './metrics/kid.ts';
+import { kidFromPassesPlan, kidFromPassSums, kidParallel, type KidFromPasses, type KidResult } from './metrics/kid.ts';
+import { sameMembership, type Membership } from './metrics/kidSums.ts';
 import { vendiScore, type VendiResult } from './metrics/vendi.ts';
 import { varietyScores } from './metrics/variety.ts';
 import {
@@ -66,6 +69,16 @@ export interface EvaluateInput {
    * which it is used, also for KID and the dense statistics); engine defaults otherwise.
    */
   engine?: Pick<EngineOptions, 'tileSize' | 'tensorCacheBytes' | 'compute' | 'pool' | 'parallelMinFlops'>;
+  /**
+   * KID's kernel products (report: kid.products): 'float64' computes them (kid.ts); 'float32' takes
+   * them from the neighbour passes, which compute a float32 product for every pair anyway
+   * (kidSums.ts); 'auto' (default) does the latter when the float64 products would cost at least
+   * kidFromPassesMinFlops useful FLOPs (default 1e10, about a second of float64 work on two
+   * threads). Passes that do not read their products back (GPU screening, exact JS geometries)
+   * fall back to float64.
+   */
+  kidProducts?: 'auto' | 'float64' | 'float32';
+  kidFromPassesMinFlops?: number;
   /** Files the caller could not read, recorded in the report. */
   skipped?: { path: string; reason: string }[];
   /** Timings of earlier stages (decode, extract, read), merged into report.timings. */
@@ -93,6 +106,8 @@ interface RealContext {
   fs: FeatureSet;
   radii: RealRadii;
   holdout: { fs: FeatureSet; result: NeighbourMetrics } | null;
+  /** KID's real-real sums from the R x R pass, per set whose KID comes from the passes. */
+  kidXX: Map<KidFromPasses, Float64Array>;
 }
 
 /** Phase-1 results of one set in one scope. */
@@ -100,6 +115,8 @@ interface Dense {
   fid: number | null;
   kid: SetMetrics['kid'];
   vendi: number | null;
+  /** Set when KID's sums come from the neighbour passes (phase 2 fills kid). */
+  kidPasses: KidFromPasses | null;
 }
 
 const now = () => (typeof performance !== 'undefined' ? performance.now() : Date.now());
@@ -154,6 +171,9 @@ export async function evaluate(input: EvaluateInput): Promise<EvaluateResult> {
   const seed = input.config.seed ?? DEFAULTS.seed;
   const kidSubsetSize = input.config.kidSubsetSize ?? DEFAULTS.kidSubsetSize;
   const kidSubsets = input.config.kidSubsets ?? DEFAULTS.kidSubsets;
+  const kidOpts = { subsetSize: kidSubsetSize, subsets: kidSubsets, seed };
+  const kidProducts = input.kidProducts ?? 'auto';
+  const kidMinFlops = input.kidFromPassesMinFlops ?? 1e10;
   validate(input, k);
   if (!(tau >= 0) || !Number.isFinite(tau)) throw new InputError(`tau must be a finite number >= 0, got ${tau}`);
   const { real, synthetic, signal, onProgress } = input;
@@ -205,17 +225,13 @@ export async function evaluate(input: EvaluateInput): Promise<EvaluateResult> {
     onProgress?.({ stage: 'fid', set: name, done: 1, total: 1 });
     signal?.throwIfAborted();
     let kidOut: SetMetrics['kid'] = null;
+    let kidPasses: KidFromPasses | null = null;
     if (!discrete && !tooSmall) {
-      const kr = await stage('kid', () => kidParallel(realFs, synth, { subsetSize: kidSubsetSize, subsets: kidSubsets, seed, signal, ...poolOptions }));
-      for (const w of kr.warnings ?? []) warnings.push(`${where}KID: ${w}`);
-      const mean = finiteOrNull(kr.mean, `${where}KID mean`, warnings);
-      const std = finiteOrNull(kr.std, `${where}KID std`, warnings);
-      if (mean !== null && std !== null) {
-        kidOut = { mean, std, subsetSize: kr.subsetSize, subsets: kr.subsets };
-        if (kr.note) { kidOut.note = kr.note; warnings.push(`${where}KID: ${kr.note}`); }
-      }
+      const planned = kidProducts === 'float64' ? null : kidFromPassesPlan(realFs, synth, kidOpts, canShareMemory());
+      if (planned && 'passes' in planned && (kidProducts === 'float32' || planned.passes.float64Flops >= kidMinFlops)) kidPasses = planned.passes;
+      else kidOut = kidSummary(await stage('kid', () => kidParallel(realFs, synth, { ...kidOpts, signal, ...poolOptions })), where, warnings);
     }
-    onProgress?.({ stage: 'kid', set: name, done: 1, total: 1 });
+    if (!kidPasses) onProgress?.({ stage: 'kid', set: name, done: 1, total: 1 });
     signal?.throwIfAborted();
     let vr: VendiResult;
     if (pre) { vr = pre.vendi; done('vendi', pre.vendiMs); }
@@ -223,17 +239,39 @@ export async function evaluate(input: EvaluateInput): Promise<EvaluateResult> {
     for (const w of vr.warnings) warnings.push(`${where}${w}`);
     const vendiValue = finiteOrNull(vr.score, `${where}Vendi score`, warnings);
     onProgress?.({ stage: 'vendi', set: name, done: 1, total: 1 });
-    return { fid, kid: kidOut, vendi: vendiValue };
+    return { fid, kid: kidOut, vendi: vendiValue, kidPasses };
+  };
+
+  /** A KID result as the report has it; its warnings and note go to the set's warnings. */
+  const kidSummary = (kr: KidResult, where: string, warnings: string[]): SetMetrics['kid'] => {
+    for (const w of kr.warnings ?? []) warnings.push(`${where}KID: ${w}`);
+    const mean = finiteOrNull(kr.mean, `${where}KID mean`, warnings);
+    const std = finiteOrNull(kr.std, `${where}KID std`, warnings);
+    if (mean === null || std === null) return null;
+    const out: NonNullable<SetMetrics['kid']> = { mean, std, subsetSize: kr.subsetSize, subsets: kr.subsets, products: kr.products ?? 'float64' };
+    if (kr.note) { out.note = kr.note; warnings.push(`${where}KID: ${kr.note}`); }
+    return out;
   };
 
   /** Phase 2: the neighbour engine's metrics of one set against one real context, merged with phase 1's. */
   const neighbourPart = async (ctx: RealContext, synth: FeatureSet, name: string, dense: Dense, warnings: string[], where: string): Promise<{ metrics: SetMetrics; nm: NeighbourMetrics }> => {
+    const kp = dense.kidPasses;
     const run = () => neighbourMetrics(ctx.fs, synth, {
       ...engineOptions, k, tau, radii: ctx.radii, holdoutDcrs: ctx.holdout ? ctx.holdout.result.dcr.distances : null, signal,
       onProgress: progress('neighbours', name),
+      kid: kp ? { real: kp.real, synth: kp.synth, subsets: kp.plan.subsets } : null,
     });
     const nm = where === '' ? await time(`neighbours:${name}`, run) : await run();
     signal?.throwIfAborted();
+    if (kp) {
+      // KID from the passes' sums, or in float64 here when a pass did not read its products back
+      const xx = ctx.kidXX.get(kp) ?? null;
+      const t0 = now();
+      const kr = xx && nm.kidSums ? kidFromPassSums(kp, xx, nm.kidSums.yy, nm.kidSums.xy) : await kidParallel(ctx.fs, synth, { ...kidOpts, signal, ...poolOptions });
+      if (where === '') timings[`kid:${name}`] = (timings[`kid:${name}`] ?? 0) + (now() - t0);
+      dense.kid = kidSummary(kr, where, warnings);
+      onProgress?.({ stage: 'kid', set: name, done: 1, total: 1 });
+    }
     if (synth.n <= k) warnings.push(`${where}recall is null: it needs more than k = ${k} synthetic rows, there are ${synth.n}`);
     const fp = nm.fidelityPrivacy;
     const hfp = ctx.holdout?.result.fidelityPrivacy ?? null;
@@ -341,8 +379,22 @@ export async function evaluate(input: EvaluateInput): Promise<EvaluateResult> {
   const results = new Map<string, { metrics: SetMetrics; nm?: NeighbourMetrics }>();
   for (const scope of scopes) {
     const realFs = realOf(scope);
-    const radii = await time(scope === '' ? 'realRadii' : 'perClassRealRadii', () =>
-      computeRealRadii(realFs, k, { ...engineOptions, signal, onProgress: progress('realRadii', scope || undefined) }));
+    // the R x R pass also takes KID's real-real sums for the sets whose KID comes from the passes (one group per distinct draw)
+    const groups: Membership[] = [];
+    const groupOf = new Map<KidFromPasses, number>();
+    for (let si = 0; si < synthetic.length; si++) {
+      const kp = dense.get(`${si}\u0000${scope}`)?.kidPasses;
+      if (!kp) continue;
+      let g = groups.findIndex((m) => sameMembership(m, kp.real));
+      if (g < 0) g = groups.push(kp.real) - 1;
+      groupOf.set(kp, g);
+    }
+    const tap = groups.length ? { subsets: kidSubsets, groups: groups.map((m) => ({ rows: m, cols: m })) } : null;
+    const self = await time(scope === '' ? 'realRadii' : 'perClassRealRadii', () =>
+      knnRadiiWithStats(realFs, k, { ...engineOptions, signal, onProgress: progress('realRadii', scope || undefined) }, undefined, tap));
+    const radii = self.radii;
+    const kidXX = new Map<KidFromPasses, Float64Array>();
+    if (self.kidSums) for (const [kp, g] of groupOf) kidXX.set(kp, self.kidSums[g]);
     const hold = scope === '' ? holdout : holdout?.labels ? classRows(holdout, scope) : null;
     let h: RealContext['holdout'] = null;
     if (hold && hold.n > 0) {
@@ -350,7 +402,7 @@ export async function evaluate(input: EvaluateInput): Promise<EvaluateResult> {
         neighbourMetrics(realFs, hold, { ...engineOptions, k, tau, radii, signal, onProgress: progress('holdout', scope || undefined) }));
       h = { fs: hold, result };
     }
-    const ctx: RealContext = { fs: realFs, radii, holdout: h };
+    const ctx: RealContext = { fs: realFs, radii, holdout: h, kidXX };
     if (scope === '') pooled = ctx;
     else classHoldout.set(scope, h ? h.result : null);
     for (let si = 0; si < synthetic.length; si++) {

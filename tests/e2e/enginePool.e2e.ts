@@ -5,7 +5,7 @@
  * once on its own thread (setEngineThreads(1)) from plain ArrayBuffers, and once with a pool of 2 nested
  * engine threads (engineThread.worker.ts) from feature sets already on SharedArrayBuffers (shared, not
  * transferred, through evaluateTransferred). Everything must be identical: the report's metrics (precision,
- * recall, density, coverage, DCR, fidelity, privacy, FID, KID, Vendi), the per-image nearest real, distance,
+ * recall, density, coverage, DCR, fidelity, privacy, FID, KID (its sums taken from the passes' float32 products), Vendi), the per-image nearest real, distance,
  * k-NN radii and copy assignments, and every DCR distance; and the pool must have run: the report's
  * engine.workers is 2 and the pool's counters show the dense statistics (Gaussian fits, FID, Vendi) and the three
  * passes on two wasm threads.
@@ -90,6 +90,8 @@ describe('neighbour engine on a pool of Web Workers (built app)', () => {
           synthetic: [{ name: 'synth', features: fs(synth, 's') }],
           holdout: null,
           config: { k: 5, tau: 0.05, seed: 7, kidSubsetSize: 200, kidSubsets: 4 },
+          // KID's sums from the three passes' float32 products (kidSums.ts), on the pool's threads too
+          kidProducts: 'float32',
         };
       };
 
@@ -158,7 +160,9 @@ describe('neighbour engine on a pool of Web Workers (built app)', () => {
     expect((out.stats as { units: number }).units).toBeGreaterThanOrEqual(6);
     // the data set is not trivial: the planted copies are found, the metrics are not degenerate
     expect(out.copies).toBeGreaterThanOrEqual(60);
-    const m = out.metrics as { precision: number; recall: number; coverage: number; privacy: number };
+    const m = out.metrics as { precision: number; recall: number; coverage: number; privacy: number; kid: { products: string; mean: number } };
+    expect(m.kid.products).toBe('float32');
+    expect(Number.isFinite(m.kid.mean)).toBe(true);
     for (const v of [m.precision, m.recall, m.coverage]) expect(v).toBeGreaterThan(0.05);
     // shared sets come back shared (nothing was transferred, nothing copied back)
     expect(out.backShared).toBe(true);

@@ -15,7 +15,9 @@
  * - Subsets come from the seeded mulberry32 generator and partial Fisher-Yates of
  *   ../random.ts (real subset first, then synthetic, for each subset), which the Python
  *   reference ports exactly, instead of numpy's RandomState.choice.
- * - Float64 throughout.
+ * - Float64 throughout here. A large KID in evaluate() takes its inner products from the
+ *   neighbour passes' float32 products instead (kidSums.ts; kidFromPassesPlan and kidFromPassSums
+ *   below; the report says which in kid.products).
  * When m equals both set sizes every subset is a permutation of both sets and the value
  * does not depend on the draw: it is computed once and std is 0.
  *
@@ -41,6 +43,7 @@
 import type { FeatureSet } from '../features/featureSet.ts';
 import { createRng, sampleWithoutReplacement } from '../random.ts';
 import { gemm, wasmMatrix, type NumericRows, type Operand } from '../linalg/gemm.ts';
+import { membershipOf, type Membership } from './kidSums.ts';
 import { canShareMemory, getEnginePool, shareSet, type EnginePool, type EngineTask, type Unit } from '../neighbours/parallel.ts';
 
 export interface KidResult {
@@ -52,6 +55,11 @@ export interface KidResult {
   note?: string;
   /** Caveats about the inputs (e.g. discrete codes treated as numbers). */
   warnings: string[];
+  /**
+   * The kernel's inner products: 'float64' (this file's products), or 'float32' (the neighbour
+   * passes' products of centred rows, shared: kidSums.ts). Absent means float64.
+   */
+  products?: 'float64' | 'float32';
 }
 
 export interface KidOptions {
@@ -120,7 +128,7 @@ const DEFAULT_PARALLEL_MIN_FLOPS = 4e9;
 const SUBSETS = 0, FIXED_ROWS = 1, CROSS_ROWS = 2, UNION_ROWS = 3;
 
 /** Checked arguments and sizes of one KID. */
-interface Plan {
+export interface Plan {
   d: number;
   nR: number;
   nS: number;
@@ -237,6 +245,52 @@ export async function kidParallel(real: FeatureSet, synth: FeatureSet, opts: Kid
     return q.part;
   });
   return { ...summary(p, mergeKid(p.nR, p.nS, work, kidParts)), workers: parts.length };
+}
+
+/**
+ * A KID whose kernel sums come from the neighbour passes (kidSums.ts): its plan and which
+ * subsets hold each row of either set. `xxGroup` is filled by the caller: the place of this
+ * KID's real membership among the groups of the R x R pass's tap.
+ */
+export interface KidFromPasses {
+  plan: Plan;
+  real: Membership;
+  synth: Membership;
+  /** Useful FLOPs the float64 path would spend (2 d per kernel entry of its cheaper engine). */
+  float64Flops: number;
+}
+
+/**
+ * KID's subsets for sums taken from the neighbour passes (kidSums.ts), or its result when there
+ * is nothing to draw (fewer than 2 rows, or both sets used whole: one cheap MMD^2 here).
+ * Memberships go on shared memory when `shared` (the engine pool's threads read them).
+ */
+export function kidFromPassesPlan(real: FeatureSet, synth: FeatureSet, opts: KidOptions, shared: boolean): { passes: KidFromPasses } | { result: KidResult } {
+  const p = plan(real, synth, opts);
+  const early = withoutDraws(real, synth, p);
+  if (early) return { result: early };
+  const draws = drawSubsets(p, false);
+  return {
+    passes: {
+      plan: p,
+      real: membershipOf(p.nR, p.m, p.subsets, draws, 0, shared),
+      synth: membershipOf(p.nS, p.m, p.subsets, draws, p.m, shared),
+      float64Flops: 2 * p.d * kernelEntries(p, useShared(p)),
+    },
+  };
+}
+
+/**
+ * The KID from the passes' sums: xx over R x R and yy over S x S (each pair once: half the
+ * off-diagonal sums; one value when the set is used whole), xy over S x R, per subset.
+ */
+export function kidFromPassSums(f: KidFromPasses, xx: Float64Array, yy: Float64Array, xy: Float64Array): KidResult {
+  const p = f.plan;
+  const S = p.subsets;
+  const at = (a: Float64Array, s: number) => (a.length === 1 ? a[0] : a[s]);
+  const values = new Float64Array(S);
+  for (let s = 0; s < S; s++) values[s] = mmdUnbiased(2 * at(xx, s), 2 * at(yy, s), at(xy, s), p.m);
+  return { ...summary(p, values), products: 'float32' };
 }
 
 function mmdUnbiased(sxx: number, syy: number, sxy: number, m: number): number {

@@ -30,6 +30,7 @@ import { dcrFromDistances, type DcrResult } from './dcr.ts';
 import { featureStd } from './featureStd.ts';
 import { copyRadii, fidelityPrivacyFromPass, modeCollapseRuleFires, type FidelityPrivacyResult } from './fidelityPrivacy.ts';
 import { prdcFromPass, type PrdcResult } from './prdc.ts';
+import type { Membership } from './kidSums.ts';
 
 export type { Assignments, FidelityPrivacyResult } from './fidelityPrivacy.ts';
 export type { PrdcResult } from './prdc.ts';
@@ -43,6 +44,12 @@ export interface NeighbourMetrics {
   dcr: DcrResult;
   /** How the distances were computed (added field): method, backend, tiles, exact recomputations. */
   engine?: EngineStats;
+  /**
+   * With opts.kid: KID's kernel sums over S x S (half the off-diagonal sum: each pair once) and
+   * S x R per subset, from the passes' float32 products (kidSums.ts); null when a pass did not
+   * read its products back, or S had no self pass (N <= k).
+   */
+  kidSums?: { yy: Float64Array; xy: Float64Array } | null;
 }
 
 export interface NeighbourMetricsOptions extends EngineOptions {
@@ -52,6 +59,8 @@ export interface NeighbourMetricsOptions extends EngineOptions {
   radii?: RealRadii;
   /** DCRs of the holdout set against R (neighbourMetrics(real, holdout).dcr.distances). */
   holdoutDcrs?: Float64Array | null;
+  /** KID's subsets, to take its S x S and S x R kernel sums from the passes (kidSums.ts; result.kidSums). */
+  kid?: { real: Membership; synth: Membership; subsets: number } | null;
 }
 
 export async function neighbourMetrics(real: FeatureSet, synth: FeatureSet, opts: NeighbourMetricsOptions): Promise<NeighbourMetrics> {
@@ -82,14 +91,22 @@ export async function neighbourMetrics(real: FeatureSet, synth: FeatureSet, opts
 
   const fstd = featureStd(synth);
   const fired = N > 0 && modeCollapseRuleFires(fstd, tau);
-  const sigmaK = withRecall ? (await knnRadiiWithStats(synth, k, opts, progress)).radii.rhoK : null;
-  const pass = await crossPass(real, synth, { copyRadius: copyRadii(radii.rho1, tau, fired), rhoK: radii.rhoK, sigmaK }, opts, progress);
+  const kid = opts.kid ?? null;
+  const selfS = withRecall ? await knnRadiiWithStats(synth, k, opts, progress, kid && { subsets: kid.subsets, groups: [{ rows: kid.synth, cols: kid.synth }] }) : null;
+  const sigmaK = selfS ? selfS.radii.rhoK : null;
+  const pass = await crossPass(
+    real, synth, { copyRadius: copyRadii(radii.rho1, tau, fired), rhoK: radii.rhoK, sigmaK }, opts, progress,
+    kid && { subsets: kid.subsets, groups: [{ rows: kid.synth, cols: kid.real }] },
+  );
+  const yy = selfS?.kidSums?.[0] ?? null;
+  const xy = pass.kidSums?.[0] ?? null;
 
   return {
     fidelityPrivacy: fidelityPrivacyFromPass(pass, radii, { tau, featureStd: fstd, modeCollapseRuleApplied: fired }),
     prdc: prdcFromPass(pass, radii.rhoK, k),
     dcr: dcrFromDistances(pass.nearestRealDistance, opts.holdoutDcrs ?? null),
     engine: pass.stats,
+    ...(kid ? { kidSums: yy && xy ? { yy, xy } : null } : {}),
   };
 }
 

@@ -278,6 +278,28 @@ export class TfGeometry implements Geometry {
     this.EPS = (d + 16) * 2 ** -52;
   }
 
+  /** c32 . c32 in float64, with c32 the float32 centre subtracted from every row (KID sums, ../metrics/kidSums.ts). */
+  get centreSq(): number {
+    let s = 0;
+    for (let t = 0; t < this.dim; t++) s += this.c32[t] * this.c32[t];
+    return s;
+  }
+
+  /** x . c32 in float64 for every row x of A ('a') or of B ('b'): with centreSq, what turns a centred product back into x . y. */
+  centreDots(side: 'a' | 'b'): Float64Array {
+    const x = side === 'a' ? this.A : this.B;
+    const n = side === 'a' ? this.nA : this.nB;
+    const d = this.dim, c = this.c32;
+    const out = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const o = i * d;
+      let s = 0;
+      for (let t = 0; t < d; t++) s += x[o + t] * c[t];
+      out[i] = s;
+    }
+    return out;
+  }
+
   /** Whether the float32 bound is usable for this dimension (d u < 1/2). */
   static supportsDim(dim: number): boolean {
     return dim * U32 < 0.5;

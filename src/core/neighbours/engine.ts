@@ -23,6 +23,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { FeatureSet } from '../features/featureSet.ts';
 import { activeTfBackend, makeGeometry, onGpuBackend, TfGeometry, type ComputeMode, type EngineMethod } from './blocks.ts';
 import { validateFeatureSet, validatePair } from './exact.ts';
+import { KidTap, mergeTap, type KidTapSpec } from '../metrics/kidSums.ts';
 import {
   CrossPassState, KSmallest, SelfPassState, SharedMinBound, crossUnitBlocks, crossUnits, mergeCross, mergeSelf, selfUnitBlocks, selfUnits,
   splitUnits, type CrossOutputs, type PassCounters, type CrossPassInput, type SelfPartial, type Unit,
@@ -227,7 +228,8 @@ export async function knnRadiiWithStats(
   k: number,
   opts: EngineOptions = {},
   progress?: Progress,
-): Promise<{ radii: RealRadii; stats: EngineStats }> {
+  tap: KidTapSpec | null = null,
+): Promise<{ radii: RealRadii; stats: EngineStats; kidSums: Float64Array[] | null }> {
   if (!Number.isInteger(k) || k < 1) throw new Error(`k must be a positive integer, got ${k}`);
   validateFeatureSet(fs, 'feature set');
   const n = fs.n;
@@ -239,25 +241,30 @@ export async function knnRadiiWithStats(
   const pool = poolFor(opts, fs.dim * n * (n - 1), selfPassBlocks(n, T));
   let best: KSmallest;
   let stats: EngineStats;
+  let kidSums: Float64Array[] | null = null;
   if (pool) {
     checkAbort(opts.signal);
     const task: EngineTask = {
       pass: 'self', set: shareSet(fs), k, opts: wire(r), abort: new Int32Array(new SharedArrayBuffer(4)), shared: SharedMinBound.cells(n),
+      ...(tap ? { tap } : {}),
     };
     // largest column tiles (most blocks) first, for an even finish
     const work = unitsForPool([...units].reverse(), selfPassBlocks(n, T), T, pool.size);
     const parts = await pool.run(task, work, (c) => { for (let s = 0; s < c; s++) prog.step(); }, opts.signal);
     const merged = mergeSelf(parts.map((p) => p.part as SelfPartial), n, k);
+    if (tap) kidSums = mergeTap(tap, parts.map((p) => p.tap!));
     best = merged.best;
     stats = { ...methodOf(parts), tileSize: T, ...merged.counters, workers: parts.length };
   } else {
     const { geom, backend } = await makeGeometry(fs, fs, true, null, r);
     const st = new SelfPassState(n, k);
     const screen = deviceScreening(opts);
+    const kt = tap ? new KidTap(tap, true) : null;
     try {
       const split = geom instanceof TfGeometry;
-      await runBlocks(geom, units.flatMap((u) => selfUnitBlocks(u, n, T, split)), st, abortCheck(opts.signal), () => prog.step(), screen);
+      await runBlocks(geom, units.flatMap((u) => selfUnitBlocks(u, n, T, split)), st, abortCheck(opts.signal), () => prog.step(), screen, kt);
       st.finish();
+      if (tap) kidSums = mergeTap(tap, [kt!.partial()]);
     } finally {
       geom.dispose();
     }
@@ -271,7 +278,7 @@ export async function knnRadiiWithStats(
     rho1[i] = s[0];
     rhoK[i] = s[k - 1];
   }
-  return { radii: { k, rho1, rhoK, n }, stats };
+  return { radii: { k, rho1, rhoK, n }, stats, kidSums };
 }
 
 /**
@@ -299,7 +306,7 @@ export async function computeRealRadii(
 // The S x R pass
 
 /** What crossPass returns: the per-row and per-column outputs (CrossOutputs in passes.ts) and engine statistics. */
-export type CrossPassResult = Omit<CrossOutputs, keyof PassCounters> & { stats: EngineStats };
+export type CrossPassResult = Omit<CrossOutputs, keyof PassCounters> & { stats: EngineStats; kidSums: Float64Array[] | null };
 
 /**
  * One pass over S x R computing, per pair and from the exact distance: row minimum,
@@ -311,6 +318,7 @@ export async function crossPass(
   input: CrossPassInput,
   opts: EngineOptions = {},
   progress?: Progress,
+  tap: KidTapSpec | null = null,
 ): Promise<CrossPassResult> {
   validateFeatureSet(real, 'real set');
   validateFeatureSet(synth, 'synthetic set');
@@ -329,16 +337,18 @@ export async function crossPass(
   let method: EngineMethod;
   let backend: string | null;
   let workers = 1;
+  let kidSums: Float64Array[] | null = null;
   let product: { matmulSeconds?: number; productPairs?: number; screening?: 'device' | 'host' } = {};
   if (pool) {
     checkAbort(opts.signal);
     const task: EngineTask = {
       pass: 'cross', real: shareSet(real), synth: shareSet(synth), input: { copyRadius, rhoK, sigmaK }, opts: wire(r),
-      abort: new Int32Array(new SharedArrayBuffer(4)), shared: SharedMinBound.cells(N),
+      abort: new Int32Array(new SharedArrayBuffer(4)), shared: SharedMinBound.cells(N), ...(tap ? { tap } : {}),
     };
     const work = unitsForPool(units, crossPassBlocks(N, M, T), T, pool.size);
     const parts = await pool.run(task, work, (c) => { for (let s = 0; s < c; s++) prog.step(); }, opts.signal);
     out = mergeCross(parts.map((p) => p.part as CrossOutputs), N, M, sigmaK !== null);
+    if (tap) kidSums = mergeTap(tap, parts.map((p) => p.tap!));
     const m = methodOf(parts);
     ({ method, backend } = m);
     product = { matmulSeconds: m.matmulSeconds, productPairs: m.productPairs, screening: m.screening };
@@ -347,8 +357,10 @@ export async function crossPass(
     const made = await makeGeometry(synth, real, false, null, r);
     const st = new CrossPassState(N, M, input, T);
     const screen = deviceScreening(opts);
+    const kt = tap ? new KidTap(tap, false) : null;
     try {
-      await runBlocks(made.geom, units.flatMap((u) => crossUnitBlocks(u, N, M, T)), st, abortCheck(opts.signal), () => prog.step(), screen);
+      await runBlocks(made.geom, units.flatMap((u) => crossUnitBlocks(u, N, M, T)), st, abortCheck(opts.signal), () => prog.step(), screen, kt);
+      if (tap) kidSums = mergeTap(tap, [kt!.partial()]);
     } finally {
       made.geom.dispose();
     }
@@ -370,5 +382,6 @@ export async function crossPass(
     densityCount: out.densityCount,
     recalled: out.recalled,
     stats,
+    kidSums,
   };
 }

@@ -27,6 +27,7 @@ import {
   type BlockSpec, type CrossOutputs, type CrossPassInput, type SelfPartial, type Unit,
 } from './passes.ts';
 import { KidUnits, type KidPartial, type KidWork } from '../metrics/kid.ts';
+import { KidTap, type KidTapPartial, type KidTapSpec } from '../metrics/kidSums.ts';
 import { DenseUnits, densePartialTransferables, type DensePartial, type DenseTask } from '../metrics/denseParallel.ts';
 
 /** A feature set whose values live on a SharedArrayBuffer (ids and labels are not needed). */
@@ -51,8 +52,8 @@ export interface PassOptionsWire {
  * shared memory).
  */
 export type EngineTask =
-  | { pass: 'self'; set: SharedSet; k: number; opts: PassOptionsWire; abort: Int32Array; shared: Int32Array }
-  | { pass: 'cross'; real: SharedSet; synth: SharedSet; input: CrossPassInput; opts: PassOptionsWire; abort: Int32Array; shared: Int32Array }
+  | { pass: 'self'; set: SharedSet; k: number; opts: PassOptionsWire; abort: Int32Array; shared: Int32Array; tap?: KidTapSpec }
+  | { pass: 'cross'; real: SharedSet; synth: SharedSet; input: CrossPassInput; opts: PassOptionsWire; abort: Int32Array; shared: Int32Array; tap?: KidTapSpec }
   | { pass: 'kid'; real: SharedSet; synth: SharedSet; work: KidWork; abort: Int32Array }
   | DenseTask;
 
@@ -65,6 +66,8 @@ export type EnginePartial = ({ pass: 'self'; part: SelfPartial } | { pass: 'cros
   /** TfGeometry's matmulMs and productPairs (0 for exact JS geometries and kid). */
   matmulMs: number;
   productPairs: number;
+  /** self and cross with a tap: this thread's KID sums (../metrics/kidSums.ts). */
+  tap?: KidTapPartial;
 };
 
 /** Workers that run units of a pass; see the file header. */
@@ -135,12 +138,17 @@ export interface BlockSink {
  * of being read back whole; the results are the same. Returns the number of blocks counted.
  */
 export async function runBlocks(
-  geom: Geometry, blocks: BlockSpec[], sink: BlockSink, check: () => void, onBlock: () => void, deviceScreening = false,
+  geom: Geometry, blocks: BlockSpec[], sink: BlockSink, check: () => void, onBlock: () => void, deviceScreening = false, tap: KidTap | null = null,
 ): Promise<number> {
   if (blocks.length === 0) return 0;
   check();
   const tfGeom = geom instanceof TfGeometry ? geom : null;
-  if (deviceScreening && tfGeom && isScreenSink(sink) && DeviceScreen.usable(tfGeom)) return runScreenedBlocks(tfGeom, blocks, sink, check, onBlock);
+  // KID's sums (tap) need every product read back: blocks screened on the device, or exact JS blocks, leave them to kid.ts
+  if (!tfGeom) tap?.missed();
+  if (deviceScreening && tfGeom && isScreenSink(sink) && DeviceScreen.usable(tfGeom)) {
+    tap?.missed();
+    return runScreenedBlocks(tfGeom, blocks, sink, check, onBlock);
+  }
   const launch = (b: BlockSpec) => geom.launch(b[0], b[1], b[2], b[3]);
   let pending = launch(blocks[0]);
   let counted = 0;
@@ -151,6 +159,7 @@ export async function runBlocks(
     if (tfGeom) {
       const g = await tfGeom.resolveProduct(pending);
       sink.consumeProducts(pending.r0, pending.nr, pending.c0, pending.nc, g, tfGeom, part2);
+      tap?.addProducts(pending.r0, pending.nr, pending.c0, pending.nc, g, tfGeom);
       await tfGeom.maybeYield();
     } else {
       sink.consume(await geom.resolve(pending), geom);
@@ -179,6 +188,7 @@ class PassWork implements TaskWork {
     private readonly backend: string | null,
     private readonly self: SelfPassState | null,
     private readonly cross: CrossPassState | null,
+    private readonly tap: KidTap | null,
   ) {}
 
   static async start(task: Exclude<EngineTask, { pass: 'kid' } | DenseTask>): Promise<PassWork> {
@@ -186,12 +196,13 @@ class PassWork implements TaskWork {
     if (task.pass === 'self') {
       const fs = asFeatureSet(task.set);
       const { geom, backend } = await makeGeometry(fs, fs, true, null, choice);
-      return new PassWork(task, geom, backend, new SelfPassState(fs.n, task.k, new SharedMinBound(task.shared)), null);
+      return new PassWork(task, geom, backend, new SelfPassState(fs.n, task.k, new SharedMinBound(task.shared)), null, task.tap ? new KidTap(task.tap, true) : null);
     }
     const real = asFeatureSet(task.real);
     const synth = asFeatureSet(task.synth);
     const { geom, backend } = await makeGeometry(synth, real, false, null, choice);
-    return new PassWork(task, geom, backend, null, new CrossPassState(synth.n, real.n, task.input, task.opts.tileSize, new SharedMinBound(task.shared)));
+    const cross = new CrossPassState(synth.n, real.n, task.input, task.opts.tileSize, new SharedMinBound(task.shared));
+    return new PassWork(task, geom, backend, null, cross, task.tap ? new KidTap(task.tap, false) : null);
   }
 
   async runUnit(u: Unit): Promise<number> {
@@ -201,14 +212,14 @@ class PassWork implements TaskWork {
     const check = () => {
       if (Atomics.load(t.abort, 0) !== 0) throw new Error('engine pass aborted');
     };
-    return runBlocks(this.geom, blocks, (this.self ?? this.cross)!, check, () => {});
+    return runBlocks(this.geom, blocks, (this.self ?? this.cross)!, check, () => {}, false, this.tap);
   }
 
   finish(): EnginePartial {
     this.geom.dispose();
     const { method } = this.geom;
     const tfg = this.geom instanceof TfGeometry ? this.geom : null;
-    const product = { matmulMs: tfg?.matmulMs ?? 0, productPairs: tfg?.productPairs ?? 0 };
+    const product = { matmulMs: tfg?.matmulMs ?? 0, productPairs: tfg?.productPairs ?? 0, ...(this.tap ? { tap: this.tap.partial() } : {}) };
     if (this.self) return { pass: 'self', part: selfPartial(this.self), method, backend: this.backend, ...product };
     return { pass: 'cross', part: this.cross!.out, method, backend: this.backend, ...product };
   }
@@ -287,7 +298,8 @@ export type EngineReply =
 /** The typed arrays' buffers of a partial, handed back to the pool without a copy. */
 export function partialTransferables(p: EnginePartial): ArrayBuffer[] {
   if (p.pass === 'dense') return densePartialTransferables(p.part);
-  const arrays: ArrayBufferView[] =
+  const arrays: ArrayBufferView[] = p.tap ? [p.tap.keys, p.tap.sums] : [];
+  arrays.push(...(
     p.pass === 'self'
       ? [p.part.heap, p.part.count]
       : p.pass === 'kid'
@@ -295,7 +307,7 @@ export function partialTransferables(p: EnginePartial): ArrayBuffer[] {
       : [
           p.part.nearestReal, p.part.nearestRealDistance, p.part.nearestSynth, p.part.nearestSynthDistance,
           p.part.copy, p.part.copyOf, p.part.realistic, p.part.ballCount, ...(p.part.recalled ? [p.part.recalled] : []),
-        ];
+        ]));
   return [...new Set(arrays.map((a) => a.buffer).filter((b): b is ArrayBuffer => b instanceof ArrayBuffer))];
 }
 

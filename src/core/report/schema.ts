@@ -29,6 +29,11 @@ export interface KidSummary {
   subsetSize: number;
   subsets: number;
   note?: string;
+  /**
+   * The kernel's inner products: 'float64' computed for KID, or 'float32' taken from the neighbour
+   * passes' products of centred rows (large sets; src/core/metrics/kidSums.ts).
+   */
+  products?: 'float64' | 'float32';
 }
 
 export interface VarietyValue {

@@ -119,6 +119,25 @@ describe('synthlens metrics: success', () => {
     expect(JSON.parse(JSON.stringify(direct.report.holdout))).toEqual(report.holdout);
   });
 
+  it('--kid-products: float32 takes KID from the neighbour passes (pooled and per class), float64 computes it; the same within float32 precision', async () => {
+    const run = async (p: string) => {
+      const r = await cli([...BASE, '--kid-subset-size', '20', '--kid-subsets', '5', '--kid-products', p, '--json', '-']);
+      expect(r.code).toBe(0);
+      return JSON.parse(r.stdout) as Report;
+    };
+    const [a, b] = await Promise.all([run('float32'), run('float64')]);
+    for (let i = 0; i < 2; i++) {
+      const pairs = [[a.sets[i].metrics.kid!, b.sets[i].metrics.kid!], ...Object.keys(a.sets[i].perClass).map((c) => [a.sets[i].perClass[c].kid!, b.sets[i].perClass[c].kid!])];
+      for (const [x, y] of pairs) {
+        expect(x.products).toBe('float32');
+        expect(y.products).toBe('float64');
+        expect(x.subsetSize).toBe(20);
+        close(x.mean, y.mean, 1e-4, 1e-6);
+      }
+      expect(a.sets[i].metrics.density).toBe(b.sets[i].metrics.density);
+    }
+  });
+
   it('writes the metrics CSV and the per-image assignments CSV', () => {
     const metrics = readFileSync(join(tmp, 'm.csv'), 'utf8').trimEnd().split('\n');
     expect(metrics[0].startsWith('set,class,count,fidelity,privacy,')).toBe(true);
@@ -186,6 +205,7 @@ describe('synthlens: help and user errors', () => {
     ['unknown option', ['--real', f('real.csv'), '--synthetic', f('synth.csv'), '--kk', '3'], /unknown option --kk for "synthlens metrics"/],
     ['bad --k', ['--real', f('real.csv'), '--synthetic', f('synth.csv'), '--k', 'two'], /--k must be an integer, got "two"$/],
     ['missing --real', ['--synthetic', f('synth.csv')], /--real FILE is required/],
+    ['bad --kid-products', ['--real', f('real.csv'), '--synthetic', f('synth.csv'), '--kid-products', 'float16'], /--kid-products must be auto, float64 or float32, got "float16"$/],
     ['unsupported extension', ['--real', f('make_fixtures.py'), '--synthetic', f('synth.csv')], /make_fixtures\.py: unsupported file type "\.py"; expected \.csv or \.npy$/],
   ];
   it.concurrent.each(cases)('%s: exit 2, one line on stderr, no stack trace', async (_name, args, re) => {

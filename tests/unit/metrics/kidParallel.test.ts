@@ -16,25 +16,15 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { kid, kidParallel, type KidOptions } from '../../../src/core/metrics/kid.ts';
 import {
   EngineTaskRunner, getEnginePool, setEnginePool,
-  type EnginePartial, type EnginePool, type EngineTask, type Unit,
+  type EnginePool,
 } from '../../../src/core/neighbours/parallel.ts';
 import { BrowserEnginePool } from '../../../src/workers/browserEnginePool.ts';
-import { channelThread, Recording } from './poolDoubles.ts';
+import { channelThread, Recording, SplitPool } from './poolDoubles.ts';
 import { NodeEnginePool } from '../../../src/cli/enginePool.ts';
 import type { FeatureSet } from '../../../src/core/features/featureSet.ts';
 import { features } from '../../fixtures/moments/inputs.ts';
 
 const ref = JSON.parse(readFileSync(join(__dirname, '../../fixtures/moments/kid.json'), 'utf8'));
-
-/** Units run on this thread by `size` runners, unit i on runner assign(i) (every split a pool might make, and more). */
-class SplitPool implements EnginePool {
-  constructor(readonly size: number, private readonly assign: (i: number, n: number) => number) {}
-  async run(task: EngineTask, units: Unit[], onBlocks: (count: number) => void): Promise<EnginePartial[]> {
-    const runners = await Promise.all(Array.from({ length: this.size }, () => EngineTaskRunner.start(task)));
-    for (let i = 0; i < units.length; i++) onBlocks(await runners[this.assign(i, units.length) % this.size].runUnit(units[i]));
-    return runners.map((r) => r.finish());
-  }
-}
 
 const g = (seed: number, n: number, d: number, shift = 0) => features({ seed, n, d, shift, spread: 1, corr: 0.2 });
 

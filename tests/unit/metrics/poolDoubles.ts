@@ -4,7 +4,7 @@
  * that records what it was given.
  */
 import { MessageChannel } from 'node:worker_threads';
-import type { EnginePartial, EnginePool, EngineTask, Unit } from '../../../src/core/neighbours/parallel.ts';
+import { EngineTaskRunner, type EnginePartial, type EnginePool, type EngineTask, type Unit } from '../../../src/core/neighbours/parallel.ts';
 import { serveEngineThread, type EngineThreadHandle, type EngineThreadScope } from '../../../src/workers/browserEnginePool.ts';
 
 /** One engine thread in this process: the pool's port of a MessageChannel, serveEngineThread on the other. */
@@ -37,5 +37,15 @@ export class Recording implements EnginePool {
       this.abortAfterFirst?.abort();
       onBlocks(c);
     }, signal);
+  }
+}
+
+/** Units run on this thread by `size` runners, unit i on runner assign(i) (every split a pool might make, and more). */
+export class SplitPool implements EnginePool {
+  constructor(readonly size: number, private readonly assign: (i: number, n: number) => number) {}
+  async run(task: EngineTask, units: Unit[], onBlocks: (count: number) => void): Promise<EnginePartial[]> {
+    const runners = await Promise.all(Array.from({ length: this.size }, () => EngineTaskRunner.start(task)));
+    for (let i = 0; i < units.length; i++) onBlocks(await runners[this.assign(i, units.length) % this.size].runUnit(units[i]));
+    return runners.map((r) => r.finish());
   }
 }
