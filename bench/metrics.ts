@@ -124,7 +124,7 @@ export function comparisonNotes(n: number, oursJson: string, baseJson: string): 
   const diffs = ['fidelity', 'privacy', 'fidelityPrivacy', 'precision', 'recall', 'density', 'coverage']
     .map((key) => `${key} ${o[key]} vs ${b[key]}`);
   return [
-    `N = ${n}: ${diffs.join('; ')}; FID ${o.fid} vs ${b.fid}; KID mean ${o.kid?.mean} vs ${b.kid.mean} (different subset draws)`,
+    `N = ${n}: ${diffs.join('; ')}; FID ${o.fid} vs ${b.fid}; KID mean ${o.kid?.mean} vs ${b.kid.mean} (different subset draws; synthlens's kernel products ${o.kid?.products ?? 'float64'})`,
     `N = ${n}: synthlens stages (s): ${stageTimes(oursJson)}`,
     `N = ${n}: baseline stages (s): ${Object.entries(b.timings as Record<string, number>).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}`,
   ];
