@@ -122,6 +122,9 @@ export class KidTap {
   private colSum = new Float64Array(0);
 
   constructor(private readonly spec: KidTapSpec, private readonly self: boolean) {
+    for (const g of spec.groups) {
+      if (g.rows.n >= KEY_STRIDE || g.cols.n >= KEY_STRIDE) throw new Error(`KID sums: sets of ${KEY_STRIDE} rows or more are not supported`);
+    }
     this.width = tapWidth(spec);
     this.sums = new Float64Array(64 * this.width);
     this.lists = spec.groups.map(() => null);
