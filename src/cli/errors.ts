@@ -57,3 +57,10 @@ export function floatOption(name: string, value: string | undefined, def: number
   if (value.trim() === '' || !Number.isFinite(v) || v < 0) throw new UsageError(`--${name} must be a finite number >= 0, got "${value}"`);
   return v;
 }
+
+/** A string option that must be one of `allowed`; `def` when absent. */
+export function choice<T extends string>(name: string, value: string | undefined, allowed: readonly T[], def: T): T {
+  if (value === undefined) return def;
+  if (!allowed.includes(value as T)) throw new UsageError(`--${name} must be one of ${allowed.join(', ')}; got "${value}"`);
+  return value as T;
+}

@@ -35,7 +35,7 @@ import { DEFAULT_PIPELINE_OPTIONS, describePreprocessing, pipelineCacheKey, type
 import { addResult, newCollection, toFeatureSet, varietyOf, type SetCollection } from '../pipeline/collect.ts';
 import { CacheDirError, DiskFeatureCache, sha256Bytes } from './diskCache.ts';
 import { decodePoolFromEnv, type DecodePool } from './decodePool.ts';
-import { EXIT_OK, FileError, UsageError, floatOption, fsProblem, intOption, oneLine } from './errors.ts';
+import { EXIT_OK, FileError, UsageError, choice, floatOption, fsProblem, intOption, oneLine } from './errors.ts';
 import { parseCommandArgs } from './metrics.ts';
 import { formatReport } from './table.ts';
 import type { CliIO } from './io.ts';
@@ -152,12 +152,6 @@ const OPTIONS = {
 } as const;
 
 
-
-function choice<T extends string>(name: string, value: string | undefined, allowed: readonly T[], def: T): T {
-  if (value === undefined) return def;
-  if (!allowed.includes(value as T)) throw new UsageError(`--${name} must be one of ${allowed.join(', ')}; got "${value}"`);
-  return value as T;
-}
 
 async function writeOut(path: string, data: string | Uint8Array): Promise<void> {
   try {

@@ -10,7 +10,7 @@ import type { EvaluateProgress } from '../core/evaluate.ts';
 import { DEFAULT_CONFIG as DEFAULTS } from '../core/report/schema.ts';
 import { reportToJson } from '../core/report/json.ts';
 import { assignmentsToCsv, metricsToCsv } from '../core/report/csv.ts';
-import { FileError, UsageError, EXIT_OK, floatOption, fsProblem, intOption } from './errors.ts';
+import { FileError, UsageError, EXIT_OK, choice, floatOption, fsProblem, intOption } from './errors.ts';
 import { loadFeatureFile } from './loadFeatures.ts';
 import { formatReport } from './table.ts';
 import type { CliIO } from './io.ts';
@@ -134,8 +134,7 @@ export async function runMetrics(argv: string[], io: CliIO): Promise<number> {
   const seed = intOption('seed', values.seed, DEFAULTS.seed, 0);
   const kidSubsetSize = intOption('kid-subset-size', values['kid-subset-size'], DEFAULTS.kidSubsetSize, 2);
   const kidSubsets = intOption('kid-subsets', values['kid-subsets'], DEFAULTS.kidSubsets, 1);
-  const kidProducts = values['kid-products'] ?? 'auto';
-  if (kidProducts !== 'auto' && kidProducts !== 'float64' && kidProducts !== 'float32') throw new UsageError(`--kid-products must be auto, float64 or float32, got "${kidProducts}"`);
+  const kidProducts = choice('kid-products', values['kid-products'], ['auto', 'float64', 'float32'] as const, 'auto');
   const cacheMib = intOption('engine-cache-mib', values['engine-cache-mib'], CLI_ENGINE_CACHE_MIB, 0);
   const backendPref = values.backend ?? 'wasm';
   if (backendPref !== 'wasm' && backendPref !== 'cpu' && backendPref !== 'webgpu') throw new UsageError(`--backend must be wasm, cpu or webgpu, got "${backendPref}"`);

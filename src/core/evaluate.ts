@@ -227,9 +227,12 @@ export async function evaluate(input: EvaluateInput): Promise<EvaluateResult> {
     let kidOut: SetMetrics['kid'] = null;
     let kidPasses: KidFromPasses | null = null;
     if (!discrete && !tooSmall) {
-      const planned = kidProducts === 'float64' ? null : kidFromPassesPlan(realFs, synth, kidOpts, canShareMemory());
-      if (planned && 'passes' in planned && (kidProducts === 'float32' || planned.passes.float64Flops >= kidMinFlops)) kidPasses = planned.passes;
-      else kidOut = kidSummary(await stage('kid', () => kidParallel(realFs, synth, { ...kidOpts, signal, ...poolOptions })), where, warnings);
+      // null: KID in float64 here; a result: nothing to draw (computed by the plan); else its sums come from the passes
+      const planned = kidProducts === 'float64'
+        ? null
+        : await stage('kid', () => kidFromPassesPlan(realFs, synth, kidOpts, canShareMemory(), kidProducts === 'float32' ? 0 : kidMinFlops));
+      if (planned && 'passes' in planned) kidPasses = planned.passes;
+      else kidOut = kidSummary(planned ? planned.result : await stage('kid', () => kidParallel(realFs, synth, { ...kidOpts, signal, ...poolOptions })), where, warnings);
     }
     if (!kidPasses) onProgress?.({ stage: 'kid', set: name, done: 1, total: 1 });
     signal?.throwIfAborted();

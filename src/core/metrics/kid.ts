@@ -247,11 +247,7 @@ export async function kidParallel(real: FeatureSet, synth: FeatureSet, opts: Kid
   return { ...summary(p, mergeKid(p.nR, p.nS, work, kidParts)), workers: parts.length };
 }
 
-/**
- * A KID whose kernel sums come from the neighbour passes (kidSums.ts): its plan and which
- * subsets hold each row of either set. `xxGroup` is filled by the caller: the place of this
- * KID's real membership among the groups of the R x R pass's tap.
- */
+/** A KID whose kernel sums come from the neighbour passes (kidSums.ts): its plan and which subsets hold each row of either set. */
 export interface KidFromPasses {
   plan: Plan;
   real: Membership;
@@ -261,21 +257,27 @@ export interface KidFromPasses {
 }
 
 /**
- * KID's subsets for sums taken from the neighbour passes (kidSums.ts), or its result when there
- * is nothing to draw (fewer than 2 rows, or both sets used whole: one cheap MMD^2 here).
- * Memberships go on shared memory when `shared` (the engine pool's threads read them).
+ * KID's subsets for sums taken from the neighbour passes (kidSums.ts); or its result when there
+ * is nothing to draw (fewer than 2 rows, or both sets used whole: one MMD^2, computed here); or
+ * null, before anything is drawn, when the float64 path would cost less than `minFlops` useful
+ * FLOPs (call kid() or kidParallel() then). Memberships go on shared memory when `shared` (the
+ * engine pool's threads read them).
  */
-export function kidFromPassesPlan(real: FeatureSet, synth: FeatureSet, opts: KidOptions, shared: boolean): { passes: KidFromPasses } | { result: KidResult } {
+export function kidFromPassesPlan(
+  real: FeatureSet, synth: FeatureSet, opts: KidOptions, shared: boolean, minFlops = 0,
+): { passes: KidFromPasses } | { result: KidResult } | null {
   const p = plan(real, synth, opts);
   const early = withoutDraws(real, synth, p);
   if (early) return { result: early };
+  const float64Flops = 2 * p.d * kernelEntries(p, useShared(p));
+  if (float64Flops < minFlops) return null;
   const draws = drawSubsets(p, false);
   return {
     passes: {
       plan: p,
       real: membershipOf(p.nR, p.m, p.subsets, draws, 0, shared),
       synth: membershipOf(p.nS, p.m, p.subsets, draws, p.m, shared),
-      float64Flops: 2 * p.d * kernelEntries(p, useShared(p)),
+      float64Flops,
     },
   };
 }

@@ -205,7 +205,7 @@ describe('synthlens: help and user errors', () => {
     ['unknown option', ['--real', f('real.csv'), '--synthetic', f('synth.csv'), '--kk', '3'], /unknown option --kk for "synthlens metrics"/],
     ['bad --k', ['--real', f('real.csv'), '--synthetic', f('synth.csv'), '--k', 'two'], /--k must be an integer, got "two"$/],
     ['missing --real', ['--synthetic', f('synth.csv')], /--real FILE is required/],
-    ['bad --kid-products', ['--real', f('real.csv'), '--synthetic', f('synth.csv'), '--kid-products', 'float16'], /--kid-products must be auto, float64 or float32, got "float16"$/],
+    ['bad --kid-products', ['--real', f('real.csv'), '--synthetic', f('synth.csv'), '--kid-products', 'float16'], /--kid-products must be one of auto, float64, float32; got "float16"$/],
     ['unsupported extension', ['--real', f('make_fixtures.py'), '--synthetic', f('synth.csv')], /make_fixtures\.py: unsupported file type "\.py"; expected \.csv or \.npy$/],
   ];
   it.concurrent.each(cases)('%s: exit 2, one line on stderr, no stack trace', async (_name, args, re) => {

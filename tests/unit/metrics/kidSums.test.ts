@@ -29,7 +29,7 @@ beforeAll(async () => {
 /** KID through the three passes, as evaluate() runs them. */
 async function kidViaPasses(real: FeatureSet, synth: FeatureSet, opts: KidOptions, engine: EngineOptions) {
   const planned = kidFromPassesPlan(real, synth, opts, true);
-  if (!('passes' in planned)) throw new Error('expected draws');
+  if (!planned || !('passes' in planned)) throw new Error('expected draws');
   const f: KidFromPasses = planned.passes;
   const self = await knnRadiiWithStats(real, 3, engine, undefined, { subsets: f.plan.subsets, groups: [{ rows: f.real, cols: f.real }] });
   const nm = await neighbourMetrics(real, synth, { ...engine, k: 3, tau: 0, radii: self.radii, kid: { real: f.real, synth: f.synth, subsets: f.plan.subsets } });
@@ -63,6 +63,7 @@ describe('KID from the passes against the Python reference', () => {
     it(c.name, async () => {
       const a = features(c.a), b = features(c.b);
       const planned = kidFromPassesPlan(a, b, c.opts, false);
+      if (!planned) throw new Error('minFlops 0 always plans');
       if (!('passes' in planned)) {
         // both sets whole: one float64 MMD^2, no passes needed
         expect(c.subsetSize === c.a.n && c.subsetSize === c.b.n).toBe(true);
@@ -122,6 +123,21 @@ describe('KID sums from the passes, every way a set is used', () => {
     const lists = Array.from({ length: 5 }, (_, i) => Array.from(r.subs.subarray(r.start[i], r.start[i + 1])));
     expect(lists).toEqual([[0], [], [0, 1], [1], [0, 1]]);
     expect(membershipOf(3, m, S, draws, m, true)).toEqual({ whole: true, n: 3 });
+  });
+
+  it('the plan: null below minFlops (nothing drawn), draws at or above it, a result when there is nothing to draw', () => {
+    const [, a, b, opts] = cases[0];
+    const planned = kidFromPassesPlan(a, b, opts, false);
+    if (!planned || !('passes' in planned)) throw new Error('expected draws');
+    const flops = planned.passes.float64Flops;
+    // the cheaper float64 engine here: 9 subsets of 60 rows each side, about 2 x 60^2 entries a subset, 2 d FLOPs each
+    expect(flops).toBe(2 * 24 * 9 * (60 * 60 / 2 + 60 * 60 / 2 + 60 * 60));
+    expect(kidFromPassesPlan(a, b, opts, false, flops + 1)).toBeNull();
+    expect(kidFromPassesPlan(a, b, opts, false, flops)).not.toBeNull();
+    const whole = kidFromPassesPlan(g(7, 40, 8), g(8, 40, 8, 0.5), {}, false);
+    if (!whole || !('result' in whole)) throw new Error('both sets whole: a result');
+    expect(whole.result.mean).toBe(kid(g(7, 40, 8), g(8, 40, 8, 0.5)).mean);
+    expect(whole.result.std).toBe(0);
   });
 
   it('passes that do not read their products back give no sums (exact JS geometry)', async () => {
