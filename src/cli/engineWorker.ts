@@ -12,6 +12,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { engineRequestHandler, type EngineReply, type EngineRequest } from '../core/neighbours/parallel.ts';
 import { setNodeBackend, type NodeBackend } from './engineBackend.ts';
+import { installRowFileReader } from './rowFile.ts';
 
 export type WorkerRequest = EngineRequest;
 export type WorkerReply = EngineReply;
@@ -21,6 +22,7 @@ export async function workerMain(): Promise<void> {
   const port = parentPort;
   if (!port) throw new Error('engineWorker.ts must run in a worker thread');
   const backend = await setNodeBackend((workerData as { backend: NodeBackend }).backend);
+  installRowFileReader(); // tiles of streamed feature sets (rowFile.ts) are read here
   const handle = engineRequestHandler();
   let chain: Promise<void> = Promise.resolve();
   port.on('message', (m: WorkerRequest) => {

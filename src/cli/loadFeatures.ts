@@ -10,6 +10,7 @@ import type { FeatureKind, FeatureSet } from '../core/features/featureSet.ts';
 import { InputError, readFeaturesCsv, readIdsCsv } from '../core/features/csv.ts';
 import { readFeaturesNpy } from '../core/features/npy.ts';
 import { FileError, fsProblem, oneLine } from './errors.ts';
+import { openNpyRows } from './rowFile.ts';
 
 async function readBytes(path: string): Promise<Uint8Array> {
   try {
@@ -52,10 +53,51 @@ export function idsPathFor(npyPath: string): string {
   return npyPath.slice(0, npyPath.length - extname(npyPath).length) + '.ids.csv';
 }
 
+/** The ids and labels of an .npy path's sibling ids file, or nulls when there is none. */
+async function readIdsFor(path: string): Promise<{ ids: string[] | undefined; labels: string[] | null }> {
+  const idsPath = idsPathFor(path);
+  let idsText: string | null = null;
+  try {
+    idsText = new TextDecoder('utf-8').decode(await readFile(idsPath));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new FileError(idsPath, fsProblem(e));
+  }
+  if (idsText === null) return { ids: undefined, labels: null };
+  try {
+    return readIdsCsv(idsText);
+  } catch (e) {
+    if (e instanceof InputError) throw new FileError(idsPath, e.message);
+    throw e;
+  }
+}
+
+export interface LoadOptions {
+  /**
+   * Leave a little-endian float32 .npy in its file and read its rows a block at a time
+   * (rowFile.ts; the metrics then hold no copy of the set). Other files are read into memory.
+   */
+  stream?: boolean;
+}
+
 /** Read one feature file; every problem is a FileError naming the file. */
-export async function loadFeatureFile(path: string, kind: FeatureKind): Promise<FeatureSet> {
+export async function loadFeatureFile(path: string, kind: FeatureKind, opts: LoadOptions = {}): Promise<FeatureSet> {
   const ext = extname(path).toLowerCase();
   if (ext !== '.csv' && ext !== '.npy') throw new FileError(path, `unsupported file type "${ext || '(none)'}"; expected .csv or .npy`);
+  const named = ext === '.npy' ? await readIdsFor(path) : null;
+  const checkIds = (n: number) => {
+    if (named?.ids && named.ids.length !== n) throw new FileError(idsPathFor(path), `has ${named.ids.length} rows, ${basename(path)} has ${n}`);
+  };
+  if (ext === '.npy' && kind === 'continuous' && opts.stream) {
+    try {
+      // the ids file's row count is checked against the header before the rows are read through
+      const fs = openNpyRows(path, { ids: named!.ids, labels: named!.labels }, checkIds);
+      if (fs) return fs;
+    } catch (e) {
+      if (e instanceof FileError) throw e;
+      if (e instanceof InputError) throw new FileError(path, oneLine(e.message));
+      throw new FileError(path, fsProblem(e));
+    }
+  }
   // .npy on shared memory when this Node has it (see readBytesShared); .csv values are parsed into new arrays anyway
   const bytes = ext === '.npy' && typeof SharedArrayBuffer === 'function' ? await readBytesShared(path) : await readBytes(path);
   try {
@@ -63,26 +105,9 @@ export async function loadFeatureFile(path: string, kind: FeatureKind): Promise<
       const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
       return readFeaturesCsv(text, { kind });
     }
-    const idsPath = idsPathFor(path);
-    let ids: string[] | undefined;
-    let labels: string[] | null = null;
-    let idsText: string | null = null;
-    try {
-      idsText = new TextDecoder('utf-8').decode(await readFile(idsPath));
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new FileError(idsPath, fsProblem(e));
-    }
-    if (idsText !== null) {
-      try {
-        ({ ids, labels } = readIdsCsv(idsText));
-      } catch (e) {
-        if (e instanceof InputError) throw new FileError(idsPath, e.message);
-        throw e;
-      }
-    }
     const fs = readFeaturesNpy(bytes, { kind });
-    if (ids && ids.length !== fs.n) throw new FileError(idsPath, `has ${ids.length} rows, ${basename(path)} has ${fs.n}`);
-    return ids ? { ...fs, ids, labels } : fs;
+    checkIds(fs.n);
+    return named!.ids ? { ...fs, ids: named!.ids, labels: named!.labels } : fs;
   } catch (e) {
     if (e instanceof InputError) throw new FileError(path, oneLine(e.message));
     if ((e as NodeJS.ErrnoException)?.code === 'ERR_ENCODING_INVALID_ENCODED_DATA') throw new FileError(path, 'not UTF-8 text');

@@ -15,6 +15,7 @@
  */
 import { classNames, rowsOfClass, type FeatureSet } from './features/featureSet.ts';
 import { canShareMemory } from './neighbours/parallel.ts';
+import { gatherRows, isStreamed } from './features/rowSource.ts';
 import { InputError } from './features/csv.ts';
 import { knnRadiiWithStats, type EngineOptions, type RealRadii } from './neighbours/engine.ts';
 import { neighbourMetrics, type NeighbourMetrics } from './metrics/neighbourMetrics.ts';
@@ -353,11 +354,13 @@ export async function evaluate(input: EvaluateInput): Promise<EvaluateResult> {
   const dense = new Map<string, Dense>(); // key `${si}\u0000${scope}`
   // The pooled scope's Gaussian fits, FIDs and Vendi scores go to the engine pool's threads where it
   // has one and the work is large (denseScope: the same values; per-class scopes stay here, their
-  // sets being copies made one at a time).
+  // sets being copies made one at a time). Sets streamed from files (features/rowSource.ts: the CLI's
+  // .npy inputs, where memory is what is saved) stay here too: one set's d x d work at a time.
   for (const scope of scopes) {
     const users = synthetic.map((_, si) => si).filter((si) => scope === '' || classesOf[si].includes(scope));
     const realFs = realOf(scope);
-    const par = discrete || scope !== '' ? null : await denseScope(realFs, users.map((si) => synthetic[si].features), { signal, ...poolOptions });
+    const streamed = isStreamed(realFs) || users.some((si) => isStreamed(synthetic[si].features));
+    const par = discrete || scope !== '' || streamed ? null : await denseScope(realFs, users.map((si) => synthetic[si].features), { signal, ...poolOptions });
     let stats: GaussianStats | null;
     if (par) {
       stats = par.realFit;
@@ -490,8 +493,7 @@ export function classRows(fs: FeatureSet, label: string): FeatureSet {
   const idx: number[] = [];
   labels.forEach((l, i) => { if (l === label) idx.push(i); });
   const d = fs.dim;
-  const Ctor = fs.data.constructor as { new (b: SharedArrayBuffer): FeatureSet['data']; BYTES_PER_ELEMENT: number };
-  const data = new Ctor(new SharedArrayBuffer(idx.length * d * Ctor.BYTES_PER_ELEMENT));
-  idx.forEach((i, r) => data.set(fs.data.subarray(i * d, (i + 1) * d), r * d));
+  const Ctor = (isStreamed(fs) ? Float32Array : fs.data.constructor) as { new (b: SharedArrayBuffer): FeatureSet['data']; BYTES_PER_ELEMENT: number };
+  const data = gatherRows(fs, idx, new Ctor(new SharedArrayBuffer(idx.length * d * Ctor.BYTES_PER_ELEMENT)));
   return { ids: idx.map((i) => fs.ids[i]), labels: idx.map((i) => labels[i]), n: idx.length, dim: d, kind: fs.kind, data };
 }

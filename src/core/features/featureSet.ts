@@ -5,6 +5,8 @@
  * Discrete features are row-major integer codes (n x dim) compared with Hamming distance
  * (fraction of positions that differ), see ../../../../shared/design/METRICS.md, Notation.
  */
+import { gatherRows, isStreamed, type RowFileRef } from './rowSource.ts';
+
 export type FeatureKind = 'continuous' | 'discrete';
 
 export interface FeatureSet {
@@ -17,8 +19,13 @@ export interface FeatureSet {
   /** Feature dimension. */
   dim: number;
   kind: FeatureKind;
-  /** Row-major values: Float32Array for continuous, Int32Array / Uint16Array for discrete codes. */
+  /**
+   * Row-major values: Float32Array for continuous, Int32Array / Uint16Array for discrete codes.
+   * Absent (reading it throws) when `rows` is set: see ./rowSource.ts.
+   */
   data: Float32Array | Int32Array | Uint16Array;
+  /** Set when the rows stay in a file and are read a block at a time (the CLI's .npy inputs; ./rowSource.ts). */
+  rows?: RowFileRef;
 }
 
 export function makeFeatureSet(
@@ -36,16 +43,15 @@ export function makeFeatureSet(
   return { ids, labels, n, dim, kind, data };
 }
 
-/** Copy of the rows at `idx` (in that order). */
+/** Copy of the rows at `idx` (in that order), in memory (also for a streamed set). */
 export function subsetRows(fs: FeatureSet, idx: ArrayLike<number>): FeatureSet {
   const m = idx.length;
-  const Ctor = fs.data.constructor as { new (len: number): FeatureSet['data'] };
-  const out = new Ctor(m * fs.dim);
+  const Ctor = (isStreamed(fs) ? Float32Array : fs.data.constructor) as { new (len: number): FeatureSet['data'] };
+  const out = gatherRows(fs, idx, new Ctor(m * fs.dim));
   const ids: string[] = new Array(m);
   const labels: string[] | null = fs.labels ? new Array(m) : null;
   for (let r = 0; r < m; r++) {
     const i = idx[r];
-    out.set(fs.data.subarray(i * fs.dim, (i + 1) * fs.dim), r * fs.dim);
     ids[r] = fs.ids[i];
     if (labels) labels[r] = fs.labels![i];
   }

@@ -119,23 +119,34 @@ export function parseNpy(bytes: Uint8Array): NpyArray {
  */
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-function readLittleFloat32(bytes: Uint8Array): { values: Float32Array; shape: number[] } | null {
+/**
+ * Shape and first data byte of a version 1.0, C-order, little-endian float32 .npy whose header
+ * lies in `head` (the file's first bytes), on a little-endian host; null for anything else (or
+ * when `head` is too short to hold the header).
+ */
+export function littleFloat32Layout(head: Uint8Array): { shape: number[]; start: number } | null {
   if (!LITTLE_ENDIAN_HOST) return null;
-  if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b) || bytes[6] !== 1) return null;
-  const headerLen = bytes[8] | (bytes[9] << 8);
-  if (10 + headerLen > bytes.length) return null;
+  if (head.length < 10 || MAGIC.some((b, i) => head[i] !== b) || head[6] !== 1) return null;
+  const headerLen = head[8] | (head[9] << 8);
+  if (10 + headerLen > head.length) return null;
   let header = '';
-  for (let i = 10; i < 10 + headerLen; i++) header += String.fromCharCode(bytes[i]);
+  for (let i = 10; i < 10 + headerLen; i++) header += String.fromCharCode(head[i]);
   let parsed: ReturnType<typeof parseHeader>;
   try { parsed = parseHeader(header); } catch { return null; }
   if (parsed.fortran || parsed.descr !== '<f4') return null;
-  const count = parsed.shape.reduce((a, b) => a * b, 1);
-  const start = 10 + headerLen;
+  return { shape: parsed.shape, start: 10 + headerLen };
+}
+
+function readLittleFloat32(bytes: Uint8Array): { values: Float32Array; shape: number[] } | null {
+  const layout = littleFloat32Layout(bytes);
+  if (!layout) return null;
+  const { shape, start } = layout;
+  const count = shape.reduce((a, b) => a * b, 1);
   if (bytes.length - start < count * 4) return null;
   // A view when the data is 4-byte aligned (np.save pads the header to 64 bytes): no copy.
-  if ((bytes.byteOffset + start) % 4 === 0) return { values: new Float32Array(bytes.buffer, bytes.byteOffset + start, count), shape: parsed.shape };
+  if ((bytes.byteOffset + start) % 4 === 0) return { values: new Float32Array(bytes.buffer, bytes.byteOffset + start, count), shape };
   const copy = bytes.slice(start, start + count * 4);
-  return { values: new Float32Array(copy.buffer, 0, count), shape: parsed.shape };
+  return { values: new Float32Array(copy.buffer, 0, count), shape };
 }
 
 export interface NpyReadOptions {

@@ -9,6 +9,8 @@
  * numpy.cov.
  */
 import { columnsOperand, gemm, wasmMatrix, type NumericRows } from './gemm.ts';
+import type { FeatureSet } from '../features/featureSet.ts';
+import { blockRows, forEachRowBlock, isStreamed } from '../features/rowSource.ts';
 
 export type { NumericRows };
 
@@ -82,5 +84,39 @@ export function helmertContrasts(x: NumericRows, n: number, d: number, center?: 
       run[j] += v;
     }
   }
+  return out;
+}
+
+/**
+ * Rows per block when a set's moments are accumulated block by block: about 8 MiB of float32
+ * rows, a multiple of gemm's inner slice (256 rows), so the blocked sums add the same float64
+ * terms in the same order as one product over all rows: the results are equal bit for bit.
+ */
+export const momentBlockRows = (d: number): number => blockRows(d, 8 << 20, 256);
+
+/** columnMeans of a feature set, block by block when its rows are streamed (./../features/rowSource.ts). */
+export function columnMeansOf(fs: FeatureSet): Float64Array {
+  if (!isStreamed(fs)) return columnMeans(fs.data, fs.n, fs.dim);
+  const { n, dim: d } = fs;
+  const mean = new Float64Array(d);
+  if (n === 0) return mean;
+  forEachRowBlock(fs, momentBlockRows(d), (block, _first, count) => {
+    for (let r = 0; r < count; r++) {
+      const o = r * d;
+      for (let j = 0; j < d; j++) mean[j] += block[o + j];
+    }
+  });
+  for (let j = 0; j < d; j++) mean[j] /= n;
+  return mean;
+}
+
+/** crossProduct of a feature set's rows, block by block when they are streamed (the same values bit for bit). */
+export function crossProductOf(fs: FeatureSet, opts: CrossProductOptions = {}): Float64Array {
+  if (!isStreamed(fs)) return crossProduct(fs.data, fs.n, fs.dim, opts);
+  const d = fs.dim;
+  const out = opts.out ?? wasmMatrix(d * d);
+  forEachRowBlock(fs, momentBlockRows(d), (block, first, count) => {
+    crossProduct(block, count, d, { center: opts.center, rowScale: opts.rowScale?.subarray(first, first + count), out });
+  });
   return out;
 }

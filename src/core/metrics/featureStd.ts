@@ -10,24 +10,30 @@
  * Also the statistic behind the mode-collapse rule (fidelityPrivacy.ts).
  */
 import type { FeatureSet } from '../features/featureSet.ts';
+import { blockRows, forEachRowBlock } from '../features/rowSource.ts';
 
 export function featureStd(fs: FeatureSet): number {
-  const { n, dim, data } = fs;
+  const { n, dim } = fs;
   if (n === 0 || dim === 0) return NaN;
   const mean = new Float64Array(dim);
-  for (let i = 0; i < n; i++) {
-    const o = i * dim;
-    for (let t = 0; t < dim; t++) mean[t] += data[o + t];
-  }
+  const rows = blockRows(dim);
+  forEachRowBlock(fs, rows, (data, _first, count) => {
+    for (let i = 0; i < count; i++) {
+      const o = i * dim;
+      for (let t = 0; t < dim; t++) mean[t] += data[o + t];
+    }
+  });
   for (let t = 0; t < dim; t++) mean[t] /= n;
   const ss = new Float64Array(dim);
-  for (let i = 0; i < n; i++) {
-    const o = i * dim;
-    for (let t = 0; t < dim; t++) {
-      const v = data[o + t] - mean[t];
-      ss[t] += v * v;
+  forEachRowBlock(fs, rows, (data, _first, count) => {
+    for (let i = 0; i < count; i++) {
+      const o = i * dim;
+      for (let t = 0; t < dim; t++) {
+        const v = data[o + t] - mean[t];
+        ss[t] += v * v;
+      }
     }
-  }
+  });
   let s = 0;
   for (let t = 0; t < dim; t++) s += Math.sqrt(ss[t] / n);
   return s / dim;

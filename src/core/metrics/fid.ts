@@ -21,7 +21,8 @@
  * Tiny negative totals from rounding (identical sets) are reported as 0.
  */
 import type { FeatureKind, FeatureSet } from '../features/featureSet.ts';
-import { columnMeans, crossProduct, helmertContrasts } from '../linalg/crossprod.ts';
+import { columnMeansOf, crossProductOf, helmertContrasts } from '../linalg/crossprod.ts';
+import { rowsInMemory } from '../features/rowSource.ts';
 import { pivotedCholesky, type PivotedCholesky } from '../linalg/cholesky.ts';
 import {
   traceSqrtProductFactored,
@@ -59,20 +60,20 @@ export interface FidResult {
  * routes of frechetDistance need it only when the other set has n > dim).
  */
 export function gaussianStats(fs: FeatureSet): GaussianStats {
-  const { n, dim, data } = fs;
+  const { n, dim } = fs;
   if (n < 2) throw new Error(`FID needs at least 2 rows per set (got ${n})`);
-  const mean = columnMeans(data, n, dim);
+  const mean = columnMeansOf(fs);
   for (let j = 0; j < dim; j++) {
     if (!Number.isFinite(mean[j])) throw new Error('feature set contains non-finite values');
   }
   const covariance = () => {
-    const cov = crossProduct(data, n, dim, { center: mean });
+    const cov = crossProductOf(fs, { center: mean });
     const inv = 1 / (n - 1);
     for (let i = 0; i < cov.length; i++) cov[i] *= inv;
     return cov;
   };
   if (n > dim) return { n, dim, mean, cov: covariance(), kind: fs.kind };
-  const stats = { n, dim, mean, kind: fs.kind, helmert: helmertContrasts(data, n, dim, mean) } as GaussianStats;
+  const stats = { n, dim, mean, kind: fs.kind, helmert: helmertContrasts(rowsInMemory(fs), n, dim, mean) } as GaussianStats;
   let cov: Float64Array | null = null;
   Object.defineProperty(stats, 'cov', { enumerable: true, get: () => (cov ??= covariance()) });
   return stats;

@@ -41,6 +41,7 @@
  * computes a unit with the same code and the same block sizes).
  */
 import type { FeatureSet } from '../features/featureSet.ts';
+import { inMemory, rowsInMemory } from '../features/rowSource.ts';
 import { createRng, sampleWithoutReplacement } from '../random.ts';
 import { gemm, wasmMatrix, type NumericRows, type Operand } from '../linalg/gemm.ts';
 import { membershipOf, type Membership } from './kidSums.ts';
@@ -181,7 +182,7 @@ function withoutDraws(real: FeatureSet, synth: FeatureSet, p: Plan): KidResult |
   if (m === nR && m === nS) {
     notes.push('Every subset contains all rows of both sets, so every draw gives the same value (std 0).');
     const all = Int32Array.from({ length: m }, (_, i) => i);
-    const v = subsetMmd(real.data, synth.data, d, all, all, m, blockBuffer(2 * m, p.blockValues));
+    const v = subsetMmd(rowsInMemory(real), rowsInMemory(synth), d, all, all, m, blockBuffer(2 * m, p.blockValues));
     return { mean: v, std: 0, subsetSize: m, subsets, note: notes.join(' '), warnings };
   }
   return null;
@@ -217,7 +218,8 @@ export function kid(real: FeatureSet, synth: FeatureSet, opts: KidOptions = {}):
   if (early) return early;
   const work: KidWork = { m: p.m, subsets: p.subsets, draws: drawSubsets(p, false), blockValues: p.blockValues };
   const units = kidUnits(p.nR, p.nS, work, useShared(p));
-  const runner = new KidUnits(real.data, p.nR, synth.data, p.nS, p.d, work);
+  // a streamed set (../features/rowSource.ts) is read whole: the subsets reach every row at random
+  const runner = new KidUnits(rowsInMemory(real), p.nR, rowsInMemory(synth), p.nS, p.d, work);
   for (const u of units) runner.runUnit(u);
   return summary(p, mergeKid(p.nR, p.nS, work, [runner.finish()]));
 }
@@ -238,7 +240,8 @@ export async function kidParallel(real: FeatureSet, synth: FeatureSet, opts: Kid
   const work: KidWork = { m: p.m, subsets: p.subsets, draws: drawSubsets(p, true), blockValues: p.blockValues };
   const units = kidUnits(p.nR, p.nS, work, shared);
   if (units.length < 2) return { ...kid(real, synth, opts), workers: 1 };
-  const task: EngineTask = { pass: 'kid', real: shareSet(real), synth: shareSet(synth), work, abort: new Int32Array(new SharedArrayBuffer(4)) };
+  // a streamed set is read whole onto shared memory: the subsets reach every row at random
+  const task: EngineTask = { pass: 'kid', real: shareSet(inMemory(real, true)), synth: shareSet(inMemory(synth, true)), work, abort: new Int32Array(new SharedArrayBuffer(4)) };
   const parts = await pool.run(task, units, () => {}, opts.signal);
   const kidParts = parts.map((q) => {
     if (q.pass !== 'kid') throw new Error(`KID: the engine pool returned a '${q.pass}' partial`);

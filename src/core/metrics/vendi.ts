@@ -13,7 +13,8 @@
  * so the smaller one is decomposed: O(n d min(n, d)) for the product plus O(min(n, d)^3).
  */
 import type { FeatureSet } from '../features/featureSet.ts';
-import { crossProduct } from '../linalg/crossprod.ts';
+import { crossProductOf, momentBlockRows } from '../linalg/crossprod.ts';
+import { forEachRowBlock, rowsInMemory } from '../features/rowSource.ts';
 import { gemm, rowsOperand } from '../linalg/gemm.ts';
 import { eigvalsh, symmetricMatrix } from '../linalg/eigh.ts';
 
@@ -24,7 +25,7 @@ export interface VendiResult {
 
 /** Vendi score of the rows, with caveats about the input. */
 export function vendiScore(fs: FeatureSet): VendiResult {
-  const { n, dim: d, data } = fs;
+  const { n, dim: d } = fs;
   if (n < 1) throw new Error('Vendi score needs at least one row');
   const warnings: string[] = [];
   if (fs.kind === 'discrete') {
@@ -32,14 +33,17 @@ export function vendiScore(fs: FeatureSet): VendiResult {
   }
   const scale = new Float64Array(n);
   let zeroRows = 0;
-  for (let r = 0; r < n; r++) {
-    const o = r * d;
-    let s = 0;
-    for (let j = 0; j < d; j++) { const v = data[o + j]; s += v * v; }
-    if (!Number.isFinite(s)) throw new Error('feature set contains non-finite values');
-    if (s > 0) scale[r] = 1 / Math.sqrt(s);
-    else { scale[r] = 1; zeroRows++; }
-  }
+  forEachRowBlock(fs, momentBlockRows(d), (data, first, count) => {
+    for (let rr = 0; rr < count; rr++) {
+      const o = rr * d;
+      let s = 0;
+      for (let j = 0; j < d; j++) { const v = data[o + j]; s += v * v; }
+      if (!Number.isFinite(s)) throw new Error('feature set contains non-finite values');
+      const r = first + rr;
+      if (s > 0) scale[r] = 1 / Math.sqrt(s);
+      else { scale[r] = 1; zeroRows++; }
+    }
+  });
   if (zeroRows > 0) {
     warnings.push(
       `Vendi score: ${zeroRows} all-zero feature row(s) have no direction; as in vendi_score they stay zero ` +
@@ -49,9 +53,9 @@ export function vendiScore(fs: FeatureSet): VendiResult {
   // the smaller of the two matrices, built where eigh decomposes it in place
   const order = Math.min(n, d);
   const k = symmetricMatrix(order);
-  if (n > d) crossProduct(data, n, d, { rowScale: scale, out: k });
+  if (n > d) crossProductOf(fs, { rowScale: scale, out: k });
   else {
-    const rows = rowsOperand(data, 0, d, undefined, scale);
+    const rows = rowsOperand(rowsInMemory(fs), 0, d, undefined, scale);
     gemm(n, n, d, rows, rows, k, 0, n, { symmetric: true });
   }
   for (let i = 0; i < k.length; i++) k[i] /= n;

@@ -34,6 +34,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { FeatureSet } from '../features/featureSet.ts';
+import { RowAccess, blockRows, forEachRowBlock, rowsInMemory } from '../features/rowSource.ts';
 import { euclidean64, euclidean64x4, hammingCount, type Values } from './exact.ts';
 import { yieldTask } from '../yieldTask.ts';
 
@@ -168,32 +169,41 @@ export class HammingGeometry implements Geometry {
  * vectors the float32 products see (v = fround(x - c32), the float32 difference), without
  * keeping them.
  */
-function centredNorms(x: Values, n: number, dim: number, centre: Float32Array): { norm: Float64Array; sq: Float64Array } {
+function centredNorms(x: RowAccess, n: number, dim: number, centre: Float32Array): { norm: Float64Array; sq: Float64Array } {
   const norm = new Float64Array(n);
   const sq = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const o = i * dim;
-    let s = 0;
-    for (let t = 0; t < dim; t++) {
-      const v = Math.fround(x[o + t] - centre[t]);
-      s += v * v;
+  x.forEachBlock(blockRows(dim), (blk, first, count) => {
+    for (let r = 0; r < count; r++) {
+      const o = r * dim;
+      let s = 0;
+      for (let t = 0; t < dim; t++) {
+        const v = Math.fround(blk[o + t] - centre[t]);
+        s += v * v;
+      }
+      sq[first + r] = s;
+      norm[first + r] = Math.sqrt(s);
     }
-    sq[i] = s;
-    norm[i] = Math.sqrt(s);
-  }
+  });
   return { norm, sq };
 }
 
-/** Column means in float64. */
+/** Column means in float64 (rows read a block at a time when the set is streamed). */
 export function meanRow(fs: FeatureSet): Float64Array {
-  const { n, dim, data } = fs;
+  const { n, dim } = fs;
   const m = new Float64Array(dim);
-  for (let i = 0; i < n; i++) {
-    const o = i * dim;
-    for (let t = 0; t < dim; t++) m[t] += data[o + t];
-  }
+  forEachRowBlock(fs, blockRows(dim), (data, _first, count) => {
+    for (let i = 0; i < count; i++) {
+      const o = i * dim;
+      for (let t = 0; t < dim; t++) m[t] += data[o + t];
+    }
+  });
   if (n > 0) for (let t = 0; t < dim; t++) m[t] /= n;
   return m;
+}
+
+/** tfjs-backend-wasm's view of a tensor's values in its heap (public on BackendWasm, used by its kernels). */
+interface HeapBackend {
+  typedArrayFromHeap(info: { dataId: object; shape: number[]; dtype: 'float32' }): Float32Array;
 }
 
 /**
@@ -202,7 +212,8 @@ export function meanRow(fs: FeatureSet): Float64Array {
  *
  * Memory: no centred copy of either set is kept. Each tile is centred and converted to
  * float32 into one reusable buffer when it is uploaded; only the float64 norms of the
- * centred rows (O(n)) live for the whole pass.
+ * centred rows (O(n)) live for the whole pass. A streamed set (../features/rowSource.ts) is
+ * read from its file a tile at a time, and a row at a time for the exact refinement.
  *
  * Uploads: the column tile is the matMul's right operand, which the wasm backend packs once
  * per tensor (XNNPACK fully-connected weights), so the engine schedules blocks column tile by
@@ -222,11 +233,21 @@ export class TfGeometry implements Geometry {
   readonly C3: number;
   readonly CV: number;
   readonly EPS: number;
-  private readonly buf: BlockBuffers;
+  /** Interval buffers of resolve(), made on first use (passes that take products never need them). */
+  private buf: BlockBuffers | null = null;
+  private readonly tileSize: number;
   /** The centre rounded to float32: tiles are x - c32 in float32 arithmetic. */
   private readonly c32: Float32Array;
-  /** c32 as a 1 x dim tensor when the backend centres tiles (wasm, cpu: IEEE float32 subtraction). */
-  private readonly centreT: tf.Tensor2D | null;
+  /**
+   * On wasm, tiles are centred into `tileBuf` (the backend copies uploads at once) and
+   * products are read from the WebAssembly heap into `products`, both reused from block to
+   * block, instead of a fresh array per block (1 MiB at tile 512) left for the garbage collector.
+   */
+  private readonly reuse: boolean;
+  private tileBuf = new Float32Array(0);
+  /** A streamed column tile's rows before they are centred and transposed. */
+  private fromBuf = new Float32Array(0);
+  private products = new Float32Array(0);
   /** Row tiles kept on the backend, by first row and row count (a split diagonal tile's first half is a tile of its own). */
   private readonly rowCache = new Map<string, tf.Tensor2D>();
   private rowCacheBytes = 0;
@@ -234,6 +255,9 @@ export class TfGeometry implements Geometry {
   private readonly live = new Set<tf.Tensor>();
   private readonly y = new Yielder();
   private readonly quad = new Float64Array(4);
+  /** Rows read for the exact refinement of a streamed set. */
+  private readonly rowI: Float32Array;
+  private readonly rowJ: Float32Array;
   /** Milliseconds spent in tf.matMul calls (the whole product on wasm and cpu, where it runs at the call). */
   matmulMs = 0;
   /** Pairs the products covered (with the unused parts of diagonal tiles). */
@@ -248,8 +272,8 @@ export class TfGeometry implements Geometry {
    * @param cacheBudgetBytes bytes of row tiles kept on the backend instead of re-uploaded.
    */
   constructor(
-    private readonly A: Values,
-    private readonly B: Values,
+    private readonly A: RowAccess,
+    private readonly B: RowAccess,
     private readonly nA: number,
     private readonly nB: number,
     readonly dim: number,
@@ -259,16 +283,17 @@ export class TfGeometry implements Geometry {
     private readonly cacheBudgetBytes: number,
   ) {
     this.c32 = Float32Array.from(centre);
+    const streamed = !A.data || !B.data;
+    this.rowI = new Float32Array(streamed ? dim : 0);
+    this.rowJ = new Float32Array(streamed ? dim : 0);
     const a = centredNorms(A, nA, dim, this.c32);
     const b = same ? a : centredNorms(B, nB, dim, this.c32);
     this.aNorm = a.norm;
     this.aSq = a.sq;
     this.bNorm = b.norm;
     this.bSq = b.sq;
-    this.buf = new BlockBuffers(tileSize * tileSize, false);
-    const be = tf.getBackend();
-    this.centreT = be === 'wasm' || be === 'cpu' ? tf.tensor2d(this.c32, [1, dim], 'float32') : null;
-    if (this.centreT) this.live.add(this.centreT);
+    this.tileSize = tileSize;
+    this.reuse = tf.getBackend() === 'wasm' && typeof (tf.backend() as unknown as HeapBackend).typedArrayFromHeap === 'function';
     const d = dim;
     const gamma = (d * U32) / (1 - d * U32);
     this.C1 = 2 * gamma * (1 + 2 ** -20);
@@ -291,12 +316,14 @@ export class TfGeometry implements Geometry {
     const n = side === 'a' ? this.nA : this.nB;
     const d = this.dim, c = this.c32;
     const out = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
-      const o = i * d;
-      let s = 0;
-      for (let t = 0; t < d; t++) s += x[o + t] * c[t];
-      out[i] = s;
-    }
+    x.forEachBlock(blockRows(d), (blk, first, count) => {
+      for (let r = 0; r < count; r++) {
+        const o = r * d;
+        let s = 0;
+        for (let t = 0; t < d; t++) s += blk[o + t] * c[t];
+        out[first + r] = s;
+      }
+    });
     return out;
   }
 
@@ -321,12 +348,19 @@ export class TfGeometry implements Geometry {
   }
 
   exact(i: number, j: number): number {
-    return euclidean64(this.A, i, this.B, j, this.dim);
+    const A = this.A.data, B = this.B.data;
+    if (A && B) return euclidean64(A, i, B, j, this.dim);
+    return euclidean64(this.A.row(i, this.rowI), 0, this.B.row(j, this.rowJ), 0, this.dim);
   }
 
   /** exact() of `count` pairs (ia[p], ib[p]) into out[p], four at a time (same values as exact()). */
   exactMany(ia: Int32Array, ib: Int32Array, count: number, out: Float64Array): void {
-    const { A, B, dim } = this;
+    const A = this.A.data, B = this.B.data, dim = this.dim;
+    if (!A || !B) {
+      // streamed rows: read one pair at a time (euclidean64x4 gives the same values as euclidean64)
+      for (let p = 0; p < count; p++) out[p] = this.exact(ia[p], ib[p]);
+      return;
+    }
     const q = this.quad;
     let p = 0;
     for (; p + 4 <= count; p += 4) {
@@ -340,27 +374,46 @@ export class TfGeometry implements Geometry {
   }
 
   /**
-   * Rows i0 .. i0 + count of x, centred, as a float32 count x dim tensor: subtracted on the
-   * backend where its float32 subtraction is IEEE (the same values as fround(x - c32) in JS:
-   * the float64 difference of two float32 numbers rounds to float32 correctly), in JS elsewhere
-   * (GPU shaders need not round correctly).
+   * Rows i0 .. i0 + count of x, centred in float32 (fround(x - c32), as every backend's IEEE
+   * float32 subtraction would give), as a count x dim tensor, or dim x count when `transposed`
+   * (the column tile: tf.matMul with transposeB takes a much slower path on wasm).
    */
-  private centredRows(x: Values, i0: number, count: number): tf.Tensor2D {
+  private centredRows(x: RowAccess, i0: number, count: number, transposed: boolean): tf.Tensor2D {
     const d = this.dim;
-    const src = x.subarray(i0 * d, (i0 + count) * d) as Float32Array;
-    if (this.centreT) {
-      const raw = tf.tensor2d(src, [count, d], 'float32');
-      const c = tf.sub(raw, this.centreT) as tf.Tensor2D;
-      raw.dispose();
-      return c;
-    }
     const c32 = this.c32;
-    const buf = new Float32Array(count * d);
-    for (let r = 0; r < count; r++) {
-      const o = r * d;
-      for (let t = 0; t < d; t++) buf[o + t] = src[o + t] - c32[t];
+    // on wasm the upload copies at once, so the tile is built in a buffer kept for the next one;
+    // the cpu and GPU backends may keep the array they are given
+    let buf: Float32Array;
+    if (this.reuse) {
+      if (this.tileBuf.length < count * d) this.tileBuf = new Float32Array(count * d);
+      buf = this.tileBuf.subarray(0, count * d);
+    } else {
+      buf = new Float32Array(count * d);
     }
-    return tf.tensor2d(buf, [count, d], 'float32');
+    let from: Float32Array | null = null;
+    if (transposed && !x.data) {
+      if (this.fromBuf.length < count * d) this.fromBuf = new Float32Array(count * d);
+      from = this.fromBuf;
+    }
+    // a streamed row tile is read straight into buf and centred in place
+    const src = x.blockInto(i0, count, from ?? buf);
+    if (!transposed) {
+      for (let r = 0; r < count; r++) {
+        const o = r * d;
+        for (let t = 0; t < d; t++) buf[o + t] = src[o + t] - c32[t];
+      }
+      return tf.tensor2d(buf, [count, d], 'float32');
+    }
+    // 16 source rows at a time, so the writes run along the transposed rows
+    for (let r0 = 0; r0 < count; r0 += 16) {
+      const r1 = Math.min(count, r0 + 16);
+      for (let t = 0; t < d; t++) {
+        const c = c32[t];
+        const o = t * count;
+        for (let r = r0; r < r1; r++) buf[o + r] = src[r * d + t] - c;
+      }
+    }
+    return tf.tensor2d(buf, [d, count], 'float32');
   }
 
   /** Rows r0 .. r0 + nr of A, centred, float32, row-major (nr x dim). */
@@ -369,7 +422,7 @@ export class TfGeometry implements Geometry {
     const cached = this.rowCache.get(key);
     if (cached) return cached;
     const d = this.dim;
-    const t = this.centredRows(this.A, r0, nr);
+    const t = this.centredRows(this.A, r0, nr, false);
     this.live.add(t);
     const bytes = nr * d * 4;
     if (this.rowCacheBytes + bytes <= this.cacheBudgetBytes) {
@@ -389,9 +442,7 @@ export class TfGeometry implements Geometry {
     if (this.col && this.col.c0 === c0 && this.col.nc === nc) return this.col.t;
     // the previous column tile may still feed a launched block: release it with this one
     if (this.col) release.push(this.col.t);
-    const rows = this.centredRows(this.B, c0, nc);
-    const t = tf.transpose(rows) as tf.Tensor2D;
-    rows.dispose();
+    const t = this.centredRows(this.B, c0, nc, true);
     this.live.add(t);
     this.col = { c0, nc, t };
     return t;
@@ -409,9 +460,22 @@ export class TfGeometry implements Geometry {
     return { r0, nr, c0, nc, product, release };
   }
 
-  /** The float32 products g = A_c . B_c^T of a launched block (row-major nr x nc), tensors released. */
+  /**
+   * The float32 products g = A_c . B_c^T of a launched block (row-major nr x nc), tensors
+   * released. On wasm the array is reused: it holds the values until the next call.
+   */
   async resolveProduct(p: PendingBlock): Promise<Float32Array> {
-    const g = (await p.product!.data()) as Float32Array;
+    const t = p.product!;
+    let g: Float32Array;
+    if (this.reuse) {
+      // wasm computes at the call: the product is in the heap now; copied out, as data() would
+      const view = (tf.backend() as unknown as HeapBackend).typedArrayFromHeap({ dataId: t.dataId, shape: t.shape, dtype: 'float32' });
+      if (this.products.length < view.length) this.products = new Float32Array(view.length);
+      g = this.products.subarray(0, view.length);
+      g.set(view);
+    } else {
+      g = (await t.data()) as Float32Array;
+    }
     this.releaseBlock(p);
     return g;
   }
@@ -425,7 +489,7 @@ export class TfGeometry implements Geometry {
   async resolve(p: PendingBlock): Promise<Block> {
     const { r0, nr, c0, nc } = p;
     const g = await this.resolveProduct(p);
-    const { lo, hi } = this.buf;
+    const { lo, hi } = (this.buf ??= new BlockBuffers(this.tileSize * this.tileSize, false));
     const { C1, C2, C3, CV, EPS } = this;
     const aN = this.aNorm, aS = this.aSq, bN = this.bNorm, bS = this.bSq;
     const loF = 1 - EPS, hiF = 1 + EPS;
@@ -468,6 +532,8 @@ export class TfGeometry implements Geometry {
     this.rowCache.clear();
     this.rowCacheBytes = 0;
     this.col = null;
+    this.A.close();
+    this.B.close();
   }
 }
 
@@ -512,16 +578,18 @@ export async function makeGeometry(
   centre: Float64Array | null,
   choice: GeometryChoice,
 ): Promise<{ geom: Geometry; backend: string | null }> {
-  if (a.kind === 'discrete') return { geom: new HammingGeometry(a.data, b.data, a.dim, choice.tileSize), backend: null };
+  // the float64 and Hamming geometries read rows at random: a streamed set is read whole for them
+  if (a.kind === 'discrete') return { geom: new HammingGeometry(rowsInMemory(a), same ? rowsInMemory(a) : rowsInMemory(b), a.dim, choice.tileSize), backend: null };
   if (choice.mode !== 'js') {
     const be = await activeTfBackend();
     const usable = be !== null && be.precision === 32 && TfGeometry.supportsDim(a.dim);
     if (usable) {
       const c = centre ?? meanRow(b);
-      const geom = new TfGeometry(a.data, b.data, a.n, b.n, a.dim, c, same, choice.tileSize, choice.cacheBudgetBytes);
+      const ra = new RowAccess(a);
+      const geom = new TfGeometry(ra, same ? ra : new RowAccess(b), a.n, b.n, a.dim, c, same, choice.tileSize, choice.cacheBudgetBytes);
       if (geom.normsInRange()) return { geom, backend: be!.name };
       geom.dispose();
-      return { geom: new JsFloat64Geometry(a.data, b.data, a.dim, choice.tileSize), backend: null };
+      return { geom: jsGeometry(a, b, same, choice.tileSize), backend: null };
     }
     if (choice.mode === 'tf') {
       throw new Error(
@@ -531,5 +599,10 @@ export async function makeGeometry(
       );
     }
   }
-  return { geom: new JsFloat64Geometry(a.data, b.data, a.dim, choice.tileSize), backend: null };
+  return { geom: jsGeometry(a, b, same, choice.tileSize), backend: null };
+}
+
+function jsGeometry(a: FeatureSet, b: FeatureSet, same: boolean, tileSize: number): JsFloat64Geometry {
+  const A = rowsInMemory(a);
+  return new JsFloat64Geometry(A, same ? A : rowsInMemory(b), a.dim, tileSize);
 }

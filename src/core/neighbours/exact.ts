@@ -10,6 +10,7 @@
  * See shared/design/METRICS.md, Notation.
  */
 import type { FeatureSet } from '../features/featureSet.ts';
+import { RowAccess, blockRows, forEachRowBlock, isStreamed } from '../features/rowSource.ts';
 
 export type Values = Float32Array | Int32Array | Uint16Array;
 
@@ -70,18 +71,33 @@ export function hamming(A: Values, ia: number, B: Values, ib: number, dim: numbe
 
 /** Exact distance between row i of `a` and row j of `b` under the metric of their kind. */
 export function exactDistance(a: FeatureSet, i: number, b: FeatureSet, j: number): number {
+  if (isStreamed(a) || isStreamed(b)) {
+    const one = (fs: FeatureSet, r: number) => {
+      const acc = new RowAccess(fs);
+      try {
+        return acc.row(r, new Float32Array(fs.dim));
+      } finally {
+        acc.close();
+      }
+    };
+    return euclidean64(one(a, i), 0, one(b, j), 0, a.dim);
+  }
   return a.kind === 'discrete' ? hamming(a.data, i, b.data, j, a.dim) : euclidean64(a.data, i, b.data, j, a.dim);
 }
 
-/** Throws unless the set can enter the neighbour engine (finite values, dim >= 1, consistent sizes). */
+/**
+ * Throws unless the set can enter the neighbour engine (finite values, dim >= 1, consistent sizes).
+ * A streamed set is read through once.
+ */
 export function validateFeatureSet(fs: FeatureSet, name: string): void {
   if (!(fs.dim >= 1)) throw new Error(`${name}: feature dimension must be at least 1`);
-  if (fs.data.length !== fs.n * fs.dim) throw new Error(`${name}: ${fs.data.length} values for ${fs.n} x ${fs.dim}`);
+  if (!isStreamed(fs) && fs.data.length !== fs.n * fs.dim) throw new Error(`${name}: ${fs.data.length} values for ${fs.n} x ${fs.dim}`);
   if (fs.kind === 'continuous') {
-    const x = fs.data;
-    for (let p = 0; p < x.length; p++) {
-      if (!Number.isFinite(x[p])) throw new Error(`${name}: non-finite feature value at row ${Math.floor(p / fs.dim)}`);
-    }
+    forEachRowBlock(fs, blockRows(fs.dim), (x, first) => {
+      for (let p = 0; p < x.length; p++) {
+        if (!Number.isFinite(x[p])) throw new Error(`${name}: non-finite feature value at row ${first + Math.floor(p / fs.dim)}`);
+      }
+    });
   }
 }
 

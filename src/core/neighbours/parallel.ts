@@ -19,6 +19,7 @@
  * the Gaussian fits, FIDs and Vendi scores of ../metrics/denseParallel.ts, one unit each.
  */
 import type { FeatureKind, FeatureSet } from '../features/featureSet.ts';
+import { isStreamed, rowsInMemory, streamedRows, type RowFileRef } from '../features/rowSource.ts';
 import { makeGeometry, TfGeometry, type Block, type ComputeMode, type EngineMethod, type Geometry } from './blocks.ts';
 import type { Values } from './exact.ts';
 import { DeviceScreen, isScreenSink, runScreenedBlocks } from './deviceScreen.ts';
@@ -30,12 +31,16 @@ import { KidUnits, type KidPartial, type KidWork } from '../metrics/kid.ts';
 import { KidTap, type KidTapPartial, type KidTapSpec } from '../metrics/kidSums.ts';
 import { DenseUnits, densePartialTransferables, type DensePartial, type DenseTask } from '../metrics/denseParallel.ts';
 
-/** A feature set whose values live on a SharedArrayBuffer (ids and labels are not needed). */
+/**
+ * A feature set whose values live on a SharedArrayBuffer, or a streamed set's file (each thread
+ * reads its own tiles: ../features/rowSource.ts); ids and labels are not needed.
+ */
 export interface SharedSet {
   kind: FeatureKind;
   n: number;
   dim: number;
-  data: Values;
+  data: Values | null;
+  rows?: RowFileRef;
 }
 
 /** Engine options that travel to workers. */
@@ -109,6 +114,7 @@ export function canShareMemory(): boolean {
  * copying, then none.
  */
 export function shareSet(fs: FeatureSet): SharedSet {
+  if (isStreamed(fs)) return { kind: fs.kind, n: fs.n, dim: fs.dim, data: null, rows: fs.rows };
   const src = fs.data;
   if (!(src.buffer instanceof SharedArrayBuffer)) {
     const Ctor = src.constructor as { new (b: SharedArrayBuffer): Values; BYTES_PER_ELEMENT: number };
@@ -121,7 +127,8 @@ export function shareSet(fs: FeatureSet): SharedSet {
 
 /** A shared set as a FeatureSet (no ids or labels: what the work on a thread needs). */
 export function asFeatureSet(s: SharedSet): FeatureSet {
-  return { ids: [], labels: null, n: s.n, dim: s.dim, kind: s.kind, data: s.data };
+  if (s.rows) return streamedRows(s.rows, s.n, s.dim);
+  return { ids: [], labels: null, n: s.n, dim: s.dim, kind: s.kind, data: s.data! };
 }
 
 /** Anything that takes blocks of a pass. */
@@ -233,7 +240,8 @@ class PassWork implements TaskWork {
 function kidWork(task: Extract<EngineTask, { pass: 'kid' }>): TaskWork {
   const { real, synth, work, abort } = task;
   if (real.dim !== synth.dim) throw new Error('KID task: feature dimensions differ');
-  const units = new KidUnits(real.data, real.n, synth.data, synth.n, real.dim, work, () => {
+  // kid.ts hands over sets in memory; a streamed one would be read whole here
+  const units = new KidUnits(rowsInMemory(asFeatureSet(real)), real.n, rowsInMemory(asFeatureSet(synth)), synth.n, real.dim, work, () => {
     if (Atomics.load(abort, 0) !== 0) throw new Error('KID aborted');
   });
   return {

@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { makeFeatureSet } from '../../../src/core/features/featureSet.ts';
+import { RowAccess } from '../../../src/core/features/rowSource.ts';
 import {
   computeKnnRadii,
   computeRealRadii,
@@ -136,7 +137,7 @@ describe('exactness', () => {
       }
       const centre = new Float64Array(dim).fill(offset);
       centre[0] += scale * 0.3; // any centre must be safe
-      const g = new TfGeometry(A, B, n, m, dim, centre, false, 64, 1 << 20);
+      const g = new TfGeometry(new RowAccess(makeFeatureSet(A, n, dim)), new RowAccess(makeFeatureSet(B, m, dim)), n, m, dim, centre, false, 64, 1 << 20);
       try {
         const blk = await g.resolve(g.launch(0, n, 0, m));
         for (let i = 0; i < n; i++) {

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { makeFeatureSet, type FeatureSet } from '../../../src/core/features/featureSet.ts';
+import { RowAccess } from '../../../src/core/features/rowSource.ts';
 import { computeKnnRadii, crossPass, crossPassBlocks, knnRadiiWithStats, selfPassBlocks, type EngineOptions } from '../../../src/core/neighbours/engine.ts';
 import { EngineTaskRunner, runBlocks, type EnginePartial, type EnginePool, type EngineTask, type Unit } from '../../../src/core/neighbours/parallel.ts';
 import { SelfPassState, SharedMinBound, selfUnitBlocks, selfUnits } from '../../../src/core/neighbours/passes.ts';
@@ -128,7 +129,8 @@ describe('deferred exact refinement of the self pass', () => {
   it('gives the same radii when the candidate list overflows again and again', async () => {
     for (const c of cases) {
       const T = 5;
-      const geom = new TfGeometry(c.R.data, c.R.data, c.R.n, c.R.n, c.dim, meanRow(c.R), true, T, 0);
+      const rows = new RowAccess(c.R);
+      const geom = new TfGeometry(rows, rows, c.R.n, c.R.n, c.dim, meanRow(c.R), true, T, 0);
       try {
         for (const cap of [1, 4, 16]) {
           const st = new SelfPassState(c.R.n, c.k, null, cap);
