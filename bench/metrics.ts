@@ -15,7 +15,7 @@
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir, cpus, totalmem } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { writeNpy } from '../src/core/features/npy.ts';
@@ -92,13 +92,23 @@ export function writeGaussianNpy(path: string, n: number, d: number, seed: numbe
 export interface Measured { wallS: number; peakMiB: number; ok: boolean; stderr: string }
 
 /** Runs `cmd args` under /usr/bin/time -v (cwd: the repository root): wall time, peak RSS, exit status, stderr. */
-export function measure(cmd: string, args: string[]): Measured {
-  const r = spawnSync(TIME, ['-v', cmd, ...args], { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 28 });
+export function measure(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Measured {
+  const r = spawnSync(TIME, ['-v', cmd, ...args], { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 28, env });
   const err = r.stderr ?? '';
   const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(err);
   const wall = /Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (?:(\d+):)?(\d+):([\d.]+)/.exec(err);
   const wallS = wall ? Number(wall[1] ?? 0) * 3600 + Number(wall[2]) * 60 + Number(wall[3]) : NaN;
   return { wallS, peakMiB: rss ? Number(rss[1]) / 1024 : NaN, ok: r.status === 0, stderr: err };
+}
+
+/**
+ * `synthlens ARGS` as a user runs it (npx synthlens, ./bin/synthlens.js): the script itself, whose first
+ * line (env -S) sets glibc's mmap threshold before Node starts (bin/synthlens.js), with this Node first on
+ * PATH. `node bin/synthlens.js` would skip that line.
+ */
+export function measureCli(args: string[]): Measured {
+  const path = `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}`;
+  return measure(join(ROOT, 'bin/synthlens.js'), args, { ...process.env, PATH: path });
 }
 
 export const median = (v: number[]) => {
@@ -169,7 +179,7 @@ export async function main(argv: string[]): Promise<number> {
       const baseJson = join(dir, `base_${n}.json`);
       for (let r = 0; r < repeats; r++) {
         process.stderr.write(`  N = M = ${n}, d = ${d}: synthlens run ${r + 1}/${repeats}\n`);
-        const m = measure(process.execPath, [join(ROOT, 'bin/synthlens.js'), 'metrics', '--real', realPath, '--synthetic', synthPath, '--backend', values.backend, '--kid-subsets', values['kid-subsets'], '--json', oursJson]);
+        const m = measureCli(['metrics', '--real', realPath, '--synthetic', synthPath, '--backend', values.backend, '--kid-subsets', values['kid-subsets'], '--json', oursJson]);
         if (!m.ok) throw new Error(`synthlens failed:\n${m.stderr}`);
         ours.push(m);
         if (!values['no-baseline']) {

@@ -36,7 +36,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { ExtractorId } from '../src/extractors/registry.ts';
-import { TIME, comparisonNotes, fmt, measure, median, stageTimes, writeGaussianNpy, type Measured } from './metrics.ts';
+import { TIME, comparisonNotes, fmt, measure, measureCli, median, stageTimes, writeGaussianNpy, type Measured } from './metrics.ts';
 import { runNodeExtract } from './extract.ts';
 import { DEFAULT_BROWSER_EXTRACT, runBrowserExtract, type BrowserExtractFigures, type Timed } from './extractBrowser.ts';
 
@@ -66,7 +66,7 @@ function table(header: string[], rows: string[][]): string[] {
 }
 
 function metricsArgs(real: string, synth: string, json: string, backend: string, kidSubsets: string): string[] {
-  return [join(ROOT, 'bin/synthlens.js'), 'metrics', '--real', real, '--synthetic', synth, '--backend', backend, '--kid-subsets', kidSubsets, '--json', json];
+  return ['metrics', '--real', real, '--synthetic', synth, '--backend', backend, '--kid-subsets', kidSubsets, '--json', json];
 }
 
 interface SizeRun { n: number; d: number; ours: Measured[]; base: Measured[]; stages: string; comparison: string[] }
@@ -88,7 +88,7 @@ function runSize(o: { n: number; d: number; repeats: number; baseline: boolean; 
     const base: Measured[] = [];
     for (let r = 0; r < o.repeats; r++) {
       o.log(`  N = M = ${o.n}, d = ${o.d}: synthlens run ${r + 1}/${o.repeats} (load ${load()})`);
-      const m = measure(process.execPath, metricsArgs(real, synth, oursJson, o.backend, o.kidSubsets));
+      const m = measureCli(metricsArgs(real, synth, oursJson, o.backend, o.kidSubsets));
       if (!m.ok) throw new Error(`synthlens failed:\n${m.stderr}`);
       ours.push(m);
       o.log(`    ${fmt(m.wallS)} s, ${fmt(m.peakMiB, 0)} MiB`);

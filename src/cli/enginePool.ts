@@ -24,6 +24,14 @@ import type { NodeBackend } from './engineBackend.ts';
  */
 export const DEFAULT_MAX_ENGINE_THREADS = 8;
 
+/**
+ * V8's young generation in each engine thread, in MiB. The threads' work is typed arrays and
+ * short-lived small objects; V8's default lets each young generation grow to tens of MiB of
+ * RSS. Measured at N = M = 10,000, d = 2,048 (`synthlens metrics`, 2 threads): about 50 MiB
+ * lower peak with this limit, at no measurable cost in time (docs/scale.md, session 13).
+ */
+export const ENGINE_YOUNG_GENERATION_MIB = 2;
+
 /** Worker count from SYNTHLENS_ENGINE_THREADS (a positive integer), else one per available core, at most 8. */
 export function engineThreadsFromEnv(env: Record<string, string | undefined> = process.env): number {
   const v = env.SYNTHLENS_ENGINE_THREADS;
@@ -93,7 +101,8 @@ export class NodeEnginePool implements EnginePool {
       // TypeScript workers: the boot file registers tsx in the thread, then loads engineWorker.ts
       const script = this.options.script ?? new URL('./engineWorkerBoot.mjs', import.meta.url);
       const workerData = { ...this.options.workerData, backend: this.backend };
-      const ws = Array.from({ length: this.size }, () => new PoolWorker(new Worker(script, { workerData })));
+      const resourceLimits = { maxYoungGenerationSizeMb: ENGINE_YOUNG_GENERATION_MIB };
+      const ws = Array.from({ length: this.size }, () => new PoolWorker(new Worker(script, { workerData, resourceLimits })));
       try {
         await Promise.all(ws.map((w) => w.ready));
       } catch (e) {
