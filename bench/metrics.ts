@@ -101,11 +101,7 @@ export function measure(cmd: string, args: string[], env: NodeJS.ProcessEnv = pr
   return { wallS, peakMiB: rss ? Number(rss[1]) / 1024 : NaN, ok: r.status === 0, stderr: err };
 }
 
-/**
- * `synthlens ARGS` as a user runs it (npx synthlens, ./bin/synthlens.js): the script itself, whose first
- * line (env -S) sets glibc's mmap threshold before Node starts (bin/synthlens.js), with this Node first on
- * PATH. `node bin/synthlens.js` would skip that line.
- */
+/** `synthlens ARGS` as a user runs it (npx synthlens, ./bin/synthlens.js): the script itself, with this Node first on PATH. */
 export function measureCli(args: string[]): Measured {
   const path = `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}`;
   return measure(join(ROOT, 'bin/synthlens.js'), args, { ...process.env, PATH: path });

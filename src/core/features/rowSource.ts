@@ -82,6 +82,27 @@ export function withIds(fs: FeatureSet, ids: string[], labels: string[] | null):
   return { ...fs, ids, labels };
 }
 
+/**
+ * A zeroed Float32Array of `length` values for a large buffer that lives for one computation (a
+ * block of rows, a tile, a block's products), on memory of its own: a WebAssembly.Memory, which V8
+ * maps and unmaps itself, instead of malloc. glibc's malloc raises its mmap threshold to the size
+ * of each large block it frees (up to 32 MiB), and later blocks then come from heaps whose freed
+ * space is seldom returned to the system: with these buffers on malloc, `synthlens metrics` at
+ * 10,000 x 10,000, d = 2,048 peaked 20 to 30 MiB higher (docs/scale.md, session 13). Below 1 MiB,
+ * or where such a memory cannot be made, a plain array.
+ */
+export function largeF32(length: number): Float32Array {
+  const bytes = length * 4;
+  if (bytes >= 1 << 20 && typeof WebAssembly === 'object') {
+    try {
+      return new Float32Array(new WebAssembly.Memory({ initial: Math.ceil(bytes / 65536) }).buffer, 0, length);
+    } catch {
+      // no address space for it (e.g. a ulimit on virtual memory): a plain array
+    }
+  }
+  return new Float32Array(length);
+}
+
 /** Rows per block for about `bytes` of float32 values, a multiple of `multiple` (at least one multiple). */
 export function blockRows(dim: number, bytes = 8 << 20, multiple = 256): number {
   return Math.max(multiple, Math.floor(bytes / (4 * dim) / multiple) * multiple);
@@ -103,7 +124,7 @@ export function forEachRowBlock(fs: FeatureSet, maxRows: number, fn: (block: Val
     return;
   }
   const reader = openRowFile(fs.rows, dim);
-  const buf = new Float32Array(Math.min(maxRows, n) * dim);
+  const buf = largeF32(Math.min(maxRows, n) * dim);
   try {
     for (let first = 0; first < n; first += maxRows) {
       const count = Math.min(maxRows, n - first);

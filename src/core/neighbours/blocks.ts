@@ -34,7 +34,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { FeatureSet } from '../features/featureSet.ts';
-import { RowAccess, blockRows, forEachRowBlock, rowsInMemory } from '../features/rowSource.ts';
+import { RowAccess, blockRows, forEachRowBlock, largeF32, rowsInMemory } from '../features/rowSource.ts';
 import { euclidean64, euclidean64x4, hammingCount, type Values } from './exact.ts';
 import { yieldTask } from '../yieldTask.ts';
 
@@ -241,13 +241,14 @@ export class TfGeometry implements Geometry {
   /**
    * On wasm, tiles are centred into `tileBuf` (the backend copies uploads at once) and
    * products are read from the WebAssembly heap into `products`, both reused from block to
-   * block, instead of a fresh array per block (1 MiB at tile 512) left for the garbage collector.
+   * block, instead of a fresh array per block (1 MiB at tile 512) left for the garbage collector;
+   * all on memory of their own (../features/rowSource.ts largeF32).
    */
   private readonly reuse: boolean;
-  private tileBuf = new Float32Array(0);
+  private tileBuf: Float32Array = new Float32Array(0);
   /** A streamed column tile's rows before they are centred and transposed. */
-  private fromBuf = new Float32Array(0);
-  private products = new Float32Array(0);
+  private fromBuf: Float32Array = new Float32Array(0);
+  private products: Float32Array = new Float32Array(0);
   /** Row tiles kept on the backend, by first row and row count (a split diagonal tile's first half is a tile of its own). */
   private readonly rowCache = new Map<string, tf.Tensor2D>();
   private rowCacheBytes = 0;
@@ -255,6 +256,14 @@ export class TfGeometry implements Geometry {
   private readonly live = new Set<tf.Tensor>();
   private readonly y = new Yielder();
   private readonly quad = new Float64Array(4);
+  /** Blocks launched and not yet released. */
+  private readonly inFlight = new Set<PendingBlock>();
+  /**
+   * Whether the backend computes a product at the call (wasm, cpu). Launching the next block
+   * before this one is resolved then overlaps nothing and only holds a second block's tiles and
+   * product in the backend's memory, so runBlocks launches one block at a time there.
+   */
+  readonly computesAtCall: boolean;
   /** Rows read for the exact refinement of a streamed set. */
   private readonly rowI: Float32Array;
   private readonly rowJ: Float32Array;
@@ -293,6 +302,7 @@ export class TfGeometry implements Geometry {
     this.bNorm = b.norm;
     this.bSq = b.sq;
     this.tileSize = tileSize;
+    this.computesAtCall = tf.getBackend() === 'wasm' || tf.getBackend() === 'cpu';
     this.reuse = tf.getBackend() === 'wasm' && typeof (tf.backend() as unknown as HeapBackend).typedArrayFromHeap === 'function';
     const d = dim;
     const gamma = (d * U32) / (1 - d * U32);
@@ -385,14 +395,14 @@ export class TfGeometry implements Geometry {
     // the cpu and GPU backends may keep the array they are given
     let buf: Float32Array;
     if (this.reuse) {
-      if (this.tileBuf.length < count * d) this.tileBuf = new Float32Array(count * d);
+      if (this.tileBuf.length < count * d) this.tileBuf = largeF32(count * d);
       buf = this.tileBuf.subarray(0, count * d);
     } else {
       buf = new Float32Array(count * d);
     }
     let from: Float32Array | null = null;
     if (transposed && !x.data) {
-      if (this.fromBuf.length < count * d) this.fromBuf = new Float32Array(count * d);
+      if (this.fromBuf.length < count * d) this.fromBuf = largeF32(count * d);
       from = this.fromBuf;
     }
     // a streamed row tile is read straight into buf and centred in place
@@ -440,8 +450,12 @@ export class TfGeometry implements Geometry {
    */
   private colTile(c0: number, nc: number, release: tf.Tensor[]): tf.Tensor2D {
     if (this.col && this.col.c0 === c0 && this.col.nc === nc) return this.col.t;
-    // the previous column tile may still feed a launched block: release it with this one
-    if (this.col) release.push(this.col.t);
+    // the previous column tile may still feed a launched block: release it with this one; with
+    // no block in flight, at once
+    if (this.col) {
+      if (this.inFlight.size === 0) this.free(this.col.t);
+      else release.push(this.col.t);
+    }
     const t = this.centredRows(this.B, c0, nc, true);
     this.live.add(t);
     this.col = { c0, nc, t };
@@ -457,7 +471,9 @@ export class TfGeometry implements Geometry {
     this.matmulMs += now() - t0;
     this.productPairs += nr * nc;
     this.live.add(product);
-    return { r0, nr, c0, nc, product, release };
+    const p = { r0, nr, c0, nc, product, release };
+    this.inFlight.add(p);
+    return p;
   }
 
   /**
@@ -470,7 +486,7 @@ export class TfGeometry implements Geometry {
     if (this.reuse) {
       // wasm computes at the call: the product is in the heap now; copied out, as data() would
       const view = (tf.backend() as unknown as HeapBackend).typedArrayFromHeap({ dataId: t.dataId, shape: t.shape, dtype: 'float32' });
-      if (this.products.length < view.length) this.products = new Float32Array(view.length);
+      if (this.products.length < view.length) this.products = largeF32(view.length);
       g = this.products.subarray(0, view.length);
       g.set(view);
     } else {
@@ -482,6 +498,7 @@ export class TfGeometry implements Geometry {
 
   /** Releases a launched block's product and the tiles it alone still held. */
   releaseBlock(p: PendingBlock): void {
+    this.inFlight.delete(p);
     if (p.product) this.free(p.product);
     for (const t of p.release) this.free(t);
   }

@@ -157,11 +157,14 @@ export async function runBlocks(
     return runScreenedBlocks(tfGeom, blocks, sink, check, onBlock);
   }
   const launch = (b: BlockSpec) => geom.launch(b[0], b[1], b[2], b[3]);
+  // the next block is launched before this one is read where that overlaps work (a GPU computing
+  // while JavaScript decides); where products are computed at the call, one block at a time
+  const ahead = !(tfGeom?.computesAtCall ?? true);
   let pending = launch(blocks[0]);
   let counted = 0;
   for (let s = 0; s < blocks.length; s++) {
     check();
-    const next = s + 1 < blocks.length ? launch(blocks[s + 1]) : null;
+    const next = ahead && s + 1 < blocks.length ? launch(blocks[s + 1]) : null;
     const part2 = blocks[s][4] === 1;
     if (tfGeom) {
       const g = await tfGeom.resolveProduct(pending);
@@ -176,6 +179,7 @@ export async function runBlocks(
       onBlock();
     }
     if (next) pending = next;
+    else if (s + 1 < blocks.length) pending = launch(blocks[s + 1]);
   }
   return counted;
 }
