@@ -15,7 +15,7 @@
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir, cpus, totalmem } from 'node:os';
-import { delimiter, dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { writeNpy } from '../src/core/features/npy.ts';
@@ -92,8 +92,8 @@ export function writeGaussianNpy(path: string, n: number, d: number, seed: numbe
 export interface Measured { wallS: number; peakMiB: number; ok: boolean; stderr: string }
 
 /** Runs `cmd args` under /usr/bin/time -v (cwd: the repository root): wall time, peak RSS, exit status, stderr. */
-export function measure(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Measured {
-  const r = spawnSync(TIME, ['-v', cmd, ...args], { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 28, env });
+export function measure(cmd: string, args: string[]): Measured {
+  const r = spawnSync(TIME, ['-v', cmd, ...args], { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 28 });
   const err = r.stderr ?? '';
   const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(err);
   const wall = /Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (?:(\d+):)?(\d+):([\d.]+)/.exec(err);
@@ -101,10 +101,9 @@ export function measure(cmd: string, args: string[], env: NodeJS.ProcessEnv = pr
   return { wallS, peakMiB: rss ? Number(rss[1]) / 1024 : NaN, ok: r.status === 0, stderr: err };
 }
 
-/** `synthlens ARGS` as a user runs it (npx synthlens, ./bin/synthlens.js): the script itself, with this Node first on PATH. */
+/** `synthlens ARGS` (bin/synthlens.js on this Node) under measure(). */
 export function measureCli(args: string[]): Measured {
-  const path = `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}`;
-  return measure(join(ROOT, 'bin/synthlens.js'), args, { ...process.env, PATH: path });
+  return measure(process.execPath, [join(ROOT, 'bin/synthlens.js'), ...args]);
 }
 
 export const median = (v: number[]) => {

@@ -493,7 +493,6 @@ export function classRows(fs: FeatureSet, label: string): FeatureSet {
   const idx: number[] = [];
   labels.forEach((l, i) => { if (l === label) idx.push(i); });
   const d = fs.dim;
-  const Ctor = (isStreamed(fs) ? Float32Array : fs.data.constructor) as { new (b: SharedArrayBuffer): FeatureSet['data']; BYTES_PER_ELEMENT: number };
-  const data = gatherRows(fs, idx, new Ctor(new SharedArrayBuffer(idx.length * d * Ctor.BYTES_PER_ELEMENT)));
+  const data = gatherRows(fs, idx, true);
   return { ids: idx.map((i) => fs.ids[i]), labels: idx.map((i) => labels[i]), n: idx.length, dim: d, kind: fs.kind, data };
 }

@@ -5,7 +5,7 @@
  * Discrete features are row-major integer codes (n x dim) compared with Hamming distance
  * (fraction of positions that differ), see ../../../../shared/design/METRICS.md, Notation.
  */
-import { gatherRows, isStreamed, type RowFileRef } from './rowSource.ts';
+import { gatherRows, type RowFileRef } from './rowSource.ts';
 
 export type FeatureKind = 'continuous' | 'discrete';
 
@@ -46,8 +46,7 @@ export function makeFeatureSet(
 /** Copy of the rows at `idx` (in that order), in memory (also for a streamed set). */
 export function subsetRows(fs: FeatureSet, idx: ArrayLike<number>): FeatureSet {
   const m = idx.length;
-  const Ctor = (isStreamed(fs) ? Float32Array : fs.data.constructor) as { new (len: number): FeatureSet['data'] };
-  const out = gatherRows(fs, idx, new Ctor(m * fs.dim));
+  const out = gatherRows(fs, idx);
   const ids: string[] = new Array(m);
   const labels: string[] | null = fs.labels ? new Array(m) : null;
   for (let r = 0; r < m; r++) {

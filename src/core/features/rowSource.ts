@@ -22,6 +22,8 @@ import type { FeatureSet } from './featureSet.ts';
 export interface RowFileRef {
   path: string;
   byteOffset: number;
+  /** Set by a reader that has read every row through and found only finite values (validateFeatureSet then does not read them again). */
+  finite?: boolean;
 }
 
 /** An open row file. */
@@ -54,19 +56,13 @@ export function isStreamed(fs: Pick<FeatureSet, 'rows'>): fs is FeatureSet & { r
 
 /**
  * A FeatureSet whose rows are read from `ref` when needed. Its `data` property throws: code that
- * has not been taught to stream fails loudly rather than reading nothing.
+ * has not been taught to stream fails loudly rather than reading nothing. ids may be empty (what an
+ * engine thread needs); otherwise ids and labels have one entry per row.
  */
-export function streamedFeatureSet(ref: RowFileRef, n: number, dim: number, opts: { ids?: string[]; labels?: string[] | null } = {}): FeatureSet {
-  const ids = opts.ids ?? Array.from({ length: n }, (_, i) => String(i));
-  if (ids.length !== n) throw new Error(`${ids.length} ids for ${n} rows`);
-  const labels = opts.labels ?? null;
-  if (labels && labels.length !== n) throw new Error(`${labels.length} labels for ${n} rows`);
-  return streamedRows(ref, n, dim, ids, labels);
-}
-
-/** streamedFeatureSet without the checks, e.g. with no ids (what an engine thread needs). */
 export function streamedRows(ref: RowFileRef, n: number, dim: number, ids: string[] = [], labels: string[] | null = null): FeatureSet {
-  const fs = { ids, labels, n, dim, kind: 'continuous', rows: { path: ref.path, byteOffset: ref.byteOffset } } as FeatureSet;
+  if (ids.length !== 0 && ids.length !== n) throw new Error(`${ids.length} ids for ${n} rows`);
+  if (labels && labels.length !== n) throw new Error(`${labels.length} labels for ${n} rows`);
+  const fs = { ids, labels, n, dim, kind: 'continuous', rows: { ...ref } } as FeatureSet;
   Object.defineProperty(fs, 'data', {
     enumerable: false,
     get() {
@@ -74,12 +70,6 @@ export function streamedRows(ref: RowFileRef, n: number, dim: number, ids: strin
     },
   });
   return fs;
-}
-
-/** A copy of `fs` with other ids and labels (same rows, streamed or not). */
-export function withIds(fs: FeatureSet, ids: string[], labels: string[] | null): FeatureSet {
-  if (isStreamed(fs)) return streamedFeatureSet(fs.rows, fs.n, fs.dim, { ids, labels });
-  return { ...fs, ids, labels };
 }
 
 /**
@@ -139,7 +129,7 @@ export function forEachRowBlock(fs: FeatureSet, maxRows: number, fn: (block: Val
 
 /**
  * Blocks of rows and single rows of one set. In memory, subarrays of `data`; streamed, reads
- * into the buffer the caller gives (e.g. a leased one). close() releases the file.
+ * into the buffer the caller gives. close() releases the file.
  */
 export class RowAccess {
   /** The set's values when in memory, else null. */
@@ -148,10 +138,6 @@ export class RowAccess {
 
   constructor(private readonly fs: FeatureSet) {
     this.data = isStreamed(fs) ? null : fs.data;
-  }
-
-  get n(): number {
-    return this.fs.n;
   }
 
   private open(): RowFileReader {
@@ -205,11 +191,15 @@ export function inMemory(fs: FeatureSet, shared = false): FeatureSet {
 }
 
 /**
- * Rows idx[0], idx[1], ... into out (idx.length x dim), in that order; for a streamed set, read
- * in runs of consecutive indices.
+ * A copy of rows idx[0], idx[1], ... (idx.length x dim), in that order, in an array of the set's
+ * type (float32 for a streamed set), on shared memory when asked; a streamed set is read in runs of
+ * consecutive indices.
  */
-export function gatherRows(fs: FeatureSet, idx: ArrayLike<number>, out: Values): Values {
+export function gatherRows(fs: FeatureSet, idx: ArrayLike<number>, shared = false): Values {
   const d = fs.dim;
+  const Ctor = (isStreamed(fs) ? Float32Array : fs.data.constructor) as { new (b: ArrayBufferLike): Values; BYTES_PER_ELEMENT: number };
+  const bytes = idx.length * d * Ctor.BYTES_PER_ELEMENT;
+  const out = new Ctor(shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
   if (!isStreamed(fs)) {
     const data = fs.data;
     for (let r = 0; r < idx.length; r++) out.set(data.subarray(idx[r] * d, (idx[r] + 1) * d), r * d);

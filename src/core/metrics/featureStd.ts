@@ -11,19 +11,13 @@
  */
 import type { FeatureSet } from '../features/featureSet.ts';
 import { blockRows, forEachRowBlock } from '../features/rowSource.ts';
+import { columnMeansOf } from '../linalg/crossprod.ts';
 
 export function featureStd(fs: FeatureSet): number {
   const { n, dim } = fs;
   if (n === 0 || dim === 0) return NaN;
-  const mean = new Float64Array(dim);
+  const mean = columnMeansOf(fs);
   const rows = blockRows(dim);
-  forEachRowBlock(fs, rows, (data, _first, count) => {
-    for (let i = 0; i < count; i++) {
-      const o = i * dim;
-      for (let t = 0; t < dim; t++) mean[t] += data[o + t];
-    }
-  });
-  for (let t = 0; t < dim; t++) mean[t] /= n;
   const ss = new Float64Array(dim);
   forEachRowBlock(fs, rows, (data, _first, count) => {
     for (let i = 0; i < count; i++) {

@@ -34,7 +34,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { FeatureSet } from '../features/featureSet.ts';
-import { RowAccess, blockRows, forEachRowBlock, largeF32, rowsInMemory } from '../features/rowSource.ts';
+import { RowAccess, blockRows, largeF32, rowsInMemory } from '../features/rowSource.ts';
+import { columnMeansOf } from '../linalg/crossprod.ts';
 import { euclidean64, euclidean64x4, hammingCount, type Values } from './exact.ts';
 import { yieldTask } from '../yieldTask.ts';
 
@@ -187,19 +188,8 @@ function centredNorms(x: RowAccess, n: number, dim: number, centre: Float32Array
   return { norm, sq };
 }
 
-/** Column means in float64 (rows read a block at a time when the set is streamed). */
-export function meanRow(fs: FeatureSet): Float64Array {
-  const { n, dim } = fs;
-  const m = new Float64Array(dim);
-  forEachRowBlock(fs, blockRows(dim), (data, _first, count) => {
-    for (let i = 0; i < count; i++) {
-      const o = i * dim;
-      for (let t = 0; t < dim; t++) m[t] += data[o + t];
-    }
-  });
-  if (n > 0) for (let t = 0; t < dim; t++) m[t] /= n;
-  return m;
-}
+/** Column means in float64 (the engine's default centre). */
+export const meanRow = (fs: FeatureSet): Float64Array => columnMeansOf(fs);
 
 /** tfjs-backend-wasm's view of a tensor's values in its heap (public on BackendWasm, used by its kernels). */
 interface HeapBackend {
@@ -596,7 +586,10 @@ export async function makeGeometry(
   choice: GeometryChoice,
 ): Promise<{ geom: Geometry; backend: string | null }> {
   // the float64 and Hamming geometries read rows at random: a streamed set is read whole for them
-  if (a.kind === 'discrete') return { geom: new HammingGeometry(rowsInMemory(a), same ? rowsInMemory(a) : rowsInMemory(b), a.dim, choice.tileSize), backend: null };
+  if (a.kind === 'discrete') {
+    const A = rowsInMemory(a);
+    return { geom: new HammingGeometry(A, same ? A : rowsInMemory(b), a.dim, choice.tileSize), backend: null };
+  }
   if (choice.mode !== 'js') {
     const be = await activeTfBackend();
     const usable = be !== null && be.precision === 32 && TfGeometry.supportsDim(a.dim);

@@ -87,12 +87,13 @@ export function exactDistance(a: FeatureSet, i: number, b: FeatureSet, j: number
 
 /**
  * Throws unless the set can enter the neighbour engine (finite values, dim >= 1, consistent sizes).
- * A streamed set is read through once.
+ * A streamed set is read through, unless its reader has checked it (RowFileRef.finite).
  */
 export function validateFeatureSet(fs: FeatureSet, name: string): void {
   if (!(fs.dim >= 1)) throw new Error(`${name}: feature dimension must be at least 1`);
   if (!isStreamed(fs) && fs.data.length !== fs.n * fs.dim) throw new Error(`${name}: ${fs.data.length} values for ${fs.n} x ${fs.dim}`);
-  if (fs.kind === 'continuous') {
+  // a streamed set whose reader has checked every value is not read through again on each pass
+  if (fs.kind === 'continuous' && !(isStreamed(fs) && fs.rows.finite)) {
     forEachRowBlock(fs, blockRows(fs.dim), (x, first) => {
       for (let p = 0; p < x.length; p++) {
         if (!Number.isFinite(x[p])) throw new Error(`${name}: non-finite feature value at row ${first + Math.floor(p / fs.dim)}`);

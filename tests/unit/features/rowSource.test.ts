@@ -14,9 +14,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeFeatureSet, subsetRows, type FeatureSet } from '../../../src/core/features/featureSet.ts';
 import { writeNpy } from '../../../src/core/features/npy.ts';
 import {
-  RowAccess, forEachRowBlock, gatherRows, inMemory, isStreamed, rowsInMemory, withIds,
+  RowAccess, forEachRowBlock, gatherRows, inMemory, isStreamed, rowsInMemory, streamedRows,
 } from '../../../src/core/features/rowSource.ts';
 import { openNpyRows } from '../../../src/cli/rowFile.ts';
+import { validateFeatureSet } from '../../../src/core/neighbours/exact.ts';
 import { loadFeatureFile } from '../../../src/cli/loadFeatures.ts';
 import { FileError } from '../../../src/cli/errors.ts';
 import { columnMeans, columnMeansOf, crossProduct, crossProductOf, momentBlockRows } from '../../../src/core/linalg/crossprod.ts';
@@ -45,6 +46,11 @@ function both(name: string, x: Float32Array, n: number, d: number): { mem: Featu
   const file = openNpyRows(path);
   if (!file) throw new Error('not streamed');
   return { mem: makeFeatureSet(x, n, d), file, path };
+}
+
+/** The same rows with other ids and labels, streamed or not. */
+function withIds(fs: FeatureSet, ids: string[], labels: string[] | null): FeatureSet {
+  return isStreamed(fs) ? streamedRows(fs.rows, fs.n, fs.dim, ids, labels) : { ...fs, ids, labels };
 }
 
 function sameBits(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
@@ -88,12 +94,24 @@ describe('rows read from the file', () => {
     expect(sameBits(acc.row(700, new Float32Array(d)), x.subarray(700 * d, 701 * d))).toBe(true);
     acc.close();
     const idx = [3, 4, 5, 900, 2, 2, 1_336, 0];
-    const g = gatherRows(file, idx, new Float32Array(idx.length * d));
-    expect(sameBits(g, gatherRows(mem, idx, new Float32Array(idx.length * d)))).toBe(true);
+    const g = gatherRows(file, idx);
+    expect(sameBits(g, gatherRows(mem, idx))).toBe(true);
+    expect(gatherRows(file, idx, true).buffer).toBeInstanceOf(SharedArrayBuffer);
     const sub = subsetRows(withIds(file, file.ids.map((s) => `r${s}`), file.ids.map((_, i) => (i % 2 ? 'a' : 'b'))), idx);
     expect(sub.ids).toEqual(idx.map((i) => `r${i}`));
     expect(sub.labels).toEqual(idx.map((i) => (i % 2 ? 'a' : 'b')));
     expect(sameBits(sub.data, g)).toBe(true);
+  });
+
+  it('the engine checks a streamed set for non-finite values unless its reader has', () => {
+    const y = Float32Array.from(x);
+    y[40 * d + 2] = Infinity;
+    const p = join(dir, 'inf.npy');
+    writeFileSync(p, writeNpy(y, [n, d]));
+    const start = file.rows!.byteOffset;
+    expect(file.rows!.finite).toBe(true); // openNpyRows read it through
+    expect(() => validateFeatureSet(streamedRows({ path: p, byteOffset: start }, n, d), 'real set')).toThrow(/non-finite feature value at row 40/);
+    expect(() => openNpyRows(p)).toThrow(/row 41, column 3: value Infinity/);
   });
 
   it('a file that no longer holds its rows fails the read instead of giving short rows', () => {
