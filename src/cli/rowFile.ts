@@ -79,7 +79,7 @@ export function openNpyRows(path: string, opts: { ids?: string[]; labels?: strin
   if (dim === 0) throw new InputError('the .npy array has no columns');
   if (size - start < n * dim * 4) return null; // truncated: the in-memory reader says so
   checkRows(n);
-  const fs = streamedRows({ path, byteOffset: start, finite: true }, n, dim, opts.ids ?? Array.from({ length: n }, (_, i) => String(i)), opts.labels ?? null);
+  const fs = streamedRows({ path, byteOffset: start }, n, dim, opts.ids ?? Array.from({ length: n }, (_, i) => String(i)), opts.labels ?? null);
   forEachRowBlock(fs, blockRows(dim), (x, first) => {
     for (let p = 0; p < x.length; p++) {
       if (!Number.isFinite(x[p])) {

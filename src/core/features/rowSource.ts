@@ -22,8 +22,6 @@ import type { FeatureSet } from './featureSet.ts';
 export interface RowFileRef {
   path: string;
   byteOffset: number;
-  /** Set by a reader that has read every row through and found only finite values (validateFeatureSet then does not read them again). */
-  finite?: boolean;
 }
 
 /** An open row file. */
